@@ -1,0 +1,581 @@
+// The whole native layer of selfsup: values in, libtorch call, values out.
+//
+// Ops are not wrapped one by one. JavaScript looks an ATen operator up once by
+// its schema name ("aten::add", overload "Tensor") and then calls it through the
+// c10 dispatcher with a boxed stack, so autograd, every kernel and every device
+// come from libtorch itself. The few things that are not dispatcher ops
+// (autograd entry points, grad mode, seeds, threads, raw data transfer) are
+// small functions below.
+#include <napi.h>
+#include <torch/torch.h>
+#include <torch/cuda.h>
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/core/stack.h>
+#include <ATen/Parallel.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <atomic>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Tensor handles: a JS External owning one at::Tensor. dispose() frees the
+// tensor at once; the GC finalizer is only the backstop.
+
+std::atomic<int64_t> g_live_tensors{0};
+std::atomic<int64_t> g_live_bytes{0};
+
+struct TensorBox {
+  at::Tensor tensor;
+  int64_t bytes = 0;
+  bool live = false;
+};
+
+int64_t storageBytes(const at::Tensor& t) {
+  if (!t.defined() || !t.has_storage()) return 0;
+  return static_cast<int64_t>(t.storage().nbytes());
+}
+
+void releaseBox(Napi::Env env, TensorBox* box) {
+  if (!box->live) return;
+  box->live = false;
+  g_live_tensors--;
+  g_live_bytes -= box->bytes;
+  // Tell V8 how much native memory went away so the GC backstop stays honest.
+  Napi::MemoryManagement::AdjustExternalMemory(env, -box->bytes);
+  box->tensor = at::Tensor();
+}
+
+Napi::Value wrapTensor(Napi::Env env, at::Tensor t) {
+  auto* box = new TensorBox();
+  box->bytes = storageBytes(t);
+  box->tensor = std::move(t);
+  box->live = true;
+  g_live_tensors++;
+  g_live_bytes += box->bytes;
+  Napi::MemoryManagement::AdjustExternalMemory(env, box->bytes);
+  return Napi::External<TensorBox>::New(env, box, [](Napi::Env env, TensorBox* b) {
+    releaseBox(env, b);
+    delete b;
+  });
+}
+
+TensorBox* boxOf(const Napi::Value& v, const char* what) {
+  if (!v.IsExternal()) {
+    throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a tensor handle");
+  }
+  auto* box = v.As<Napi::External<TensorBox>>().Data();
+  if (!box->live) {
+    throw Napi::Error::New(v.Env(), std::string(what) + ": tensor was already disposed");
+  }
+  return box;
+}
+
+const at::Tensor& tensorOf(const Napi::Value& v, const char* what) { return boxOf(v, what)->tensor; }
+
+// Generators: seedable random streams that ops take as their `generator` argument.
+struct GeneratorBox {
+  at::Generator gen;
+};
+
+std::string shapeString(const at::Tensor& t) {
+  if (!t.defined()) return "undefined";
+  std::ostringstream s;
+  s << "[";
+  for (int64_t i = 0; i < t.dim(); i++) s << (i ? ", " : "") << t.size(i);
+  s << "] " << c10::toString(t.scalar_type());
+  if (!t.device().is_cpu()) s << " " << t.device();
+  return s.str();
+}
+
+// ---------------------------------------------------------------------------
+// Operator registry: JS asks once for an operator by name and keeps the index.
+
+struct OpEntry {
+  c10::OperatorHandle handle;
+  std::string name;
+};
+std::vector<OpEntry> g_ops;
+
+std::string typeKindName(const c10::TypePtr& t) { return t->str(); }
+
+std::string describeArgs(const OpEntry& op, const Napi::Array& args) {
+  std::ostringstream s;
+  const auto& schema = op.handle.schema();
+  s << op.name << "(";
+  for (uint32_t i = 0; i < args.Length(); i++) {
+    Napi::Value v = args.Get(i);
+    if (i) s << ", ";
+    if (i < schema.arguments().size()) s << schema.arguments()[i].name() << "=";
+    if (v.IsExternal()) {
+      auto* box = v.As<Napi::External<TensorBox>>().Data();
+      s << (box->live ? shapeString(box->tensor) : std::string("<disposed>"));
+    } else if (v.IsArray()) {
+      auto a = v.As<Napi::Array>();
+      s << "[";
+      for (uint32_t j = 0; j < a.Length(); j++) {
+        Napi::Value e = a.Get(j);
+        if (j) s << ", ";
+        if (e.IsExternal()) {
+          auto* box = e.As<Napi::External<TensorBox>>().Data();
+          s << (box->live ? shapeString(box->tensor) : std::string("<disposed>"));
+        } else if (e.IsNumber()) {
+          s << e.As<Napi::Number>().DoubleValue();
+        } else {
+          s << "?";
+        }
+      }
+      s << "]";
+    } else if (v.IsNumber()) {
+      s << v.As<Napi::Number>().DoubleValue();
+    } else if (v.IsBoolean()) {
+      s << (v.As<Napi::Boolean>().Value() ? "true" : "false");
+    } else if (v.IsString()) {
+      s << '"' << v.As<Napi::String>().Utf8Value() << '"';
+    } else if (v.IsNull() || v.IsUndefined()) {
+      s << "None";
+    } else {
+      s << "?";
+    }
+  }
+  s << ")";
+  return s.str();
+}
+
+int64_t toInt(const Napi::Value& v, const std::string& arg) {
+  if (v.IsNumber()) return v.As<Napi::Number>().Int64Value();
+  if (v.IsBigInt()) {
+    bool lossless;
+    return v.As<Napi::BigInt>().Int64Value(&lossless);
+  }
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
+  throw Napi::TypeError::New(v.Env(), "argument '" + arg + "' must be an integer");
+}
+
+double toDouble(const Napi::Value& v, const std::string& arg) {
+  if (v.IsNumber()) return v.As<Napi::Number>().DoubleValue();
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1.0 : 0.0;
+  throw Napi::TypeError::New(v.Env(), "argument '" + arg + "' must be a number");
+}
+
+c10::Device toDevice(const Napi::Value& v, const std::string& arg) {
+  if (v.IsString()) return c10::Device(v.As<Napi::String>().Utf8Value());
+  throw Napi::TypeError::New(v.Env(), "argument '" + arg + "' must be a device string such as 'cpu' or 'cuda:0'");
+}
+
+c10::IValue toIValue(const Napi::Value& v, const c10::TypePtr& type, const std::string& arg);
+
+c10::IValue toListIValue(const Napi::Value& v, const c10::ListTypePtr& list, const std::string& arg) {
+  const auto& elem = list->getElementType();
+  Napi::Env env = v.Env();
+  if (!v.IsArray()) {
+    // A single int where int[N] is expected, as Python allows (kernel_size=3).
+    if (v.IsNumber() && (elem->kind() == c10::TypeKind::IntType || elem->kind() == c10::TypeKind::SymIntType)) {
+      return c10::IValue(std::vector<int64_t>{toInt(v, arg)});
+    }
+    throw Napi::TypeError::New(env, "argument '" + arg + "' must be an array (" + list->str() + ")");
+  }
+  auto a = v.As<Napi::Array>();
+  const uint32_t n = a.Length();
+  switch (elem->kind()) {
+    case c10::TypeKind::IntType:
+    case c10::TypeKind::SymIntType: {
+      std::vector<int64_t> out(n);
+      for (uint32_t i = 0; i < n; i++) out[i] = toInt(a.Get(i), arg);
+      return c10::IValue(out);
+    }
+    case c10::TypeKind::FloatType: {
+      std::vector<double> out(n);
+      for (uint32_t i = 0; i < n; i++) out[i] = toDouble(a.Get(i), arg);
+      return c10::IValue(out);
+    }
+    case c10::TypeKind::BoolType: {
+      c10::List<bool> out;
+      for (uint32_t i = 0; i < n; i++) out.push_back(a.Get(i).ToBoolean().Value());
+      return c10::IValue(out);
+    }
+    case c10::TypeKind::TensorType: {
+      c10::List<at::Tensor> out;
+      out.reserve(n);
+      for (uint32_t i = 0; i < n; i++) out.push_back(tensorOf(a.Get(i), arg.c_str()));
+      return c10::IValue(out);
+    }
+    case c10::TypeKind::OptionalType: {
+      auto inner = elem->castRaw<c10::OptionalType>()->getElementType();
+      if (inner->kind() == c10::TypeKind::TensorType) {
+        c10::List<c10::optional<at::Tensor>> out;
+        for (uint32_t i = 0; i < n; i++) {
+          Napi::Value e = a.Get(i);
+          if (e.IsNull() || e.IsUndefined()) out.push_back(c10::nullopt);
+          else out.push_back(tensorOf(e, arg.c_str()));
+        }
+        return c10::IValue(out);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  throw Napi::TypeError::New(env, "argument '" + arg + "': list type " + list->str() + " is not supported");
+}
+
+c10::IValue toIValue(const Napi::Value& v, const c10::TypePtr& type, const std::string& arg) {
+  Napi::Env env = v.Env();
+  switch (type->kind()) {
+    case c10::TypeKind::OptionalType:
+      if (v.IsNull() || v.IsUndefined()) return c10::IValue();
+      return toIValue(v, type->castRaw<c10::OptionalType>()->getElementType(), arg);
+    case c10::TypeKind::TensorType:
+      return c10::IValue(tensorOf(v, arg.c_str()));
+    case c10::TypeKind::IntType:
+    case c10::TypeKind::SymIntType:
+    case c10::TypeKind::ScalarTypeType:
+    case c10::TypeKind::LayoutType:
+    case c10::TypeKind::MemoryFormatType:
+      return c10::IValue(toInt(v, arg));
+    case c10::TypeKind::FloatType:
+      return c10::IValue(toDouble(v, arg));
+    case c10::TypeKind::BoolType:
+      return c10::IValue(v.ToBoolean().Value());
+    case c10::TypeKind::NumberType: {
+      // A Scalar: integers stay integers so integer tensors keep their dtype.
+      if (v.IsBoolean()) return c10::IValue(v.As<Napi::Boolean>().Value());
+      double d = toDouble(v, arg);
+      if (std::isfinite(d) && d == std::floor(d) && std::abs(d) < 9.007199254740992e15) {
+        return c10::IValue(static_cast<int64_t>(d));
+      }
+      return c10::IValue(d);
+    }
+    case c10::TypeKind::StringType:
+      if (!v.IsString()) throw Napi::TypeError::New(env, "argument '" + arg + "' must be a string");
+      return c10::IValue(v.As<Napi::String>().Utf8Value());
+    case c10::TypeKind::DeviceObjType:
+      return c10::IValue(toDevice(v, arg));
+    case c10::TypeKind::GeneratorType:
+      if (!v.IsExternal()) throw Napi::TypeError::New(env, "argument '" + arg + "' must be a Generator");
+      return c10::IValue(v.As<Napi::External<GeneratorBox>>().Data()->gen);
+    case c10::TypeKind::ListType:
+      return toListIValue(v, type->cast<c10::ListType>(), arg);
+    default:
+      break;
+  }
+  throw Napi::TypeError::New(env, "argument '" + arg + "' has type " + typeKindName(type) + ", which selfsup cannot pass yet");
+}
+
+Napi::Value fromIValue(Napi::Env env, const c10::IValue& v) {
+  if (v.isTensor()) return wrapTensor(env, v.toTensor());
+  if (v.isNone()) return env.Null();
+  if (v.isInt()) return Napi::Number::New(env, static_cast<double>(v.toInt()));
+  if (v.isDouble()) return Napi::Number::New(env, v.toDouble());
+  if (v.isBool()) return Napi::Boolean::New(env, v.toBool());
+  if (v.isString()) return Napi::String::New(env, v.toStringRef());
+  if (v.isScalar()) return Napi::Number::New(env, v.toScalar().toDouble());
+  if (v.isTensorList()) {
+    auto list = v.toTensorList();
+    auto out = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); i++) out.Set(i, wrapTensor(env, list.get(i)));
+    return out;
+  }
+  if (v.isIntList()) {
+    auto list = v.toIntVector();
+    auto out = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); i++) out.Set(i, Napi::Number::New(env, static_cast<double>(list[i])));
+    return out;
+  }
+  if (v.isTuple()) {
+    const auto& elems = v.toTupleRef().elements();
+    auto out = Napi::Array::New(env, elems.size());
+    for (size_t i = 0; i < elems.size(); i++) out.Set(i, fromIValue(env, elems[i]));
+    return out;
+  }
+  if (v.isList()) {
+    auto list = v.toListRef();
+    auto out = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); i++) out.Set(i, fromIValue(env, list[i]));
+    return out;
+  }
+  throw Napi::Error::New(env, "selfsup cannot return a value of type " + v.tagKind());
+}
+
+// lookupOp(name, overload) -> index, or throws if libtorch has no such operator.
+Napi::Value LookupOp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  std::string overload = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+  auto handle = c10::Dispatcher::singleton().findSchema({name, overload});
+  if (!handle) {
+    throw Napi::Error::New(env, "libtorch has no operator " + name + (overload.empty() ? "" : "." + overload));
+  }
+  g_ops.push_back({*handle, name + (overload.empty() ? "" : "." + overload)});
+  return Napi::Number::New(env, static_cast<double>(g_ops.size() - 1));
+}
+
+Napi::Value OpSchema(const Napi::CallbackInfo& info) {
+  auto idx = info[0].As<Napi::Number>().Uint32Value();
+  std::ostringstream s;
+  s << g_ops.at(idx).handle.schema();
+  return Napi::String::New(info.Env(), s.str());
+}
+
+// callOp(index, args[]) -> result. A missing or undefined argument takes the
+// schema's default; several results come back as an array.
+Napi::Value CallOp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t idx = info[0].As<Napi::Number>().Uint32Value();
+  if (idx >= g_ops.size()) throw Napi::Error::New(env, "unknown operator index");
+  const OpEntry& op = g_ops[idx];
+  const auto& schema = op.handle.schema();
+  auto args = info[1].As<Napi::Array>();
+  const auto& formals = schema.arguments();
+  if (args.Length() > formals.size()) {
+    throw Napi::TypeError::New(env, op.name + ": expected at most " + std::to_string(formals.size()) +
+                                        " arguments, got " + std::to_string(args.Length()));
+  }
+  torch::jit::Stack stack;
+  stack.reserve(formals.size());
+  for (size_t i = 0; i < formals.size(); i++) {
+    const auto& formal = formals[i];
+    Napi::Value v = i < args.Length() ? args.Get(i) : env.Undefined();
+    if (v.IsUndefined()) {
+      if (formal.default_value()) {
+        stack.push_back(*formal.default_value());
+        continue;
+      }
+      if (formal.type()->kind() == c10::TypeKind::OptionalType) {
+        stack.emplace_back();
+        continue;
+      }
+      throw Napi::TypeError::New(env, op.name + ": missing argument '" + formal.name() + "'");
+    }
+    try {
+      stack.push_back(toIValue(v, formal.type(), formal.name()));
+    } catch (const Napi::Error& e) {
+      throw Napi::TypeError::New(env, op.name + ": " + e.Message());
+    }
+  }
+  try {
+    op.handle.callBoxed(stack);
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, describeArgs(op, args) + " failed: " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, describeArgs(op, args) + " failed: " + e.what());
+  }
+  if (stack.empty()) return env.Undefined();
+  if (stack.size() == 1) return fromIValue(env, stack[0]);
+  auto out = Napi::Array::New(env, stack.size());
+  for (size_t i = 0; i < stack.size(); i++) out.Set(i, fromIValue(env, stack[i]));
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Data in and out.
+
+// fromBuffer(typedArray, shape[], scalarType) -> tensor (a copy, owned by libtorch).
+Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto ta = info[0].As<Napi::TypedArray>();
+  auto shapeArr = info[1].As<Napi::Array>();
+  auto dtype = static_cast<c10::ScalarType>(info[2].As<Napi::Number>().Int32Value());
+  std::vector<int64_t> shape(shapeArr.Length());
+  int64_t numel = 1;
+  for (uint32_t i = 0; i < shapeArr.Length(); i++) {
+    shape[i] = toInt(shapeArr.Get(i), "shape");
+    numel *= shape[i];
+  }
+  auto buf = ta.ArrayBuffer();
+  uint8_t* data = static_cast<uint8_t*>(buf.Data()) + ta.ByteOffset();
+  size_t elemSize = c10::elementSize(dtype);
+  if (static_cast<size_t>(numel) * elemSize != ta.ByteLength()) {
+    throw Napi::RangeError::New(env, "fromBuffer: " + std::to_string(ta.ByteLength()) + " bytes do not fill shape of " +
+                                         std::to_string(numel) + " elements of " + c10::toString(dtype));
+  }
+  auto t = torch::empty(shape, torch::TensorOptions().dtype(dtype));
+  if (numel > 0) std::memcpy(t.data_ptr(), data, ta.ByteLength());
+  return wrapTensor(env, std::move(t));
+}
+
+// toBuffer(tensor) -> ArrayBuffer with the elements in row-major order (on the CPU).
+Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const at::Tensor& t = tensorOf(info[0], "toBuffer");
+  at::Tensor c;
+  {
+    at::NoGradGuard guard;
+    c = t.detach().to(at::kCPU).contiguous();
+  }
+  size_t n = c.numel() * c.element_size();
+  auto buf = Napi::ArrayBuffer::New(env, n);
+  if (n) std::memcpy(buf.Data(), c.data_ptr(), n);
+  return buf;
+}
+
+// meta(tensor) -> [scalarType, device, requiresGrad, ...shape]
+Napi::Value Meta(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const at::Tensor& t = tensorOf(info[0], "meta");
+  auto out = Napi::Array::New(env, 3 + t.dim());
+  out.Set(0u, Napi::Number::New(env, static_cast<int>(t.scalar_type())));
+  out.Set(1u, Napi::String::New(env, t.device().str()));
+  out.Set(2u, Napi::Boolean::New(env, t.requires_grad()));
+  for (int64_t i = 0; i < t.dim(); i++) out.Set(static_cast<uint32_t>(3 + i), Napi::Number::New(env, static_cast<double>(t.size(i))));
+  return out;
+}
+
+Napi::Value Dispose(const Napi::CallbackInfo& info) {
+  if (info[0].IsExternal()) releaseBox(info.Env(), info[0].As<Napi::External<TensorBox>>().Data());
+  return info.Env().Undefined();
+}
+
+Napi::Value IsLive(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), info[0].IsExternal() && info[0].As<Napi::External<TensorBox>>().Data()->live);
+}
+
+Napi::Value Memory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto out = Napi::Object::New(env);
+  out.Set("numTensors", Napi::Number::New(env, static_cast<double>(g_live_tensors.load())));
+  out.Set("numBytes", Napi::Number::New(env, static_cast<double>(g_live_bytes.load())));
+  return out;
+}
+
+// Same storage and view? Lets TypeScript tell an in-place result from a new tensor.
+Napi::Value SameTensor(const Napi::CallbackInfo& info) {
+  const at::Tensor& a = tensorOf(info[0], "same");
+  const at::Tensor& b = tensorOf(info[1], "same");
+  return Napi::Boolean::New(info.Env(), a.unsafeGetTensorImpl() == b.unsafeGetTensorImpl());
+}
+
+// ---------------------------------------------------------------------------
+// Autograd.
+
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const at::Tensor& t = tensorOf(info[0], "backward");
+  c10::optional<at::Tensor> grad;
+  if (info.Length() > 1 && info[1].IsExternal()) grad = tensorOf(info[1], "backward");
+  bool retain = info.Length() > 2 && info[2].ToBoolean().Value();
+  bool create = info.Length() > 3 && info[3].ToBoolean().Value();
+  try {
+    if (grad) {
+      torch::autograd::backward({t}, {*grad}, retain, create);
+    } else {
+      torch::autograd::backward({t}, {}, retain, create);
+    }
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, "backward(" + shapeString(t) + ") failed: " + e.what_without_backtrace());
+  }
+  return env.Undefined();
+}
+
+Napi::Value Grad(const Napi::CallbackInfo& info) {
+  const at::Tensor& t = tensorOf(info[0], "grad");
+  const at::Tensor& g = t.grad();
+  if (!g.defined()) return info.Env().Null();
+  return wrapTensor(info.Env(), g);
+}
+
+Napi::Value SetGrad(const Napi::CallbackInfo& info) {
+  at::Tensor t = tensorOf(info[0], "setGrad");
+  if (info[1].IsExternal()) t.mutable_grad() = tensorOf(info[1], "setGrad");
+  else t.mutable_grad() = at::Tensor();
+  return info.Env().Undefined();
+}
+
+Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
+  at::Tensor t = tensorOf(info[0], "requiresGrad");
+  try {
+    t.set_requires_grad(info[1].ToBoolean().Value());
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(info.Env(), std::string("requiresGrad(") + shapeString(t) + ") failed: " + e.what_without_backtrace());
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value IsLeaf(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), tensorOf(info[0], "isLeaf").is_leaf());
+}
+
+Napi::Value RetainGrad(const Napi::CallbackInfo& info) {
+  tensorOf(info[0], "retainGrad").retain_grad();
+  return info.Env().Undefined();
+}
+
+Napi::Value GradEnabled(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && info[0].IsBoolean()) at::GradMode::set_enabled(info[0].As<Napi::Boolean>().Value());
+  return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled());
+}
+
+// ---------------------------------------------------------------------------
+// Random generators, threads, devices.
+
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  torch::manual_seed(static_cast<uint64_t>(toInt(info[0], "seed")));
+  return info.Env().Undefined();
+}
+
+Napi::Value NewGenerator(const Napi::CallbackInfo& info) {
+  auto* box = new GeneratorBox{at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(toInt(info[0], "seed")))};
+  return Napi::External<GeneratorBox>::New(info.Env(), box, [](Napi::Env, GeneratorBox* b) { delete b; });
+}
+
+Napi::Value GeneratorSeed(const Napi::CallbackInfo& info) {
+  auto* box = info[0].As<Napi::External<GeneratorBox>>().Data();
+  std::lock_guard<std::mutex> lock(box->gen.mutex());
+  box->gen.set_current_seed(static_cast<uint64_t>(toInt(info[1], "seed")));
+  return info.Env().Undefined();
+}
+
+Napi::Value NumThreads(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && info[0].IsNumber()) at::set_num_threads(info[0].As<Napi::Number>().Int32Value());
+  return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+
+Napi::Value CudaAvailable(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), torch::cuda::is_available());
+}
+
+Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count()));
+}
+
+Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
+  if (torch::cuda::is_available()) torch::cuda::synchronize();
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("lookupOp", Napi::Function::New(env, LookupOp));
+  exports.Set("opSchema", Napi::Function::New(env, OpSchema));
+  exports.Set("callOp", Napi::Function::New(env, CallOp));
+  exports.Set("fromBuffer", Napi::Function::New(env, FromBuffer));
+  exports.Set("toBuffer", Napi::Function::New(env, ToBuffer));
+  exports.Set("meta", Napi::Function::New(env, Meta));
+  exports.Set("dispose", Napi::Function::New(env, Dispose));
+  exports.Set("isLive", Napi::Function::New(env, IsLive));
+  exports.Set("memory", Napi::Function::New(env, Memory));
+  exports.Set("sameTensor", Napi::Function::New(env, SameTensor));
+  exports.Set("backward", Napi::Function::New(env, Backward));
+  exports.Set("grad", Napi::Function::New(env, Grad));
+  exports.Set("setGrad", Napi::Function::New(env, SetGrad));
+  exports.Set("setRequiresGrad", Napi::Function::New(env, SetRequiresGrad));
+  exports.Set("isLeaf", Napi::Function::New(env, IsLeaf));
+  exports.Set("retainGrad", Napi::Function::New(env, RetainGrad));
+  exports.Set("gradEnabled", Napi::Function::New(env, GradEnabled));
+  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
+  exports.Set("newGenerator", Napi::Function::New(env, NewGenerator));
+  exports.Set("generatorSeed", Napi::Function::New(env, GeneratorSeed));
+  exports.Set("numThreads", Napi::Function::New(env, NumThreads));
+  exports.Set("cudaAvailable", Napi::Function::New(env, CudaAvailable));
+  exports.Set("cudaDeviceCount", Napi::Function::New(env, CudaDeviceCount));
+  exports.Set("cudaSynchronize", Napi::Function::New(env, CudaSynchronize));
+  exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(selfsup_native, Init)

@@ -1,0 +1,62 @@
+// Loads the N-API addon (native/selfsup.cc) and describes what it exports.
+// Nothing else in selfsup touches libtorch except through this object.
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+
+/** An opaque handle owning one libtorch tensor. */
+export type TensorHandle = { readonly __tensorHandle: unique symbol };
+/** An opaque handle owning one libtorch random generator. */
+export type GeneratorHandle = { readonly __generatorHandle: unique symbol };
+
+export interface NativeBinding {
+  lookupOp(name: string, overload: string): number;
+  opSchema(index: number): string;
+  callOp(index: number, args: unknown[]): unknown;
+  fromBuffer(data: ArrayBufferView, shape: number[], scalarType: number): TensorHandle;
+  toBuffer(h: TensorHandle): ArrayBuffer;
+  meta(h: TensorHandle): [number, string, boolean, ...number[]];
+  dispose(h: TensorHandle): void;
+  isLive(h: TensorHandle): boolean;
+  memory(): { numTensors: number; numBytes: number };
+  sameTensor(a: TensorHandle, b: TensorHandle): boolean;
+  backward(h: TensorHandle, grad: TensorHandle | null, retainGraph: boolean, createGraph: boolean): void;
+  grad(h: TensorHandle): TensorHandle | null;
+  setGrad(h: TensorHandle, g: TensorHandle | null): void;
+  setRequiresGrad(h: TensorHandle, on: boolean): void;
+  isLeaf(h: TensorHandle): boolean;
+  retainGrad(h: TensorHandle): void;
+  gradEnabled(set?: boolean): boolean;
+  manualSeed(seed: number): void;
+  newGenerator(seed: number): GeneratorHandle;
+  generatorSeed(g: GeneratorHandle, seed: number): void;
+  numThreads(set?: number): number;
+  cudaAvailable(): boolean;
+  cudaDeviceCount(): number;
+  cudaSynchronize(): void;
+  torchVersion: string;
+}
+
+function findAddon(): string {
+  // dist/src/native/binding.js and src/native/binding.ts both sit three levels below the package root.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const roots = [join(here, '..', '..', '..'), join(here, '..', '..')];
+  for (const root of roots) {
+    for (const kind of ['Release', 'Debug']) {
+      const p = join(root, 'build', kind, 'selfsup_native.node');
+      if (existsSync(p)) return p;
+    }
+  }
+  throw new Error(
+    'selfsup: the native addon is not built. Run `npm run build:native` (needs libtorch: `apt-get install libtorch-dev`, or LIBTORCH=/path/to/libtorch).',
+  );
+}
+
+const require = createRequire(import.meta.url);
+export const native: NativeBinding = require(findAddon());
+
+// Use every core unless told otherwise (libtorch's OpenMP default here can be 1).
+const threadsFromEnv = Number(process.env.SELFSUP_NUM_THREADS);
+native.numThreads(Number.isInteger(threadsFromEnv) && threadsFromEnv > 0 ? threadsFromEnv : availableParallelism());

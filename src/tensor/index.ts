@@ -1,0 +1,32 @@
+// The tensor engine: everything that touches libtorch.
+import { native } from '../native/binding.js';
+
+export { Tensor, op, Reduction, type Scalar, type NestedArray, type ReductionName } from './tensor.js';
+export * from './create.js';
+export * as F from './functional.js';
+export { tidy, keep, openScope, Scope } from './scope.js';
+export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
+export { Generator, manualSeed } from './random.js';
+export { callOp, opSchema } from './ops.js';
+export type { DType, Device, TypedArray } from './dtype.js';
+
+/** Live libtorch tensors owned by JavaScript and the bytes of their storage. */
+export function memory(): { numTensors: number; numBytes: number } {
+  return native.memory();
+}
+
+/** Threads libtorch uses for one op; all cores by default (env SELFSUP_NUM_THREADS overrides). */
+export function getNumThreads(): number { return native.numThreads(); }
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected a positive integer, got ${n}`);
+  native.numThreads(n);
+}
+
+export const cuda = {
+  isAvailable: (): boolean => native.cudaAvailable(),
+  deviceCount: (): number => native.cudaDeviceCount(),
+  synchronize: (): void => native.cudaSynchronize(),
+};
+
+/** The libtorch version selfsup was built against. */
+export const torchVersion: string = native.torchVersion;
