@@ -71,6 +71,12 @@ export function dropout(x: Tensor, p: number, training: boolean): Tensor {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
   return op('aten::dropout', x, p, training);
 }
+/** Pads the last dims: `pad` lists (before, after) pairs starting from the last dim, like F.pad. */
+export function pad(x: Tensor, padding: number[], mode: 'constant' | 'reflect' | 'replicate' = 'constant', value = 0): Tensor {
+  if (mode === 'constant') return op('aten::constant_pad_nd', x, padding, value);
+  if (padding.length !== 4 || x.ndim !== 4) throw new TypeError(`pad: mode '${mode}' supports 4-d input with 4 padding values`);
+  return op(mode === 'reflect' ? 'aten::reflection_pad2d' : 'aten::replication_pad2d', x, padding);
+}
 export function embedding(indices: Tensor, weight: Tensor, paddingIdx = -1): Tensor {
   return op('aten::embedding', weight, indices, paddingIdx);
 }

@@ -400,6 +400,22 @@ export class Tensor implements Trackable, Disposable {
   flip(dims: number | number[]): Tensor { return op('aten::flip', this, checkDims(dims, 'flip')); }
   roll(shifts: number | number[], dims: number | number[]): Tensor { return op('aten::roll', this, checkDims(shifts, 'roll'), checkDims(dims, 'roll')); }
   oneHot(numClasses = -1): Tensor { return op('aten::one_hot', this, numClasses); }
+  /** Repeats each element `repeats` times along `dim` (flattened when dim is omitted). */
+  repeatInterleave(repeats: number, dim?: number): Tensor { return op('aten::repeat_interleave.self_int', this, repeats, dim ?? null); }
+  /** Sliding windows of `size` with `step` along `dim`, as a new last dim. */
+  unfold(dim: number, size: number, step: number): Tensor { return op('aten::unfold', this, dim, size, step); }
+  tril(diagonal = 0): Tensor { return op('aten::tril', this, diagonal); }
+  triu(diagonal = 0): Tensor { return op('aten::triu', this, diagonal); }
+  /** Indices of non-zero elements, [n, ndim] int64. */
+  nonzero(): Tensor { return op('aten::nonzero', this); }
+  /** Counts of each non-negative integer value (int64 input). */
+  bincount(minlength = 0): Tensor { return op('aten::bincount', this, null, minlength); }
+  /** Samples indices from the rows of this (non-negative weights), like torch.multinomial. */
+  multinomial(numSamples: number, replacement = false, generator?: import('./random.js').Generator): Tensor {
+    return op('aten::multinomial', this, numSamples, replacement, generator?.handle ?? null);
+  }
+  /** 0/1 samples with the probabilities in this tensor. */
+  bernoulli(generator?: import('./random.js').Generator): Tensor { return op('aten::bernoulli', this, generator?.handle ?? null); }
 
   // ------------------------------------------------------------------ in place (return this)
 

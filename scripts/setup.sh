@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything selfsup needs on a fresh Debian 12 machine and builds it.
+# Run as root (or with sudo available). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  g++ make python3          # node-gyp builds the addon
+  libtorch-dev              # the engine: PyTorch's C++ core (1.13 on Debian 12)
+  libopenblas0-openmp       # an optimized BLAS for libtorch (the reference BLAS is several times slower)
+  dataset-fashion-mnist     # the default data set, under /usr/share/datasets/fashion-mnist
+  python3-torch             # PyTorch itself: reference fixtures, interop checks, benchmarks
+  chromium                  # headless checks of the HTML report
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "selfsup setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci runs the package's install script, which builds the native addon with node-gyp.
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+npm run build

@@ -1,0 +1,64 @@
+// Weighted k-nearest-neighbour classification on frozen features, the usual
+// self-supervised evaluation (Wu et al. 2018, as in solo-learn and LightlySSL):
+// cosine similarity, the k most similar training points vote with weight
+// exp(similarity / temperature). k and temperature are recorded with the result.
+import { Tensor, tidy, noGrad, F, zeros } from '../tensor/index.js';
+
+export interface KnnOptions {
+  /** Neighbours that vote (default 20). */
+  k?: number;
+  /** Softness of the vote weights exp(sim / T) (default 0.07). */
+  temperature?: number;
+  /** Test rows compared at once, to bound memory (default 1024). */
+  chunk?: number;
+}
+
+export interface KnnResult {
+  accuracy: number;
+  predictions: Int32Array;
+  k: number;
+  temperature: number;
+}
+
+/**
+ * Classifies `testFeatures` [M, D] by their neighbours among `trainFeatures` [N, D]
+ * with int64 labels `trainLabels` [N]; `testLabels` [M] give the accuracy.
+ */
+export function knnClassify(
+  trainFeatures: Tensor, trainLabels: Tensor, testFeatures: Tensor, testLabels: Tensor, numClasses: number, opts: KnnOptions = {},
+): KnnResult {
+  const k = Math.min(opts.k ?? 20, trainFeatures.shape[0]!);
+  const temperature = opts.temperature ?? 0.07;
+  const chunk = opts.chunk ?? 1024;
+  if (!(k >= 1)) throw new RangeError(`knn: k must be at least 1 (got ${opts.k})`);
+  if (!(temperature > 0)) throw new RangeError(`knn: temperature must be positive (got ${temperature})`);
+  if (trainFeatures.shape[1] !== testFeatures.shape[1]) {
+    throw new TypeError(`knn: train features have ${trainFeatures.shape[1]} dims, test features ${testFeatures.shape[1]}`);
+  }
+  const m = testFeatures.shape[0]!;
+  const predictions = new Int32Array(m);
+  noGrad(() => {
+    const train = tidy(() => F.normalize(trainFeatures.flatten(1), 1));
+    try {
+      for (let start = 0; start < m; start += chunk) {
+        const pred = tidy(() => {
+          const q = F.normalize(testFeatures.slice(0, start, start + chunk).flatten(1), 1);
+          const sim = q.matmul(train.T);
+          const { values, indices } = sim.topk(k, 1);
+          const weights = values.div(temperature).exp();
+          const votes = trainLabels.index([indices]); // [chunk, k]
+          const scores = zeros([q.shape[0]!, numClasses]).scatterAdd(1, votes, weights);
+          return scores.argmax(1);
+        });
+        predictions.set(Array.from(pred.data() as BigInt64Array, Number), start);
+        pred.dispose();
+      }
+    } finally {
+      train.dispose();
+    }
+  });
+  const truth = testLabels.dataNumbers();
+  let correct = 0;
+  for (let i = 0; i < m; i++) if (predictions[i] === truth[i]) correct++;
+  return { accuracy: m ? correct / m : 0, predictions, k, temperature };
+}

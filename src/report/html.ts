@@ -1,0 +1,234 @@
+// The report page: one self-contained HTML file (inline CSS, SVG and data-URI images, no scripts),
+// plus results.json and a PNG of each chart.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import { writeFileAtomic } from './atomic.js';
+import { embeddingChart, labelEfficiencyChart, trainingCurvesChart, wordMapChart, type Chart } from './charts.js';
+import { escapeHtml } from './escape.js';
+import { rotationGrid } from './images.js';
+import { resultsJson } from './json.js';
+import { REPORT_CSS } from './style.js';
+import type { MethodResult, ReportData } from './types.js';
+
+export interface WrittenReport {
+  html: string;
+  json: string;
+  pngs: string[];
+}
+
+interface Section {
+  id: string;
+  heading: string;
+  body: string;
+}
+
+interface BuiltReport {
+  html: string;
+  charts: Chart[];
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function errorBox(what: string, error: unknown): string {
+  return `<div class="error" role="alert"><strong>${escapeHtml(what)} could not be drawn.</strong> ${escapeHtml(errorMessage(error))}</div>`;
+}
+
+/** Vega numbers its clip paths from 1 in every SVG; prefix ids so several charts can share one page. */
+function namespaceIds(svg: string, prefix: string): string {
+  return svg
+    .replace(/\bid="([^"]+)"/g, `id="${prefix}-$1"`)
+    .replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`)
+    .replace(/href="#([^"]+)"/g, `href="#${prefix}-$1"`);
+}
+
+/** Inline form of a chart SVG: namespace URIs are implied by HTML, and ids are made unique. */
+function inlineSvg(chart: Chart): string {
+  return namespaceIds(chart.svg, `chart-${chart.id}`)
+    .replace(/\s+xmlns(:xlink)?="[^"]*"/g, '')
+    .replace(/^<svg\b/, `<svg role="img" aria-label="${escapeHtml(chart.title)}"`);
+}
+
+function figure(chart: Chart): string {
+  return `<figure class="chart" id="figure-${escapeHtml(chart.id)}">${inlineSvg(chart)}` +
+    `<figcaption>${escapeHtml(chart.caption)}</figcaption></figure>`;
+}
+
+function percent(fraction: number): string {
+  return Number.isFinite(fraction) ? (100 * fraction).toFixed(1) : '—';
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return String(value);
+    if (Number.isInteger(value)) return value.toLocaleString('en-US');
+    return Number(value.toPrecision(4)).toLocaleString('en-US', { maximumFractionDigits: 6 });
+  }
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((v) => v === null || typeof v !== 'object')) return `[${value.map(formatValue).join(', ')}]`;
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** Rows grouped by k (ascending), methods in the order first seen; the best mean at each k in bold. */
+function resultsTable(results: readonly MethodResult[]): string {
+  if (results.length === 0) return '<p class="table-note">No evaluation results were recorded.</p>';
+  const methodOrder = [...new Set(results.map((r) => r.method))];
+  const rows = [...results].sort((a, b) => a.k - b.k || methodOrder.indexOf(a.method) - methodOrder.indexOf(b.method));
+  const best = new Map<number, number>();
+  for (const r of rows) if (Number.isFinite(r.mean)) best.set(r.k, Math.max(best.get(r.k) ?? -Infinity, r.mean));
+  const perK = new Map<number, number>();
+  for (const r of rows) perK.set(r.k, (perK.get(r.k) ?? 0) + 1);
+  const body = rows.map((r, i) => {
+    const isBest = (perK.get(r.k) ?? 0) > 1 && r.mean === best.get(r.k);
+    const groupStart = i > 0 && rows[i - 1].k !== r.k;
+    return `<tr${groupStart ? ' class="group-start"' : ''}>` +
+      `<td class="num">${escapeHtml(formatValue(r.k))}</td>` +
+      `<td>${escapeHtml(r.method)}</td>` +
+      `<td class="num${isBest ? ' best' : ''}">${percent(r.mean)} ± ${percent(r.std)} %</td>` +
+      `<td class="num">${r.runs?.length ?? 0}</td></tr>`;
+  });
+  return `<div class="table-wrap"><table class="results" id="results-table">` +
+    `<thead><tr><th class="num">Labels per class (k)</th><th>Method</th><th class="num">Test accuracy (mean ± std)</th><th class="num">Runs</th></tr></thead>` +
+    `<tbody>${body.join('')}</tbody></table></div>` +
+    `<p class="table-note">Std is over runs (seeds). Bold: best mean at that k.</p>`;
+}
+
+function keyFigures(extra: Record<string, number | string>): string {
+  const cards = Object.entries(extra).map(([label, value]) =>
+    `<div class="card"><div class="label">${escapeHtml(label)}</div><div class="value">${escapeHtml(formatValue(value))}</div></div>`);
+  return `<div class="cards">${cards.join('')}</div>`;
+}
+
+/** Nested objects become dotted keys; arrays and leaves are shown as values. */
+function flatten(value: Record<string, unknown>, prefix = ''): [string, unknown][] {
+  return Object.entries(value).flatMap(([key, v]): [string, unknown][] =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? flatten(v as Record<string, unknown>, `${prefix}${key}.`)
+      : [[`${prefix}${key}`, v]]);
+}
+
+function configTable(config: Record<string, unknown>): string {
+  const rows = flatten(config).map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(formatValue(v))}</td></tr>`);
+  return `<div class="table-wrap"><table class="config"><tbody>${rows.join('')}</tbody></table></div>`;
+}
+
+/** Runs a chart builder; a failure becomes a visible message on the page instead of a crash. */
+async function tryChart(what: string, build: () => Promise<Chart>, charts: Chart[]): Promise<string> {
+  try {
+    const chart = await build();
+    charts.push(chart);
+    return figure(chart);
+  } catch (error) {
+    return errorBox(what, error);
+  }
+}
+
+async function buildReport(data: ReportData): Promise<BuiltReport> {
+  const charts: Chart[] = [];
+  const sections: Section[] = [];
+  const results = data.results ?? [];
+  const curves = data.curves ?? [];
+
+  if (data.extra && Object.keys(data.extra).length > 0) {
+    sections.push({ id: 'key-figures', heading: 'Key figures', body: keyFigures(data.extra) });
+  }
+  sections.push({
+    id: 'results', heading: 'Results',
+    body: resultsTable(results) + await tryChart('The label-efficiency chart', () => labelEfficiencyChart(results), charts),
+  });
+  sections.push({
+    id: 'training', heading: 'Training',
+    body: await tryChart('The training-curve chart', () => trainingCurvesChart(curves), charts),
+  });
+  if (data.rotationSamples && data.rotationSamples.length > 0) {
+    let body: string;
+    try {
+      body = '<p>Test images as fed to the network (already rotated), with the true and the predicted rotation. ' +
+        'Green frame and ✓: predicted correctly; red frame and ✗: wrong.</p>' + rotationGrid(data.rotationSamples);
+    } catch (error) {
+      body = errorBox('The rotation grid', error);
+    }
+    sections.push({ id: 'rotations', heading: 'Rotation predictions', body });
+  }
+  if (data.embeddings && data.embeddings.length > 0) {
+    const figures: string[] = [];
+    for (const [i, set] of data.embeddings.entries()) {
+      figures.push(await tryChart(`The map "${set.title}"`, () => embeddingChart(set, i), charts));
+    }
+    sections.push({ id: 'embeddings', heading: 'Embedding maps', body: figures.join('') });
+  }
+  if (data.wordMaps && data.wordMaps.length > 0) {
+    const figures: string[] = [];
+    for (const [i, map] of data.wordMaps.entries()) {
+      figures.push(await tryChart(`The word map "${map.title}"`, () => wordMapChart(map, i), charts));
+    }
+    sections.push({ id: 'word-maps', heading: 'Word maps', body: figures.join('') });
+  }
+  if (data.notes && data.notes.length > 0) {
+    sections.push({ id: 'notes', heading: 'Notes', body: `<ul class="notes">${data.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` });
+  }
+  if (data.config && Object.keys(data.config).length > 0) {
+    sections.push({ id: 'config', heading: 'Configuration', body: configTable(data.config) });
+  }
+
+  const title = data.title || 'selfsup report';
+  const meta = [
+    `${data.modality === 'text' ? 'Text' : 'Image'} modality`,
+    `dataset ${data.dataset}`,
+    data.createdAt ? `created ${data.createdAt}` : '',
+  ].filter(Boolean).map((m) => `<span>${escapeHtml(m)}</span>`).join('');
+  const nav = sections.map((s) => `<a href="#${s.id}">${escapeHtml(s.heading)}</a>`).join('');
+  const html = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${REPORT_CSS}</style>
+</head>
+<body>
+<main>
+<header><h1>${escapeHtml(title)}</h1><p class="meta">${meta}</p><nav>${nav}</nav></header>
+${sections.map((s) => `<section id="${s.id}"><h2>${escapeHtml(s.heading)}</h2>${s.body}</section>`).join('\n')}
+<footer>Generated by selfsup · self-contained page, no network needed</footer>
+</main>
+</body>
+</html>
+`;
+  return { html, charts };
+}
+
+/** The report as one self-contained HTML string. */
+export async function renderReport(data: ReportData): Promise<string> {
+  return (await buildReport(data)).html;
+}
+
+/** Renders a chart SVG to PNG at twice its size, on white. */
+export function chartPng(svg: string): Buffer {
+  const resvg = new Resvg(svg, {
+    background: 'white',
+    fitTo: { mode: 'zoom', value: 2 },
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
+  });
+  return resvg.render().asPng();
+}
+
+/** Writes report.html, results.json and one PNG per chart into `dir` (created if needed), each atomically. */
+export async function writeReport(dir: string, data: ReportData): Promise<WrittenReport> {
+  const { html, charts } = await buildReport(data);
+  await mkdir(dir, { recursive: true });
+  const pngs: string[] = [];
+  for (const chart of charts) {
+    const path = join(dir, `${chart.id}.png`);
+    await writeFileAtomic(path, chartPng(chart.svg));
+    pngs.push(path);
+  }
+  const json = join(dir, 'results.json');
+  await writeFileAtomic(json, `${JSON.stringify(resultsJson(data), null, 2)}\n`);
+  // The page last: once report.html exists, everything it describes is on disk.
+  const htmlPath = join(dir, 'report.html');
+  await writeFileAtomic(htmlPath, html);
+  return { html: htmlPath, json, pngs };
+}

@@ -1,0 +1,71 @@
+// Plain data the report is built from. No tensors: callers convert before handing over.
+
+/** Accuracy of one method at one label budget, over several seeds. Accuracies are fractions (0..1). */
+export interface MethodResult {
+  method: string;
+  /** Labelled examples per class. */
+  k: number;
+  mean: number;
+  std: number;
+  runs: number[];
+}
+
+/** One logged point of a training run, e.g. { step: 100, loss: 0.7, acc: 0.81, lr: 0.01 }. */
+export interface CurvePoint {
+  step: number;
+  epoch?: number;
+  [metric: string]: number | undefined;
+}
+
+export interface TrainingCurve {
+  /** e.g. 'rotation-pretrain', 'scratch k=10 seed=0'. */
+  run: string;
+  points: CurvePoint[];
+}
+
+/** A test image as fed to the rotation head (already rotated). Pixels are CHW, 0..255. */
+export interface RotationSample {
+  pixels: Uint8Array | number[];
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  /** True rotation in quarter turns (0 = 0°, 1 = 90°, 2 = 180°, 3 = 270°). */
+  rotation: 0 | 1 | 2 | 3;
+  predicted: 0 | 1 | 2 | 3;
+}
+
+/** Raw feature vectors with a label each; the report computes the 2-D map. */
+export interface EmbeddingSet {
+  title: string;
+  vectors: number[][] | Float32Array[];
+  labels: string[];
+}
+
+/** Word vectors (any dimension; 2-D ones are drawn as given) labelled with their word. */
+export interface WordMap {
+  title: string;
+  vectors: number[][];
+  words: string[];
+}
+
+export interface ReportData {
+  title: string;
+  modality: 'image' | 'text';
+  dataset: string;
+  /** ISO timestamp. */
+  createdAt: string;
+  results: MethodResult[];
+  curves: TrainingCurve[];
+  rotationSamples?: RotationSample[];
+  embeddings?: EmbeddingSet[];
+  wordMaps?: WordMap[];
+  notes?: string[];
+  config?: Record<string, unknown>;
+  /** Headline figures, e.g. rotation accuracy, synonym AUC, images/s. */
+  extra?: Record<string, number | string>;
+}
+
+/** Thrown when report input cannot be drawn (NaN accuracy, mismatched lengths, ...). */
+export class ReportInputError extends Error {
+  override name = 'ReportInputError';
+}
