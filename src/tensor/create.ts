@@ -107,6 +107,15 @@ export function tensor(data: NestedArray | ArrayBufferView, opts: TensorOptions 
   return finish(t, opts);
 }
 
+/**
+ * Makes a tensor from raw little-endian bytes of `dtype` (e.g. float16 bits from a file).
+ * The bytes are copied.
+ */
+export function fromBytes(bytes: Uint8Array, dtype: DType, shape: number[]): Tensor {
+  checkShape(shape, 'fromBytes');
+  return new Tensor(native.fromBuffer(bytes, shape, dtypeCode(dtype)));
+}
+
 function convertAndFree(t: Tensor, dtype: DType): Tensor {
   const r = t.to(dtype);
   t.dispose();

@@ -11,6 +11,10 @@ const NAMES = new Map<number, DType>(Object.entries(CODES).map(([k, v]) => [v, k
 export type TypedArray =
   | Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array;
 
+export function isDType(name: string): name is DType {
+  return Object.prototype.hasOwnProperty.call(CODES, name);
+}
+
 export function dtypeCode(d: DType): number {
   const c = CODES[d];
   if (c === undefined) throw new TypeError(`unknown dtype '${String(d)}'; expected one of ${Object.keys(CODES).join(', ')}`);

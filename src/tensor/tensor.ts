@@ -4,7 +4,7 @@
 import { native, type TensorHandle } from '../native/binding.js';
 import { callOp } from './ops.js';
 import { trackNew, type Scope, type Trackable } from './scope.js';
-import { dtypeCode, dtypeFromCode, typedArrayFor, isFloating, type DType, type Device, type TypedArray } from './dtype.js';
+import { dtypeCode, dtypeFromCode, typedArrayFor, isFloating, isDType, type DType, type Device, type TypedArray } from './dtype.js';
 import { formatTensor } from './format.js';
 
 export type Scalar = number | boolean;
@@ -132,6 +132,11 @@ export class Tensor implements Trackable, Disposable {
   }
   /** The elements as plain numbers, row-major (int64 converted to number). */
   dataNumbers(): number[] {
+    if (this.dtype === 'float16' || this.dtype === 'bfloat16') {
+      // data() gives their raw bits; widen on the libtorch side to read values.
+      const f = this.float();
+      try { return Array.from(f.data() as Float32Array); } finally { f.dispose(); }
+    }
     const d = this.data();
     return d instanceof BigInt64Array ? Array.from(d, Number) : Array.from(d as ArrayLike<number>);
   }
@@ -167,11 +172,10 @@ export class Tensor implements Trackable, Disposable {
 
   // ------------------------------------------------------------------ conversion
 
+  /** A copy converted to a dtype ('float64') or moved to a device ('cuda', 'cuda:1', 'cpu'). */
   to(target: DType | Device | string): Tensor {
-    if (['cpu', 'cuda'].includes(target) || target.startsWith('cuda:')) {
-      return op('aten::to.device', this, target, dtypeCode(this.dtype));
-    }
-    return op('aten::to.dtype', this, dtypeCode(target as DType));
+    if (isDType(target)) return op('aten::to.dtype', this, dtypeCode(target));
+    return op('aten::to.device', this, target, dtypeCode(this.dtype));
   }
   float(): Tensor { return this.to('float32'); }
   double(): Tensor { return this.to('float64'); }

@@ -1,0 +1,81 @@
+// Running a trained model over a data set: accuracy, predictions and features,
+// in eval mode, without gradients, one batch at a time.
+import { Tensor, tidy, noGrad, cat, keep, tensor } from '../tensor/index.js';
+import type { Module } from '../nn/index.js';
+import { DataLoader, type ImageDataset } from '../data/index.js';
+
+export interface Normalization { mean: number[]; std: number[] }
+
+function evalLoader(data: ImageDataset, norm: Normalization | undefined, batchSize: number, indices?: ArrayLike<number>): DataLoader {
+  return new DataLoader(data, { batchSize, shuffle: false, indices, mean: norm?.mean, std: norm?.std });
+}
+
+/** Runs `fn` with `model` in eval mode and restores its previous mode afterwards. */
+export function inEvalMode<T>(model: Module, fn: () => T): T {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return fn();
+  } finally {
+    if (wasTraining) model.train();
+  }
+}
+
+/** Top-1 accuracy of a classifier on a labelled data set (or a subset of it). */
+export function accuracy(model: Module, data: ImageDataset, o: { norm?: Normalization; batchSize?: number; indices?: ArrayLike<number> } = {}): number {
+  if (!data.labels) throw new TypeError(`accuracy: ${data.name} has no labels`);
+  let correct = 0;
+  let total = 0;
+  inEvalMode(model, () => noGrad(() => {
+    for (const b of evalLoader(data, o.norm, o.batchSize ?? 500, o.indices)) {
+      using batch = b;
+      correct += tidy(() => model.forward(batch.x).argmax(1).eq(batch.y!).sum().item());
+      total += batch.indices.length;
+    }
+  }));
+  return total ? correct / total : 0;
+}
+
+/** Class predictions for every image, in order. */
+export function predict(model: Module, data: ImageDataset, o: { norm?: Normalization; batchSize?: number; indices?: ArrayLike<number> } = {}): Int32Array {
+  const out: number[] = [];
+  inEvalMode(model, () => noGrad(() => {
+    for (const b of evalLoader(data, o.norm, o.batchSize ?? 500, o.indices)) {
+      using batch = b;
+      const p = tidy(() => model.forward(batch.x).argmax(1));
+      out.push(...p.dataNumbers());
+      p.dispose();
+    }
+  }));
+  return Int32Array.from(out);
+}
+
+/**
+ * Features of every image from `extract` (e.g. `x => encoder.features(x, 'block2')`),
+ * stacked into one [N, D] tensor that the caller owns.
+ */
+export function extractFeatures(model: Module, extract: (x: Tensor) => Tensor, data: ImageDataset,
+  o: { norm?: Normalization; batchSize?: number; indices?: ArrayLike<number> } = {}): Tensor {
+  const parts: Tensor[] = [];
+  try {
+    inEvalMode(model, () => noGrad(() => {
+      for (const b of evalLoader(data, o.norm, o.batchSize ?? 500, o.indices)) {
+        using batch = b;
+        parts.push(keep(tidy(() => extract(batch.x).flatten(1))));
+      }
+    }));
+    return cat(parts, 0);
+  } finally {
+    for (const p of parts) p.dispose();
+  }
+}
+
+/** Labels of a data set (or subset) as an int64 tensor. */
+export function labelTensor(data: ImageDataset, indices?: ArrayLike<number>): Tensor {
+  if (!data.labels) throw new TypeError(`${data.name} has no labels`);
+  const src = data.labels;
+  const idx = indices ?? Int32Array.from({ length: data.length }, (_, i) => i);
+  const out = new BigInt64Array(idx.length);
+  for (let i = 0; i < idx.length; i++) out[i] = BigInt(src[idx[i]!]!);
+  return tensor(out);
+}

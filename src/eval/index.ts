@@ -1,0 +1,3 @@
+// Evaluating representations: accuracy, features, kNN, linear probes, fine-tuning.
+export { accuracy, predict, extractFeatures, labelTensor, inEvalMode, type Normalization } from './evaluate.js';
+export { knnClassify, type KnnOptions, type KnnResult } from './knn.js';

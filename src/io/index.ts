@@ -1,0 +1,11 @@
+// Files: atomic writes, safetensors, training checkpoints.
+export { writeFileAtomic, writeFileAtomicAsync, type FileChunks } from './atomic.js';
+export { SafetensorsError, MAX_HEADER_BYTES } from './safetensors-format.js';
+export {
+  serializeSafetensors, saveSafetensors, loadSafetensors, parseSafetensors, readSafetensorsHeader,
+  type TensorDict, type SafetensorsContent, type SafetensorsHeader, type LoadOptions,
+} from './safetensors.js';
+export {
+  saveCheckpoint, loadCheckpoint, checkpointPaths, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
+  type HasStateDict, type HasOptimizerState, type OptimizerState, type SaveCheckpointOptions, type CheckpointPaths, type Checkpoint,
+} from './checkpoint.js';

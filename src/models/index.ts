@@ -1,0 +1,27 @@
+// Backbones (encoders made of named blocks), heads, and the encoder+head classifier.
+import { Backbone } from './backbone.js';
+import { SmallCnn } from './small-cnn.js';
+import { NetworkInNetwork } from './nin.js';
+import { ResNet18 } from './resnet.js';
+
+export { Backbone, SmallCnn, NetworkInNetwork, ResNet18 };
+export { linearHead, mlpHead, Classifier } from './heads.js';
+export type { SmallCnnOptions } from './small-cnn.js';
+export type { NinOptions } from './nin.js';
+export type { ResNetOptions } from './resnet.js';
+
+export type BackboneName = 'small-cnn' | 'nin' | 'resnet18';
+export const BACKBONES: BackboneName[] = ['small-cnn', 'nin', 'resnet18'];
+
+/** Makes a backbone by name, for the CLI and configs. */
+export function createBackbone(name: BackboneName, opts: { inChannels: number; width?: number; blocks?: number }): Backbone {
+  switch (name) {
+    case 'small-cnn': {
+      const w = opts.width ?? 32;
+      return new SmallCnn({ inChannels: opts.inChannels, widths: [w, 2 * w, 4 * w] });
+    }
+    case 'nin': return new NetworkInNetwork({ inChannels: opts.inChannels, width: opts.width, blocks: opts.blocks });
+    case 'resnet18': return new ResNet18({ inChannels: opts.inChannels, width: opts.width });
+    default: throw new RangeError(`unknown backbone '${String(name)}'; choose one of ${BACKBONES.join(', ')}`);
+  }
+}

@@ -1,0 +1,76 @@
+// Supervised training of an encoder+head classifier on labelled images: the
+// scratch baseline, the source task of transfer, and every fine-tuning run.
+import { F } from '../tensor/index.js';
+import type { Module } from '../nn/index.js';
+import { SGD, Adam, AdamW, WarmupCosineLR, type Optimizer } from '../optim/index.js';
+import { DataLoader, type ImageDataset, type Batch } from '../data/index.js';
+import { fit, type FitResult, type FitOptions } from './trainer.js';
+import type { Normalization } from '../eval/evaluate.js';
+
+export interface Augmentation {
+  /** Random crop after zero-padding by this many pixels (0: none). */
+  crop?: number;
+  /** Random horizontal flip (not for digits or text-like images). */
+  flip?: boolean;
+}
+
+export interface OptimizerConfig {
+  kind: 'sgd' | 'adam' | 'adamw';
+  lr: number;
+  weightDecay?: number;
+  momentum?: number;
+  /** Linear warm-up steps before the cosine decay (default 0). */
+  warmupSteps?: number;
+}
+
+export function makeOptimizer(model: Module, c: OptimizerConfig): Optimizer {
+  const params = model.parameters().filter((p) => p.requiresGrad);
+  if (params.length === 0) throw new Error('nothing to train: every parameter is frozen');
+  switch (c.kind) {
+    case 'sgd': return new SGD(params, { lr: c.lr, momentum: c.momentum ?? 0.9, nesterov: (c.momentum ?? 0.9) > 0, weightDecay: c.weightDecay ?? 5e-4 });
+    case 'adam': return new Adam(params, { lr: c.lr, weightDecay: c.weightDecay ?? 0 });
+    case 'adamw': return new AdamW(params, { lr: c.lr, weightDecay: c.weightDecay ?? 0.01 });
+    default: throw new RangeError(`unknown optimizer '${String((c as OptimizerConfig).kind)}'; use sgd, adam or adamw`);
+  }
+}
+
+export interface SupervisedOptions extends Pick<FitOptions<Batch>, 'checkpoint' | 'resume' | 'metrics' | 'progress' | 'timeBudgetSeconds' | 'callbacks' | 'checkpointMeta'> {
+  name: string;
+  model: Module;
+  data: ImageDataset;
+  /** Train on these examples only (e.g. k per class). */
+  indices?: ArrayLike<number>;
+  norm?: Normalization;
+  batchSize: number;
+  /** Total optimisation steps; epochs follow from the subset size. */
+  steps: number;
+  optimizer: OptimizerConfig;
+  augment?: Augmentation;
+  labelSmoothing?: number;
+  seed: number;
+  validate?: (epoch: number) => Record<string, number>;
+}
+
+export async function trainSupervised(o: SupervisedOptions): Promise<FitResult> {
+  const n = o.indices ? o.indices.length : o.data.length;
+  const batchSize = Math.min(o.batchSize, n);
+  const loader = new DataLoader(o.data, {
+    batchSize, seed: o.seed, indices: o.indices, dropLast: true,
+    crop: o.augment?.crop ?? 0, flip: o.augment?.flip ?? false, mean: o.norm?.mean, std: o.norm?.std,
+  });
+  const stepsPerEpoch = loader.length;
+  const epochs = Math.max(1, Math.ceil(o.steps / stepsPerEpoch));
+  const optimizer = makeOptimizer(o.model, o.optimizer);
+  const scheduler = new WarmupCosineLR(optimizer, { warmupSteps: o.optimizer.warmupSteps ?? 0, totalSteps: epochs * stepsPerEpoch });
+  return fit({
+    name: o.name, model: o.model, optimizer, scheduler, stepsPerEpoch, epochs,
+    batches: (epoch) => loader.batches(epoch),
+    step: (batch) => {
+      const logits = o.model.forward(batch.x);
+      const loss = F.crossEntropy(logits, batch.y!, { labelSmoothing: o.labelSmoothing ?? 0 });
+      return { loss, correct: logits.argmax(1).eq(batch.y!).sum(), count: batch.indices.length };
+    },
+    validate: o.validate, checkpoint: o.checkpoint, resume: o.resume, metrics: o.metrics, progress: o.progress,
+    timeBudgetSeconds: o.timeBudgetSeconds, callbacks: o.callbacks, checkpointMeta: o.checkpointMeta,
+  });
+}
