@@ -1,0 +1,122 @@
+// A folder of PNG/JPEG images decoded with sharp: one sub-folder per class (labelled,
+// classes in sorted name order, like torchvision's ImageFolder) or images directly
+// in the folder (unlabelled).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import sharp from 'sharp';
+import { makeDataset, type ImageDataset } from './dataset.js';
+import { tensor, tidy } from '../tensor/index.js';
+
+export interface ImageFolderOptions {
+  /** Resize every image to size x size. Required when the images differ in size. */
+  size?: number;
+  /** How a resize treats the aspect ratio: stretch ('fill', default) or scale and centre-crop ('cover'). */
+  fit?: 'fill' | 'cover';
+  /** 3 for RGB (default), 1 for greyscale. Alpha is dropped. */
+  channels?: 1 | 3;
+  /** Name of the data set; the folder's name by default. */
+  name?: string;
+  /** How many images are decoded at once (sharp works on libuv's thread pool). */
+  concurrency?: number;
+}
+
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
+const isImage = (file: string): boolean => IMAGE_EXTENSIONS.has(extname(file).toLowerCase());
+const visible = (name: string): boolean => !name.startsWith('.');
+
+interface Entry { path: string; label: number }
+
+/** The image files and labels under `root`, in a fixed (sorted) order. */
+function listImages(root: string): { entries: Entry[]; classNames: string[] | null } {
+  if (!existsSync(root)) throw new Error(`image folder not found: ${root}`);
+  if (!statSync(root).isDirectory()) throw new Error(`not a folder: ${root}`);
+  const names = readdirSync(root).filter(visible).sort();
+  if (names.length === 0) throw new Error(`image folder is empty: ${root}`);
+  const classDirs = names.filter((n) => statSync(join(root, n)).isDirectory());
+  const looseImages = names.filter((n) => !classDirs.includes(n) && isImage(n));
+  if (classDirs.length === 0) {
+    if (looseImages.length === 0) throw new Error(`no PNG or JPEG images in ${root} (looked for ${[...IMAGE_EXTENSIONS].join(', ')})`);
+    return { entries: looseImages.map((n) => ({ path: join(root, n), label: -1 })), classNames: null };
+  }
+  if (looseImages.length > 0) {
+    throw new Error(`${root} mixes class folders (${classDirs[0]}, ...) with images directly inside it (${looseImages[0]}); use one sub-folder per class, or a flat folder of images`);
+  }
+  const entries: Entry[] = [];
+  classDirs.forEach((cls, label) => {
+    const dir = join(root, cls);
+    const files = readdirSync(dir).filter((n) => visible(n) && isImage(n)).sort();
+    if (files.length === 0) throw new Error(`class folder ${dir} holds no PNG or JPEG images`);
+    for (const f of files) entries.push({ path: join(dir, f), label });
+  });
+  return { entries, classNames: classDirs };
+}
+
+interface Decoded { pixels: Buffer; width: number; height: number }
+
+async function decode(path: string, opts: ImageFolderOptions, channels: 1 | 3): Promise<Decoded> {
+  let img = sharp(path, { failOn: 'error' }).removeAlpha();
+  img = channels === 1 ? img.grayscale() : img.toColourspace('srgb');
+  if (opts.size !== undefined) img = img.resize(opts.size, opts.size, { fit: opts.fit ?? 'fill' });
+  const out = await img.raw().toBuffer({ resolveWithObject: true }).catch((e: Error) => {
+    throw new Error(`cannot decode image ${path}: ${e.message}`);
+  });
+  if (out.info.channels !== channels) {
+    throw new Error(`${path}: decoded to ${out.info.channels} channels, expected ${channels}`);
+  }
+  return { pixels: out.data, width: out.info.width, height: out.info.height };
+}
+
+/** Maps `items` through `fn`, at most `limit` at a time, keeping the order. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * Loads every PNG/JPEG image under `root` into memory.
+ *
+ * ```ts
+ * const ds = await loadImageFolder('photos/', { size: 32 });   // photos/cat/*.jpg, photos/dog/*.jpg
+ * ```
+ */
+export async function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Promise<ImageDataset> {
+  const channels = opts.channels ?? 3;
+  if (channels !== 1 && channels !== 3) throw new TypeError(`loadImageFolder: channels must be 1 or 3, got ${String(channels)}`);
+  if (opts.size !== undefined && !(Number.isInteger(opts.size) && opts.size > 0)) {
+    throw new TypeError(`loadImageFolder: size must be a positive integer, got ${opts.size}`);
+  }
+  const { entries, classNames } = listImages(root);
+  const decoded = await mapLimited(entries, opts.concurrency ?? 8, (e) => decode(e.path, opts, channels));
+
+  const first = decoded[0]!;
+  const { width, height } = first;
+  decoded.forEach((d, i) => {
+    if (d.width !== width || d.height !== height) {
+      throw new Error(`images differ in size: ${entries[0]!.path} is ${width}x${height} but ${entries[i]!.path} is ${d.width}x${d.height}; pass { size } to resize them all`);
+    }
+  });
+
+  // sharp gives HWC (interleaved) pixels; the data set stores CHW. Gather the bytes,
+  // then let libtorch do the transpose for the whole folder in one op.
+  const per = width * height * channels;
+  const hwc = new Uint8Array(decoded.length * per);
+  decoded.forEach((d, i) => hwc.set(d.pixels, i * per));
+  const images = channels === 1 ? hwc : tidy(() =>
+    tensor(hwc, { shape: [decoded.length, height, width, channels] }).permute(0, 3, 1, 2).contiguous().data() as Uint8Array);
+
+  return makeDataset({
+    name: opts.name ?? basename(root),
+    imageShape: [channels, height, width],
+    images,
+    labels: classNames ? Int32Array.from(entries, (e) => e.label) : null,
+    classNames,
+  });
+}

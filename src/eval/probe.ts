@@ -1,0 +1,50 @@
+// Linear probe: a linear classifier trained on frozen, pooled features of one
+// block. The encoder runs once, in eval mode, without gradients; the probe sees
+// standardised features (train-set mean and std), as is usual for linear evaluation.
+import { Tensor, tidy, noGrad, keep, F } from '../tensor/index.js';
+import { Linear } from '../nn/index.js';
+import { Adam } from '../optim/index.js';
+
+export interface ProbeOptions {
+  /** Optimisation steps over the whole (small) training set (default 300). */
+  steps?: number;
+  lr?: number;
+  weightDecay?: number;
+  seed?: number;
+}
+
+export interface ProbeResult {
+  accuracy: number;
+  trainAccuracy: number;
+  classifier: Linear;
+  /** Standardisation the classifier expects. */
+  mean: Tensor;
+  std: Tensor;
+}
+
+/** Trains a linear classifier on `trainFeatures` [N, D] and reports its accuracy on `testFeatures`. */
+export function linearProbe(trainFeatures: Tensor, trainLabels: Tensor, testFeatures: Tensor, testLabels: Tensor, numClasses: number, o: ProbeOptions = {}): ProbeResult {
+  const d = trainFeatures.shape[1]!;
+  if (testFeatures.shape[1] !== d) throw new TypeError(`linearProbe: train features have ${d} dims, test features ${testFeatures.shape[1]}`);
+  const mean = keep(trainFeatures.mean(0, true));
+  const std = keep(tidy(() => trainFeatures.std(0, { keepdim: true, unbiased: false }).add(1e-6)));
+  const classifier = new Linear(d, numClasses);
+  const optimizer = new Adam(classifier.parameters(), { lr: o.lr ?? 0.01, weightDecay: o.weightDecay ?? 5e-4 });
+  const x = tidy(() => trainFeatures.sub(mean).div(std));
+  try {
+    for (let s = 0; s < (o.steps ?? 300); s++) {
+      tidy(() => {
+        const loss = F.crossEntropy(classifier.forward(x), trainLabels);
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+      });
+    }
+  } finally {
+    x.dispose();
+  }
+  const acc = (features: Tensor, labels: Tensor): number => noGrad(() => tidy(() =>
+    classifier.forward(features.sub(mean).div(std)).argmax(1).eq(labels).to('float32').mean().item()));
+  return { accuracy: acc(testFeatures, testLabels), trainAccuracy: acc(trainFeatures, trainLabels), classifier, mean, std };
+}
+

@@ -1,0 +1,243 @@
+// The label-efficiency experiment for images: for k labels per class and several
+// seeds, compare training from scratch, transfer from another labelled domain,
+// and rotation pretraining (fine-tuned, linear-probed, kNN) on the same subsets.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { manualSeed, noGrad, tidy, type Tensor } from '../tensor/index.js';
+import { saveSafetensors } from '../io/index.js';
+import { createBackbone, Classifier, linearHead, mlpHead, type Backbone, type BackboneName } from '../models/index.js';
+import { kPerClass, splitIndices, channelStats, type ImageDataset } from '../data/index.js';
+import { trainSupervised, type Augmentation, type OptimizerConfig } from '../train/supervised.js';
+import { MetricsLog } from '../train/metrics-log.js';
+import { accuracy, extractFeatures, labelTensor, type Normalization } from '../eval/evaluate.js';
+import { knnClassify } from '../eval/knn.js';
+import { linearProbe } from '../eval/probe.js';
+import { pretrainRotation, rotationSamples } from '../ssl/rotnet.js';
+import type { MethodResult, TrainingCurve, ReportData, EmbeddingSet, RotationSample } from '../report/types.js';
+
+export const IMAGE_METHODS = ['scratch', 'transfer', 'rotation-finetune', 'rotation-probe', 'rotation-knn'] as const;
+export type ImageMethod = (typeof IMAGE_METHODS)[number];
+
+export interface FinetuneConfig {
+  steps: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  augment: Augmentation;
+  /** Blocks kept frozen (weights and BN statistics), e.g. ['block1']. */
+  freeze: string[];
+  head: 'linear' | 'mlp';
+  labelSmoothing: number;
+}
+
+export interface ImageExperimentConfig {
+  backbone: BackboneName;
+  width?: number;
+  ks: number[];
+  seeds: number[];
+  methods: ImageMethod[];
+  pretrain: {
+    epochs: number;
+    /** Stop rotation pretraining after this many seconds (the checkpoint is kept). */
+    timeBudgetSeconds?: number;
+    batchSize: number;
+    optimizer: OptimizerConfig;
+    augment: Augmentation;
+    /** Images held out of pretraining to measure rotation accuracy. */
+    heldOut: number;
+  };
+  transfer: { steps: number; batchSize: number; optimizer: OptimizerConfig; augment: Augmentation; freeze: string[] };
+  finetune: FinetuneConfig;
+  /** Fine-tuning of the scratch baseline (all blocks trainable). */
+  scratch: Omit<FinetuneConfig, 'freeze'>;
+  probe: { block?: string; steps: number; lr: number; weightDecay: number };
+  knn: { block?: string; k: number; temperature: number };
+  /** Evaluate on the first N test images (default: all). */
+  testLimit?: number;
+  seed: number;
+}
+
+export interface ImageExperimentData {
+  name: string;
+  train: ImageDataset;
+  test: ImageDataset;
+  /** Labelled source domain for transfer (e.g. MNIST digits). */
+  source?: ImageDataset;
+}
+
+export interface ImageExperimentOutput {
+  results: MethodResult[];
+  report: ReportData;
+  rotationAccuracy: number | null;
+  pretrainImagesPerSecond: number | null;
+}
+
+function summarize(method: string, k: number, runs: number[]): MethodResult {
+  const mean = runs.reduce((a, b) => a + b, 0) / runs.length;
+  const variance = runs.length > 1 ? runs.reduce((a, b) => a + (b - mean) ** 2, 0) / (runs.length - 1) : 0;
+  return { method, k, mean, std: Math.sqrt(variance), runs };
+}
+
+/** A fresh copy of `encoder` (same architecture and weights). */
+function cloneEncoder(encoder: Backbone, make: () => Backbone): Backbone {
+  const copy = make();
+  copy.loadStateDict(encoder.stateDict());
+  return copy;
+}
+
+export async function runImageExperiment(data: ImageExperimentData, c: ImageExperimentConfig, outDir: string,
+  log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<ImageExperimentOutput> {
+  mkdirSync(outDir, { recursive: true });
+  const metrics = new MetricsLog(join(outDir, 'metrics.jsonl'));
+  const numClasses = data.train.classNames?.length ?? 10;
+  const inChannels = data.train.imageShape[0];
+  const makeEncoder = (): Backbone => createBackbone(c.backbone, { inChannels, width: c.width });
+  const norm: Normalization = channelStats(data.train);
+  const testIndices = c.testLimit ? Int32Array.from({ length: Math.min(c.testLimit, data.test.length) }, (_, i) => i) : undefined;
+  const curves: TrainingCurve[] = [];
+  const runs = new Map<string, number[]>();
+  const record = (method: string, k: number, acc: number, seed: number): void => {
+    const key = `${method}|${k}`;
+    runs.set(key, [...(runs.get(key) ?? []), acc]);
+    metrics.write({ kind: 'result', method, k, seed, accuracy: acc });
+    log(`  ${method.padEnd(18)} k=${String(k).padEnd(5)} seed=${seed}  test accuracy ${(100 * acc).toFixed(2)}%`);
+  };
+  const wants = (m: ImageMethod): boolean => c.methods.includes(m);
+  const wantsRotation = c.methods.some((m) => m.startsWith('rotation'));
+
+  // 1. Rotation pretraining on the unlabelled training images.
+  let rotationEncoder: Backbone | null = null;
+  let rotationAccuracy: number | null = null;
+  let pretrainRate: number | null = null;
+  let samples: RotationSample[] = [];
+  if (wantsRotation) {
+    const [heldOut, rest] = splitIndices(data.train.length, [c.pretrain.heldOut / data.train.length, 1 - c.pretrain.heldOut / data.train.length], c.seed);
+    manualSeed(c.seed);
+    log(`rotation pretraining: ${c.backbone} on ${rest!.length} unlabelled images (${c.pretrain.epochs} epochs${c.pretrain.timeBudgetSeconds ? `, at most ${c.pretrain.timeBudgetSeconds} s` : ''})`);
+    const r = await pretrainRotation({
+      encoder: makeEncoder(), data: data.train, indices: rest, heldOut: { data: data.train, indices: heldOut },
+      norm, batchSize: c.pretrain.batchSize, epochs: c.pretrain.epochs, optimizer: c.pretrain.optimizer,
+      augment: c.pretrain.augment, seed: c.seed, metrics, timeBudgetSeconds: c.pretrain.timeBudgetSeconds,
+      checkpoint: join(outDir, 'rotation-pretrain'), checkpointMeta: { backbone: c.backbone, width: c.width ?? null, inChannels, norm },
+    });
+    rotationEncoder = r.model.encoder;
+    rotationAccuracy = r.heldOutRotationAccuracy;
+    pretrainRate = r.fit.examplesPerSecond;
+    curves.push({ run: 'rotation-pretrain', points: r.fit.curve });
+    samples = rotationSamples(r.model, data.test, 32, { norm });
+    saveSafetensors(join(outDir, 'rotation-encoder.safetensors'), rotationEncoder.stateDict(), { backbone: c.backbone, method: 'rotation' });
+    log(`rotation pretraining: held-out rotation accuracy ${(100 * (rotationAccuracy ?? 0)).toFixed(2)}%, ${pretrainRate.toFixed(0)} images/s`);
+  }
+
+  // 2. Supervised pretraining on the source domain, for transfer.
+  let transferEncoder: Backbone | null = null;
+  if (wants('transfer')) {
+    if (!data.source) throw new Error('transfer needs a labelled source data set');
+    const src = data.source;
+    manualSeed(c.seed + 1);
+    const encoder = makeEncoder();
+    const model = new Classifier(encoder, linearHead(encoder.featureDim(), src.classNames?.length ?? 10));
+    log(`transfer: supervised pretraining on ${src.name} (${src.length} images)`);
+    const r = await trainSupervised({
+      name: 'transfer-pretrain', model, data: src, norm, batchSize: c.transfer.batchSize, steps: c.transfer.steps,
+      optimizer: c.transfer.optimizer, augment: c.transfer.augment, seed: c.seed, metrics,
+    });
+    curves.push({ run: `transfer-pretrain (${src.name})`, points: r.curve });
+    transferEncoder = model.encoder;
+  }
+
+  // 3. The labelled subsets.
+  const testLabels = noGrad(() => labelTensor(data.test, testIndices));
+  let rotationTestFeatures: { probe: Tensor; knn: Tensor } | null = null;
+  if (rotationEncoder && (wants('rotation-probe') || wants('rotation-knn'))) {
+    const enc = rotationEncoder;
+    rotationTestFeatures = {
+      probe: extractFeatures(enc, (x) => enc.features(x, c.probe.block), data.test, { norm, indices: testIndices }),
+      knn: extractFeatures(enc, (x) => enc.features(x, c.knn.block), data.test, { norm, indices: testIndices }),
+    };
+  }
+  const finetuneFrom = async (name: string, encoder: Backbone, f: Omit<FinetuneConfig, 'freeze'> & { freeze: string[] }, subset: Int32Array, seed: number): Promise<number> => {
+    const model = new Classifier(encoder, f.head === 'mlp' ? mlpHead(encoder.featureDim(), numClasses) : linearHead(encoder.featureDim(), numClasses));
+    if (f.freeze.length) model.freeze(f.freeze.map((b) => `encoder.${b}`));
+    const r = await trainSupervised({
+      name, model, data: data.train, indices: subset, norm, batchSize: f.batchSize, steps: f.steps,
+      optimizer: f.optimizer, augment: f.augment, labelSmoothing: f.labelSmoothing, seed, metrics, progress: false,
+    });
+    if (seed === c.seeds[0]) curves.push({ run: name, points: r.curve });
+    const acc = accuracy(model, data.test, { norm, indices: testIndices });
+    model.dispose();
+    return acc;
+  };
+
+  for (const k of c.ks) {
+    for (const seed of c.seeds) {
+      const subset = kPerClass(data.train.labels!, k, seed, numClasses);
+      if (wants('scratch')) {
+        manualSeed(seed);
+        record('scratch', k, await finetuneFrom(`scratch k=${k}`, makeEncoder(), { ...c.scratch, freeze: [] }, subset, seed), seed);
+      }
+      if (wants('transfer') && transferEncoder) {
+        manualSeed(seed);
+        const enc = cloneEncoder(transferEncoder, makeEncoder);
+        record('transfer', k, await finetuneFrom(`transfer k=${k}`, enc, { ...c.finetune, freeze: c.transfer.freeze }, subset, seed), seed);
+      }
+      if (wants('rotation-finetune') && rotationEncoder) {
+        manualSeed(seed);
+        const enc = cloneEncoder(rotationEncoder, makeEncoder);
+        record('rotation-finetune', k, await finetuneFrom(`rotation-finetune k=${k}`, enc, c.finetune, subset, seed), seed);
+      }
+      if (rotationEncoder && rotationTestFeatures && (wants('rotation-probe') || wants('rotation-knn'))) {
+        const enc = rotationEncoder;
+        const y = labelTensor(data.train, subset);
+        if (wants('rotation-probe')) {
+          manualSeed(seed);
+          const feats = extractFeatures(enc, (x) => enc.features(x, c.probe.block), data.train, { norm, indices: subset });
+          const r = linearProbe(feats, y, rotationTestFeatures.probe, testLabels, numClasses, { steps: c.probe.steps, lr: c.probe.lr, weightDecay: c.probe.weightDecay });
+          record('rotation-probe', k, r.accuracy, seed);
+          feats.dispose();
+          r.classifier.dispose();
+          r.mean.dispose();
+          r.std.dispose();
+        }
+        if (wants('rotation-knn')) {
+          const feats = extractFeatures(enc, (x) => enc.features(x, c.knn.block), data.train, { norm, indices: subset });
+          const r = knnClassify(feats, y, rotationTestFeatures.knn, testLabels, numClasses, { k: c.knn.k, temperature: c.knn.temperature });
+          record('rotation-knn', k, r.accuracy, seed);
+          feats.dispose();
+        }
+        y.dispose();
+      }
+    }
+  }
+
+  // 4. Results and report data.
+  const results: MethodResult[] = [];
+  for (const m of IMAGE_METHODS) for (const k of c.ks) {
+    const r = runs.get(`${m}|${k}`);
+    if (r) results.push(summarize(m, k, r));
+  }
+  const embeddings: EmbeddingSet[] = [];
+  if (rotationEncoder && rotationTestFeatures) {
+    const n = Math.min(1500, rotationTestFeatures.knn.shape[0]!);
+    const vectors = tidy(() => rotationTestFeatures!.knn.slice(0, 0, n)).toArray() as number[][];
+    const labels = data.test.labels!.subarray(0, n);
+    embeddings.push({ title: `Test images embedded by the rotation-pretrained encoder (${c.knn.block ?? 'last block'})`, vectors, labels: Array.from(labels, (l) => data.test.classNames?.[l] ?? String(l)) });
+  }
+  rotationTestFeatures?.probe.dispose();
+  rotationTestFeatures?.knn.dispose();
+  testLabels.dispose();
+  const extra: Record<string, number | string> = {};
+  if (rotationAccuracy !== null) extra['rotation accuracy (held out)'] = Number(rotationAccuracy.toFixed(4));
+  if (pretrainRate !== null) extra['pretraining images/s'] = Math.round(pretrainRate);
+  const report: ReportData = {
+    title: `Label efficiency on ${data.name}`, modality: 'image', dataset: data.name, createdAt: new Date().toISOString(),
+    results, curves, rotationSamples: samples, embeddings, extra,
+    notes: [
+      `Accuracies on ${testIndices ? testIndices.length : data.test.length} test images; mean and standard deviation over seeds ${c.seeds.join(', ')} (each seed draws its own labelled subset).`,
+      `rotation-finetune fine-tunes the rotation-pretrained encoder with ${c.finetune.freeze.length ? c.finetune.freeze.join(', ') + ' frozen' : 'nothing frozen'}; rotation-probe is a linear classifier on pooled ${c.probe.block ?? 'last-block'} features; rotation-knn votes among k=${c.knn.k} cosine neighbours with temperature ${c.knn.temperature}.`,
+    ],
+    config: c as unknown as Record<string, unknown>,
+  };
+  rotationEncoder?.dispose();
+  transferEncoder?.dispose();
+  return { results, report, rotationAccuracy, pretrainImagesPerSecond: pretrainRate };
+}
