@@ -29,7 +29,11 @@ namespace {
 std::atomic<int64_t> g_live_tensors{0};
 std::atomic<int64_t> g_live_bytes{0};
 
+constexpr uint32_t kTensorMagic = 0x7e450f01;
+constexpr uint32_t kGeneratorMagic = 0x6e4e0f02;
+
 struct TensorBox {
+  uint32_t magic = kTensorMagic;  // first member: tells a tensor handle from a generator handle
   at::Tensor tensor;
   int64_t bytes = 0;
   bool live = false;
@@ -69,6 +73,9 @@ TensorBox* boxOf(const Napi::Value& v, const char* what) {
     throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a tensor handle");
   }
   auto* box = v.As<Napi::External<TensorBox>>().Data();
+  if (box->magic != kTensorMagic) {
+    throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a tensor, got another kind of handle");
+  }
   if (!box->live) {
     throw Napi::Error::New(v.Env(), std::string(what) + ": tensor was already disposed");
   }
@@ -79,8 +86,17 @@ const at::Tensor& tensorOf(const Napi::Value& v, const char* what) { return boxO
 
 // Generators: seedable random streams that ops take as their `generator` argument.
 struct GeneratorBox {
+  uint32_t magic = kGeneratorMagic;
   at::Generator gen;
 };
+
+GeneratorBox* generatorOf(const Napi::Value& v, const std::string& what) {
+  if (v.IsExternal()) {
+    auto* g = v.As<Napi::External<GeneratorBox>>().Data();
+    if (g->magic == kGeneratorMagic) return g;
+  }
+  throw Napi::TypeError::New(v.Env(), what + " must be a Generator");
+}
 
 std::string shapeString(const at::Tensor& t) {
   if (!t.defined()) return "undefined";
@@ -113,7 +129,7 @@ std::string describeArgs(const OpEntry& op, const Napi::Array& args) {
     if (i < schema.arguments().size()) s << schema.arguments()[i].name() << "=";
     if (v.IsExternal()) {
       auto* box = v.As<Napi::External<TensorBox>>().Data();
-      s << (box->live ? shapeString(box->tensor) : std::string("<disposed>"));
+      s << (box->magic != kTensorMagic ? std::string("<generator>") : box->live ? shapeString(box->tensor) : std::string("<disposed>"));
     } else if (v.IsArray()) {
       auto a = v.As<Napi::Array>();
       s << "[";
@@ -122,7 +138,7 @@ std::string describeArgs(const OpEntry& op, const Napi::Array& args) {
         if (j) s << ", ";
         if (e.IsExternal()) {
           auto* box = e.As<Napi::External<TensorBox>>().Data();
-          s << (box->live ? shapeString(box->tensor) : std::string("<disposed>"));
+          s << (box->magic != kTensorMagic ? std::string("<generator>") : box->live ? shapeString(box->tensor) : std::string("<disposed>"));
         } else if (e.IsNumber()) {
           s << e.As<Napi::Number>().DoubleValue();
         } else {
@@ -147,7 +163,13 @@ std::string describeArgs(const OpEntry& op, const Napi::Array& args) {
 }
 
 int64_t toInt(const Napi::Value& v, const std::string& arg) {
-  if (v.IsNumber()) return v.As<Napi::Number>().Int64Value();
+  if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d) || d != std::floor(d)) {
+      throw Napi::TypeError::New(v.Env(), "argument '" + arg + "' must be an integer, got " + std::to_string(d));
+    }
+    return static_cast<int64_t>(d);
+  }
   if (v.IsBigInt()) {
     bool lossless;
     return v.As<Napi::BigInt>().Int64Value(&lossless);
@@ -163,7 +185,14 @@ double toDouble(const Napi::Value& v, const std::string& arg) {
 }
 
 c10::Device toDevice(const Napi::Value& v, const std::string& arg) {
-  if (v.IsString()) return c10::Device(v.As<Napi::String>().Utf8Value());
+  if (v.IsString()) {
+    std::string name = v.As<Napi::String>().Utf8Value();
+    try {
+      return c10::Device(name);
+    } catch (const c10::Error&) {
+      throw Napi::TypeError::New(v.Env(), "argument '" + arg + "': '" + name + "' is not a device; use 'cpu', 'cuda' or 'cuda:N'");
+    }
+  }
   throw Napi::TypeError::New(v.Env(), "argument '" + arg + "' must be a device string such as 'cpu' or 'cuda:0'");
 }
 
@@ -256,8 +285,7 @@ c10::IValue toIValue(const Napi::Value& v, const c10::TypePtr& type, const std::
     case c10::TypeKind::DeviceObjType:
       return c10::IValue(toDevice(v, arg));
     case c10::TypeKind::GeneratorType:
-      if (!v.IsExternal()) throw Napi::TypeError::New(env, "argument '" + arg + "' must be a Generator");
-      return c10::IValue(v.As<Napi::External<GeneratorBox>>().Data()->gen);
+      return c10::IValue(generatorOf(v, "argument '" + arg + "'")->gen);
     case c10::TypeKind::ListType:
       return toListIValue(v, type->cast<c10::ListType>(), arg);
     default:
@@ -426,12 +454,17 @@ Napi::Value Meta(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Dispose(const Napi::CallbackInfo& info) {
-  if (info[0].IsExternal()) releaseBox(info.Env(), info[0].As<Napi::External<TensorBox>>().Data());
+  if (info[0].IsExternal()) {
+    auto* box = info[0].As<Napi::External<TensorBox>>().Data();
+    if (box->magic == kTensorMagic) releaseBox(info.Env(), box);
+  }
   return info.Env().Undefined();
 }
 
 Napi::Value IsLive(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), info[0].IsExternal() && info[0].As<Napi::External<TensorBox>>().Data()->live);
+  if (!info[0].IsExternal()) return Napi::Boolean::New(info.Env(), false);
+  auto* box = info[0].As<Napi::External<TensorBox>>().Data();
+  return Napi::Boolean::New(info.Env(), box->magic == kTensorMagic && box->live);
 }
 
 Napi::Value Memory(const Napi::CallbackInfo& info) {
@@ -480,15 +513,26 @@ Napi::Value Grad(const Napi::CallbackInfo& info) {
 
 Napi::Value SetGrad(const Napi::CallbackInfo& info) {
   at::Tensor t = tensorOf(info[0], "setGrad");
-  if (info[1].IsExternal()) t.mutable_grad() = tensorOf(info[1], "setGrad");
-  else t.mutable_grad() = at::Tensor();
+  if (info[1].IsExternal()) {
+    const at::Tensor& g = tensorOf(info[1], "setGrad");
+    if (!g.sizes().equals(t.sizes()) || g.scalar_type() != t.scalar_type() || g.device() != t.device()) {
+      throw Napi::TypeError::New(info.Env(), "grad: the assigned gradient (shape/dtype/device " + shapeString(g) + ") does not match the tensor (" + shapeString(t) + ")");
+    }
+    t.mutable_grad() = g;
+  } else {
+    t.mutable_grad() = at::Tensor();
+  }
   return info.Env().Undefined();
 }
 
 Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
   at::Tensor t = tensorOf(info[0], "requiresGrad");
+  bool on = info[1].ToBoolean().Value();
+  if (!t.is_leaf() && !on) {
+    throw Napi::Error::New(info.Env(), "requiresGrad: only leaf tensors can stop requiring grad; use detach() to cut a computed tensor from the graph");
+  }
   try {
-    t.set_requires_grad(info[1].ToBoolean().Value());
+    t.set_requires_grad(on);
   } catch (const c10::Error& e) {
     throw Napi::Error::New(info.Env(), std::string("requiresGrad(") + shapeString(t) + ") failed: " + e.what_without_backtrace());
   }
@@ -500,7 +544,12 @@ Napi::Value IsLeaf(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value RetainGrad(const Napi::CallbackInfo& info) {
-  tensorOf(info[0], "retainGrad").retain_grad();
+  const at::Tensor& t = tensorOf(info[0], "retainGrad");
+  try {
+    t.retain_grad();
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(info.Env(), "retainGrad(" + shapeString(t) + ") failed: " + e.what_without_backtrace());
+  }
   return info.Env().Undefined();
 }
 
@@ -518,12 +567,13 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NewGenerator(const Napi::CallbackInfo& info) {
-  auto* box = new GeneratorBox{at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(toInt(info[0], "seed")))};
+  auto* box = new GeneratorBox();
+  box->gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(toInt(info[0], "seed")));
   return Napi::External<GeneratorBox>::New(info.Env(), box, [](Napi::Env, GeneratorBox* b) { delete b; });
 }
 
 Napi::Value GeneratorSeed(const Napi::CallbackInfo& info) {
-  auto* box = info[0].As<Napi::External<GeneratorBox>>().Data();
+  auto* box = generatorOf(info[0], "generatorSeed");
   std::lock_guard<std::mutex> lock(box->gen.mutex());
   box->gen.set_current_seed(static_cast<uint64_t>(toInt(info[1], "seed")));
   return info.Env().Undefined();
@@ -547,31 +597,46 @@ Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Every export runs behind this guard: no C++ exception ever reaches N-API (which
+// would abort the process); each becomes a JavaScript Error.
+template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  try {
+    return Fn(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(info.Env(), e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("lookupOp", Napi::Function::New(env, LookupOp));
-  exports.Set("opSchema", Napi::Function::New(env, OpSchema));
-  exports.Set("callOp", Napi::Function::New(env, CallOp));
-  exports.Set("fromBuffer", Napi::Function::New(env, FromBuffer));
-  exports.Set("toBuffer", Napi::Function::New(env, ToBuffer));
-  exports.Set("meta", Napi::Function::New(env, Meta));
-  exports.Set("dispose", Napi::Function::New(env, Dispose));
-  exports.Set("isLive", Napi::Function::New(env, IsLive));
-  exports.Set("memory", Napi::Function::New(env, Memory));
-  exports.Set("sameTensor", Napi::Function::New(env, SameTensor));
-  exports.Set("backward", Napi::Function::New(env, Backward));
-  exports.Set("grad", Napi::Function::New(env, Grad));
-  exports.Set("setGrad", Napi::Function::New(env, SetGrad));
-  exports.Set("setRequiresGrad", Napi::Function::New(env, SetRequiresGrad));
-  exports.Set("isLeaf", Napi::Function::New(env, IsLeaf));
-  exports.Set("retainGrad", Napi::Function::New(env, RetainGrad));
-  exports.Set("gradEnabled", Napi::Function::New(env, GradEnabled));
-  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
-  exports.Set("newGenerator", Napi::Function::New(env, NewGenerator));
-  exports.Set("generatorSeed", Napi::Function::New(env, GeneratorSeed));
-  exports.Set("numThreads", Napi::Function::New(env, NumThreads));
-  exports.Set("cudaAvailable", Napi::Function::New(env, CudaAvailable));
-  exports.Set("cudaDeviceCount", Napi::Function::New(env, CudaDeviceCount));
-  exports.Set("cudaSynchronize", Napi::Function::New(env, CudaSynchronize));
+  exports.Set("lookupOp", Napi::Function::New(env, Guarded<LookupOp>));
+  exports.Set("opSchema", Napi::Function::New(env, Guarded<OpSchema>));
+  exports.Set("callOp", Napi::Function::New(env, Guarded<CallOp>));
+  exports.Set("fromBuffer", Napi::Function::New(env, Guarded<FromBuffer>));
+  exports.Set("toBuffer", Napi::Function::New(env, Guarded<ToBuffer>));
+  exports.Set("meta", Napi::Function::New(env, Guarded<Meta>));
+  exports.Set("dispose", Napi::Function::New(env, Guarded<Dispose>));
+  exports.Set("isLive", Napi::Function::New(env, Guarded<IsLive>));
+  exports.Set("memory", Napi::Function::New(env, Guarded<Memory>));
+  exports.Set("sameTensor", Napi::Function::New(env, Guarded<SameTensor>));
+  exports.Set("backward", Napi::Function::New(env, Guarded<Backward>));
+  exports.Set("grad", Napi::Function::New(env, Guarded<Grad>));
+  exports.Set("setGrad", Napi::Function::New(env, Guarded<SetGrad>));
+  exports.Set("setRequiresGrad", Napi::Function::New(env, Guarded<SetRequiresGrad>));
+  exports.Set("isLeaf", Napi::Function::New(env, Guarded<IsLeaf>));
+  exports.Set("retainGrad", Napi::Function::New(env, Guarded<RetainGrad>));
+  exports.Set("gradEnabled", Napi::Function::New(env, Guarded<GradEnabled>));
+  exports.Set("manualSeed", Napi::Function::New(env, Guarded<ManualSeed>));
+  exports.Set("newGenerator", Napi::Function::New(env, Guarded<NewGenerator>));
+  exports.Set("generatorSeed", Napi::Function::New(env, Guarded<GeneratorSeed>));
+  exports.Set("numThreads", Napi::Function::New(env, Guarded<NumThreads>));
+  exports.Set("cudaAvailable", Napi::Function::New(env, Guarded<CudaAvailable>));
+  exports.Set("cudaDeviceCount", Napi::Function::New(env, Guarded<CudaDeviceCount>));
+  exports.Set("cudaSynchronize", Napi::Function::New(env, Guarded<CudaSynchronize>));
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
   return exports;
 }

@@ -345,7 +345,7 @@ describe('backward and grad', () => {
     assert.throws(() => tensor([1]).sum().backward(), /does not require grad/);
   });
 
-  test('turning requiresGrad off on a non-leaf is refused', { todo: 'engine bug: native SetRequiresGrad(false) on a non-leaf silently does nothing (requiresGrad stays true); PyTorch raises' }, () => {
+  test('turning requiresGrad off on a non-leaf is refused', () => {
     const y = tensor([1], { requiresGrad: true }).mul(2);
     assert.throws(() => { y.requiresGrad = false; }, /leaf/);
   });

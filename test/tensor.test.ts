@@ -806,21 +806,21 @@ describe('grad mode in ops', () => {
   });
 });
 
-// ------------------------------------------------------------------ known engine bugs (todo: fix in src/tensor)
+// ------------------------------------------------------------------ regressions of fixed engine bugs
 
-describe('engine bugs', () => {
-  test('add/sub/add_ with a number and alpha scale the number by alpha', { todo: 'engine bug: tensor.ts add/sub/add_/sub_ drop alpha when other is a number' }, () => {
+describe("fixed engine bugs", () => {
+  test('add/sub/add_ with a number and alpha scale the number by alpha', () => {
     assert.deepEqual(tensor([1, 2]).add(2, 3).toArray(), [7, 8]);
     assert.deepEqual(tensor([1, 2]).sub(2, 3).toArray(), [-5, -4]);
     assert.deepEqual(tensor([1, 2]).add_(2, 3).toArray(), [7, 8]);
     assert.deepEqual(tensor([1, 2]).sub_(2, 3).toArray(), [-5, -4]);
   });
 
-  test('bool tensors from numbers other than 0 and 1 are true for every non-zero', { todo: 'engine bug: create.ts tensor() goes through Uint8Array, so 0.5 and 256 become false' }, () => {
+  test('bool tensors from numbers other than 0 and 1 are true for every non-zero', () => {
     assert.deepEqual(tensor([0.5, 256, -1, 0], { dtype: 'bool' }).toArray(), [true, true, true, false]);
   });
 
-  test('scientific notation prints two-digit exponents like PyTorch', { todo: 'engine bug (cosmetic): format.ts prints 1.0000e-6 where PyTorch prints 1.0000e-06' }, () => {
+  test('scientific notation prints two-digit exponents like PyTorch', () => {
     assert.equal(tensor([1e-6, 1]).toString(), 'tensor([1.0000e-06, 1.0000e+00])');
   });
 });

@@ -88,7 +88,10 @@ export function tensor(data: NestedArray | ArrayBufferView, opts: TensorOptions 
     } else if (dtype === 'float64') {
       buf = Float64Array.from(flat);
       bufType = 'float64';
-    } else if (dtype === 'bool' || dtype === 'uint8') {
+    } else if (dtype === 'bool') {
+      buf = Uint8Array.from(flat, (v) => (v !== 0 ? 1 : 0));
+      bufType = 'uint8';
+    } else if (dtype === 'uint8') {
       buf = Uint8Array.from(flat);
       bufType = 'uint8';
     } else if (dtype === 'int32' || dtype === 'int16' || dtype === 'int8') {

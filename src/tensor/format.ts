@@ -9,7 +9,8 @@ function formatNumber(v: number, dtype: DType, sci: boolean): string {
   if (!(dtype.startsWith('float') || dtype === 'bfloat16')) return String(v);
   if (Number.isNaN(v)) return 'nan';
   if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
-  return sci ? v.toExponential(4) : v.toFixed(4);
+  // PyTorch writes two-digit exponents: 1.0000e-06.
+  return sci ? v.toExponential(4).replace(/e([+-])(\d)$/, 'e$10$2') : v.toFixed(4);
 }
 
 /** Formats row-major `values` of the given shape like `tensor([[1., 2.], ...])`. */

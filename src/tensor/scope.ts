@@ -85,6 +85,7 @@ function collect(value: unknown, into: Set<Trackable>, seen: Set<unknown>): void
   }
   if (Array.isArray(value)) for (const v of value) collect(v, into, seen);
   else if (value instanceof Map) for (const v of value.values()) collect(v, into, seen);
+  else if (value instanceof Set) for (const v of value) collect(v, into, seen);
   else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, into, seen);
 }
 
@@ -94,7 +95,7 @@ function isTrackable(v: object): v is Trackable {
 
 /**
  * Runs `fn` and frees every tensor created inside it, except the tensors in its
- * result (found in arrays, Maps and plain objects) and those passed to `keep()`.
+ * result (found in arrays, Maps, Sets and plain objects) and those passed to `keep()`.
  * Returned tensors belong to the enclosing scope, if there is one.
  *
  * ```ts

@@ -53,6 +53,10 @@ function checkDims(dims: unknown, opName: string): number[] {
   return list as number[];
 }
 
+function checkScalar(x: unknown, opName: string): void {
+  if (typeof x !== 'number' && typeof x !== 'boolean') throw new TypeError(`${opName}: 'other' must be a Tensor or a number, got ${describe(x)}`);
+}
+
 /** Elementwise binary op with a Tensor or Scalar second argument. */
 function binary(name: string, a: Tensor, b: Tensor | Scalar): Tensor {
   if (b instanceof Tensor) return op(`aten::${name}.Tensor`, a, b);
@@ -96,7 +100,8 @@ export class Tensor implements Trackable, Disposable {
   }
 
   private get meta(): [number, string, boolean, ...number[]] {
-    return (this.#meta ??= native.meta(this.handle));
+    if (this.#h === null) throw new Error('this tensor was disposed and can no longer be used');
+    return (this.#meta ??= native.meta(this.#h));
   }
 
   get shape(): number[] {
@@ -175,7 +180,10 @@ export class Tensor implements Trackable, Disposable {
   /** A copy converted to a dtype ('float64') or moved to a device ('cuda', 'cuda:1', 'cpu'). */
   to(target: DType | Device | string): Tensor {
     if (isDType(target)) return op('aten::to.dtype', this, dtypeCode(target));
-    return op('aten::to.device', this, target, dtypeCode(this.dtype));
+    if (typeof target === 'string' && /^(cpu|cuda|meta|mps)(:\d+)?$/.test(target)) {
+      return op('aten::to.device', this, target, dtypeCode(this.dtype));
+    }
+    throw new TypeError(`to: '${String(target)}' is neither a dtype (float32, float64, int64, ...) nor a device ('cpu', 'cuda', 'cuda:N')`);
   }
   float(): Tensor { return this.to('float32'); }
   double(): Tensor { return this.to('float64'); }
@@ -229,13 +237,17 @@ export class Tensor implements Trackable, Disposable {
 
   // ------------------------------------------------------------------ elementwise math
 
+  /** this + alpha * other */
   add(other: Tensor | Scalar, alpha?: number): Tensor {
     if (other instanceof Tensor) return op('aten::add.Tensor', this, other, alpha);
-    return binary('add', this, other);
+    checkScalar(other, 'add');
+    return op('aten::add.Scalar', this, other, alpha);
   }
+  /** this - alpha * other */
   sub(other: Tensor | Scalar, alpha?: number): Tensor {
     if (other instanceof Tensor) return op('aten::sub.Tensor', this, other, alpha);
-    return binary('sub', this, other);
+    checkScalar(other, 'sub');
+    return op('aten::sub.Scalar', this, other, alpha);
   }
   mul(other: Tensor | Scalar): Tensor { return binary('mul', this, other); }
   div(other: Tensor | Scalar): Tensor { return binary('div', this, other); }
@@ -430,10 +442,10 @@ export class Tensor implements Trackable, Disposable {
     return this;
   }
   add_(other: Tensor | Scalar, alpha?: number): this {
-    return other instanceof Tensor ? this.inplace('aten::add_.Tensor', other, alpha) : this.inplace('aten::add_.Scalar', other);
+    return other instanceof Tensor ? this.inplace('aten::add_.Tensor', other, alpha) : this.inplace('aten::add_.Scalar', other, alpha);
   }
   sub_(other: Tensor | Scalar, alpha?: number): this {
-    return other instanceof Tensor ? this.inplace('aten::sub_.Tensor', other, alpha) : this.inplace('aten::sub_.Scalar', other);
+    return other instanceof Tensor ? this.inplace('aten::sub_.Tensor', other, alpha) : this.inplace('aten::sub_.Scalar', other, alpha);
   }
   mul_(other: Tensor | Scalar): this {
     return other instanceof Tensor ? this.inplace('aten::mul_.Tensor', other) : this.inplace('aten::mul_.Scalar', other);
