@@ -13,6 +13,8 @@ PACKAGES=(
   libopenblas0-openmp       # an optimized BLAS for libtorch (the reference BLAS is several times slower)
   dataset-fashion-mnist     # the default data set, under /usr/share/datasets/fashion-mnist
   python3-torch             # PyTorch itself: reference fixtures, interop checks, benchmarks
+  wordnet-base              # text corpus and labels: WordNet glosses by lexicographer file
+  fortunes fortunes-min     # text corpus and labels: quotes by fortune file
   chromium                  # headless checks of the HTML report
 )
 missing=()

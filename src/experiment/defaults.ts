@@ -18,11 +18,11 @@ export function defaultImageConfig(): ImageExperimentConfig {
       optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 5e-4 }, augment: { crop: 2 },
     },
     finetune: {
-      steps: 150, batchSize: 128, freeze: ['block1'], head: 'linear', labelSmoothing: 0,
+      steps: 150, stepsPerK: { 100: 300, 1000: 600 }, batchSize: 128, freeze: ['block1'], head: 'linear', labelSmoothing: 0,
       optimizer: { kind: 'adam', lr: 1e-3, weightDecay: 0 }, augment: { crop: 2, flip: true },
     },
     scratch: {
-      steps: 150, batchSize: 128, head: 'linear', labelSmoothing: 0,
+      steps: 150, stepsPerK: { 100: 300, 1000: 600 }, batchSize: 128, head: 'linear', labelSmoothing: 0,
       optimizer: { kind: 'adam', lr: 1e-3, weightDecay: 0 }, augment: { crop: 2, flip: true },
     },
     probe: { block: 'block3', steps: 300, lr: 0.01, weightDecay: 5e-4 },

@@ -19,7 +19,9 @@ export const IMAGE_METHODS = ['scratch', 'transfer', 'rotation-finetune', 'rotat
 export type ImageMethod = (typeof IMAGE_METHODS)[number];
 
 export interface FinetuneConfig {
+  /** Optimisation steps; `stepsPerK` overrides it for particular k (more labels need more steps). */
   steps: number;
+  stepsPerK?: Record<string, number>;
   batchSize: number;
   optimizer: OptimizerConfig;
   augment: Augmentation;
@@ -155,11 +157,11 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
       knn: extractFeatures(enc, (x) => enc.features(x, c.knn.block), data.test, { norm, indices: testIndices }),
     };
   }
-  const finetuneFrom = async (name: string, encoder: Backbone, f: Omit<FinetuneConfig, 'freeze'> & { freeze: string[] }, subset: Int32Array, seed: number): Promise<number> => {
+  const finetuneFrom = async (name: string, encoder: Backbone, f: Omit<FinetuneConfig, 'freeze'> & { freeze: string[] }, subset: Int32Array, k: number, seed: number): Promise<number> => {
     const model = new Classifier(encoder, f.head === 'mlp' ? mlpHead(encoder.featureDim(), numClasses) : linearHead(encoder.featureDim(), numClasses));
     if (f.freeze.length) model.freeze(f.freeze.map((b) => `encoder.${b}`));
     const r = await trainSupervised({
-      name, model, data: data.train, indices: subset, norm, batchSize: f.batchSize, steps: f.steps,
+      name, model, data: data.train, indices: subset, norm, batchSize: f.batchSize, steps: f.stepsPerK?.[String(k)] ?? f.steps,
       optimizer: f.optimizer, augment: f.augment, labelSmoothing: f.labelSmoothing, seed, metrics, progress: false,
     });
     if (seed === c.seeds[0]) curves.push({ run: name, points: r.curve });
@@ -173,17 +175,17 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
       const subset = kPerClass(data.train.labels!, k, seed, numClasses);
       if (wants('scratch')) {
         manualSeed(seed);
-        record('scratch', k, await finetuneFrom(`scratch k=${k}`, makeEncoder(), { ...c.scratch, freeze: [] }, subset, seed), seed);
+        record('scratch', k, await finetuneFrom(`scratch k=${k}`, makeEncoder(), { ...c.scratch, freeze: [] }, subset, k, seed), seed);
       }
       if (wants('transfer') && transferEncoder) {
         manualSeed(seed);
         const enc = cloneEncoder(transferEncoder, makeEncoder);
-        record('transfer', k, await finetuneFrom(`transfer k=${k}`, enc, { ...c.finetune, freeze: c.transfer.freeze }, subset, seed), seed);
+        record('transfer', k, await finetuneFrom(`transfer k=${k}`, enc, { ...c.finetune, freeze: c.transfer.freeze }, subset, k, seed), seed);
       }
       if (wants('rotation-finetune') && rotationEncoder) {
         manualSeed(seed);
         const enc = cloneEncoder(rotationEncoder, makeEncoder);
-        record('rotation-finetune', k, await finetuneFrom(`rotation-finetune k=${k}`, enc, c.finetune, subset, seed), seed);
+        record('rotation-finetune', k, await finetuneFrom(`rotation-finetune k=${k}`, enc, c.finetune, subset, k, seed), seed);
       }
       if (rotationEncoder && rotationTestFeatures && (wants('rotation-probe') || wants('rotation-knn'))) {
         const enc = rotationEncoder;
