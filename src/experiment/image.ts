@@ -39,6 +39,8 @@ export interface ImageExperimentConfig {
   methods: ImageMethod[];
   pretrain: {
     epochs: number;
+    /** Stop rotation pretraining after this many steps (the learning-rate schedule ends there). */
+    maxSteps?: number;
     /** Stop rotation pretraining after this many seconds (the checkpoint is kept). */
     timeBudgetSeconds?: number;
     batchSize: number;
@@ -117,7 +119,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     log(`rotation pretraining: ${c.backbone} on ${rest!.length} unlabelled images (${c.pretrain.epochs} epochs${c.pretrain.timeBudgetSeconds ? `, at most ${c.pretrain.timeBudgetSeconds} s` : ''})`);
     const r = await pretrainRotation({
       encoder: makeEncoder(), data: data.train, indices: rest, heldOut: { data: data.train, indices: heldOut },
-      norm, batchSize: c.pretrain.batchSize, epochs: c.pretrain.epochs, optimizer: c.pretrain.optimizer,
+      norm, batchSize: c.pretrain.batchSize, epochs: c.pretrain.epochs, maxSteps: c.pretrain.maxSteps, optimizer: c.pretrain.optimizer,
       augment: c.pretrain.augment, seed: c.seed, metrics, timeBudgetSeconds: c.pretrain.timeBudgetSeconds,
       checkpoint: join(outDir, 'rotation-pretrain'), checkpointMeta: { backbone: c.backbone, width: c.width ?? null, inChannels, norm },
     });

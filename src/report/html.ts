@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomicAsync } from '../io/atomic.js';
 import { embeddingChart, labelEfficiencyChart, trainingCurvesChart, wordMapChart, type Chart } from './charts.js';
 import { escapeHtml } from './escape.js';
 import { rotationGrid } from './images.js';
@@ -222,13 +222,13 @@ export async function writeReport(dir: string, data: ReportData): Promise<Writte
   const pngs: string[] = [];
   for (const chart of charts) {
     const path = join(dir, `${chart.id}.png`);
-    await writeFileAtomic(path, chartPng(chart.svg));
+    await writeFileAtomicAsync(path, chartPng(chart.svg));
     pngs.push(path);
   }
   const json = join(dir, 'results.json');
-  await writeFileAtomic(json, `${JSON.stringify(resultsJson(data), null, 2)}\n`);
+  await writeFileAtomicAsync(json, Buffer.from(`${JSON.stringify(resultsJson(data), null, 2)}\n`));
   // The page last: once report.html exists, everything it describes is on disk.
   const htmlPath = join(dir, 'report.html');
-  await writeFileAtomic(htmlPath, html);
+  await writeFileAtomicAsync(htmlPath, Buffer.from(html));
   return { html: htmlPath, json, pngs };
 }

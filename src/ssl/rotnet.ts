@@ -23,6 +23,8 @@ export interface RotationPretrainOptions extends Pick<FitOptions<Batch>, 'checkp
   /** Images per batch before rotation; the model sees 4x as many (default 128). */
   batchSize?: number;
   epochs: number;
+  /** Stop after this many steps (the schedule ends there too). */
+  maxSteps?: number;
   optimizer?: OptimizerConfig;
   augment?: Augmentation;
   /** 'linear' (the paper's, on pooled features) or 'mlp'. */
@@ -50,7 +52,7 @@ export async function pretrainRotation(o: RotationPretrainOptions): Promise<Rota
   });
   const optConfig = o.optimizer ?? DEFAULT_ROTATION_OPTIMIZER;
   const optimizer = makeOptimizer(model, optConfig);
-  const scheduler = new WarmupCosineLR(optimizer, { warmupSteps: optConfig.warmupSteps ?? 0, totalSteps: Math.max(2, o.epochs * loader.length) });
+  const scheduler = new WarmupCosineLR(optimizer, { warmupSteps: optConfig.warmupSteps ?? 0, totalSteps: Math.max(2, Math.min(o.maxSteps ?? Infinity, o.epochs * loader.length)) });
   const heldOut = o.heldOut;
   const result = await fit({
     name: o.name ?? 'rotation-pretrain', model, optimizer, scheduler, epochs: o.epochs, stepsPerEpoch: loader.length,
@@ -62,7 +64,7 @@ export async function pretrainRotation(o: RotationPretrainOptions): Promise<Rota
     },
     validate: heldOut ? () => ({ rotation_acc: rotationAccuracy(model, heldOut.data, { norm: o.norm, indices: heldOut.indices }) }) : undefined,
     checkpoint: o.checkpoint, resume: o.resume, metrics: o.metrics, progress: o.progress,
-    timeBudgetSeconds: o.timeBudgetSeconds, callbacks: o.callbacks,
+    timeBudgetSeconds: o.timeBudgetSeconds, maxSteps: o.maxSteps, callbacks: o.callbacks,
     checkpointMeta: { ...o.checkpointMeta, method: 'rotation', blocks: o.encoder.blockNames },
   });
   const heldOutRotationAccuracy = heldOut

@@ -48,6 +48,8 @@ export interface FitOptions<B extends Disposable> {
   /** Show the progress line (default true). */
   progress?: boolean;
   clipGradNorm?: number;
+  /** Stop after this many optimisation steps in all (the last epoch may be partial). */
+  maxSteps?: number;
   /** Stop after this many seconds of training (after the current step), saving as at an epoch end. */
   timeBudgetSeconds?: number;
   /** Handle SIGINT (Ctrl-C): finish the step, save, return with interrupted=true (default true). */
@@ -104,7 +106,7 @@ export async function fit<B extends Disposable>(o: FitOptions<B>): Promise<FitRe
   }
 
   const startStep = globalStep;
-  const totalSteps = o.epochs * o.stepsPerEpoch - startStep;
+  const totalSteps = Math.min(o.epochs * o.stepsPerEpoch, o.maxSteps ?? Infinity) - startStep;
   const bar = new ProgressBar(o.name, totalSteps, process.stderr, o.progress ?? true);
   const curveEvery = o.curveEvery ?? Math.max(1, Math.floor(totalSteps / 100));
   let interrupted = false;
@@ -195,6 +197,7 @@ export async function fit<B extends Disposable>(o: FitOptions<B>): Promise<FitRe
         // Let signal handlers run (Ctrl-C) between steps.
         await new Promise<void>((r) => setImmediate(r));
         if (o.timeBudgetSeconds !== undefined && (performance.now() - t0) / 1000 >= o.timeBudgetSeconds) stoppedByBudget = true;
+        if (o.maxSteps !== undefined && globalStep >= o.maxSteps) stoppedByBudget = true;
         if (interrupted || stoppedByBudget) break;
       }
       const logs: Record<string, number> = { loss: epochLoss / Math.max(1, epochCount) };
