@@ -186,7 +186,7 @@ export async function fit<B extends Disposable>(o: FitOptions<B>): Promise<FitRe
         lastLoss = lossValue;
         const lr = o.optimizer.paramGroups[0]!.lr;
         const rate = windowExamples / ((performance.now() - windowStart) / 1000);
-        bar.update({ epoch, epochs: o.epochs, step: stepInEpoch, steps: o.stepsPerEpoch, loss: lossValue, itemsPerSec: rate }, globalStep - startStep);
+        bar.update({ epoch, epochs: o.epochs, step: stepInEpoch, steps: Math.min(o.stepsPerEpoch, o.maxSteps ?? Infinity), loss: lossValue, itemsPerSec: rate }, globalStep - startStep);
         if (globalStep % curveEvery === 0) {
           const point: CurvePoint = { step: globalStep, epoch: epoch + stepInEpoch / o.stepsPerEpoch, loss: lossValue, lr };
           if (hasAccuracy && count > 0) point.acc = correct / count;

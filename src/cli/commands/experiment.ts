@@ -1,0 +1,122 @@
+// selfsup experiment: the label-efficiency experiment, images by default, text
+// with --modality text (runTextExperiment from src/experiment/text.ts).
+import { existsSync, readFileSync } from 'node:fs';
+import { writeReport, type MethodResult, type ReportData } from '../../report/index.js';
+import { defaultImageConfig } from '../../experiment/defaults.js';
+import type { ImageExperimentConfig } from '../../experiment/image.js';
+import { BACKBONE_NAMES, METHOD_NAMES } from '../commands.js';
+import { loadData } from '../data.js';
+import { UsageError } from '../errors.js';
+import { runImageCommand } from '../image-run.js';
+import { importOptional } from '../optional-module.js';
+import type { Args } from '../options.js';
+import type { Output } from '../output.js';
+import { saveReportData } from '../report-data.js';
+import { dataLimits, frozenBlocks } from '../settings.js';
+import { backboneBlocks } from '../encoder-files.js';
+import { resultsTable } from '../table.js';
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** `over` merged into `base` key by key; nested objects merge, everything else replaces. Unknown keys are errors. */
+export function mergeConfig(base: Json, over: Json, where: string, optionalKeys: readonly string[] = []): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (!(key in base) && !optionalKeys.includes(key)) {
+      throw new UsageError(`${where}: unknown setting '${key}'; known: ${[...Object.keys(base), ...optionalKeys].join(', ')}`);
+    }
+    out[key] = isObject(base[key]) && isObject(value) ? mergeConfig(base[key] as Json, value, `${where}.${key}`, ['block', 'timeBudgetSeconds', 'warmupSteps', 'weightDecay', 'momentum', 'crop', 'flip']) : value;
+  }
+  return out;
+}
+
+function readConfigFile(path: string): Json {
+  if (!existsSync(path)) throw new Error(`config file not found: ${path}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(parsed)) throw new Error(`${path} must hold a JSON object`);
+  return parsed;
+}
+
+async function runImage(args: Args, out: Output, outDir: string, file: Json | null): Promise<void> {
+  const base = defaultImageConfig() as unknown as Json;
+  const c = (file ? mergeConfig(base, file, args.string('config')!, ['width', 'testLimit']) : base) as unknown as ImageExperimentConfig;
+  if (args.has('backbone')) c.backbone = args.choice('backbone', BACKBONE_NAMES)!;
+  if (args.has('width')) c.width = args.int('width', { min: 1 });
+  if (args.has('ks')) c.ks = args.intList('ks', { min: 1 })!;
+  if (args.has('seeds')) c.seeds = args.intList('seeds')!;
+  if (args.has('methods')) c.methods = args.choices('methods', METHOD_NAMES)!;
+  if (args.has('epochs')) c.pretrain.epochs = args.int('epochs', { min: 1 })!;
+  if (args.has('minutes')) {
+    const minutes = args.number('minutes', { min: 0 })!;
+    c.pretrain.timeBudgetSeconds = minutes > 0 ? minutes * 60 : undefined;
+  }
+  if (args.has('head')) c.finetune.head = c.scratch.head = args.choice('head', ['linear', 'mlp'] as const)!;
+
+  const sourceSpec = args.string('source')!;
+  if (c.methods.includes('transfer') && sourceSpec === 'none') {
+    throw new UsageError("--source none leaves the transfer method without a source; drop transfer from --methods or name a source");
+  }
+  const data = await loadData(args.string('data')!, { ...dataLimits(args), needTest: true, needLabels: true });
+  if (args.has('freeze')) c.finetune.freeze = frozenBlocks(args, backboneBlocks(c.backbone, data.train.imageShape[0], c.width), []);
+  if (data.digits && !file) {
+    // Mirrored digits are other digits (or none): no flips.
+    for (const a of [c.pretrain.augment, c.finetune.augment, c.scratch.augment, c.transfer.augment]) a.flip = false;
+  }
+  let source;
+  if (c.methods.includes('transfer')) {
+    source = (await loadData(sourceSpec, { option: 'source', needLabels: true })).train;
+    const [a, b] = [source.imageShape.join('x'), data.train.imageShape.join('x')];
+    if (a !== b) throw new Error(`--source ${sourceSpec} has ${a} images but --data ${data.spec.text} has ${b}; transfer needs the same image size`);
+  }
+  await runImageCommand('experiment', { name: data.train.name.split('/')[0]!, train: data.train, test: data.test!, source }, c, outDir, data.spec.text, out);
+}
+
+interface TextModule {
+  runTextExperiment(config: unknown, outDir: string): Promise<unknown> | unknown;
+  defaultTextConfig(): Json;
+}
+
+function looksLikeReport(v: unknown): v is ReportData {
+  return isObject(v) && Array.isArray(v.results) && typeof v.title === 'string';
+}
+
+async function runText(args: Args, out: Output, outDir: string, file: Json | null): Promise<void> {
+  for (const option of ['data', 'source', 'limit', 'test-limit', 'image-size', 'backbone', 'width', 'methods', 'minutes', 'epochs', 'freeze', 'head']) {
+    if (args.has(option)) throw new UsageError(`--${option} is for image experiments; set text settings with --config FILE`);
+  }
+  const text = await importOptional<TextModule>('../experiment/text.js', 'text experiments (src/experiment/text.ts)', ['runTextExperiment', 'defaultTextConfig']);
+  const started = performance.now();
+  let config = text.defaultTextConfig();
+  if (file) config = mergeConfig(config, file, args.string('config')!);
+  if (args.has('seeds')) config = { ...config, seeds: args.intList('seeds')! };
+  if (args.has('ks')) config = { ...config, ks: args.intList('ks', { min: 1 })! };
+  const r = await text.runTextExperiment(config, outDir);
+  const result = isObject(r) ? r : {};
+  const report = looksLikeReport(result.report) ? result.report : looksLikeReport(result) ? result : null;
+  const results = (Array.isArray(result.results) ? result.results : report?.results ?? []) as MethodResult[];
+  let reportPath: string | null = null;
+  let reportDataPath: string | null = null;
+  if (report) {
+    reportDataPath = saveReportData(outDir, report);
+    reportPath = (await writeReport(outDir, report)).html;
+  }
+  if (results.length) out.say(resultsTable(results));
+  if (reportPath) out.say(`report: ${reportPath}`);
+  // Headline numbers the text experiment returns (e.g. a synonym AUC) go into the JSON as they are.
+  const headline = Object.fromEntries(Object.entries(result).filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'));
+  out.result({ ...headline, command: 'experiment', ok: true, modality: 'text', results, reportPath, reportDataPath, outDir, seconds: (performance.now() - started) / 1000 });
+}
+
+export async function run(args: Args, out: Output): Promise<void> {
+  const modality = args.choice('modality', ['image', 'text'] as const)!;
+  const outDir = args.string('out') ?? `runs/${modality}`;
+  const file = args.has('config') ? readConfigFile(args.string('config')!) : null;
+  if (modality === 'text') await runText(args, out, outDir, file);
+  else await runImage(args, out, outDir, file);
+}

@@ -1,0 +1,155 @@
+// selfsup pretrain: rotation pretraining of a backbone on unlabelled images, with
+// a checkpoint every epoch (and on Ctrl-C), resume, and the encoder saved for
+// finetune, probe and knn.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { manualSeed } from '../../tensor/index.js';
+import { channelStats, splitIndices } from '../../data/index.js';
+import { createBackbone, type BackboneName } from '../../models/index.js';
+import { checkpointPaths } from '../../io/index.js';
+import { pretrainRotation } from '../../ssl/index.js';
+import { MetricsLog } from '../../train/metrics-log.js';
+import type { Augmentation } from '../../train/supervised.js';
+import { defaultImageConfig } from '../../experiment/defaults.js';
+import { BACKBONE_NAMES } from '../commands.js';
+import { loadData } from '../data.js';
+import { saveEncoder } from '../encoder-files.js';
+import { InterruptedError, UsageError } from '../errors.js';
+import type { Args } from '../options.js';
+import type { Output } from '../output.js';
+import { augmentation, dataLimits, fittingWarmup, pct } from '../settings.js';
+
+/** What a run was started with; saved in the checkpoint so that --resume repeats it. */
+interface PretrainSettings {
+  data: string;
+  limit: number | null;
+  imageSize: number | null;
+  backbone: BackboneName;
+  width: number | null;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  heldOut: number;
+  augment: Augmentation;
+  seed: number;
+}
+
+function settingsFromArgs(args: Args): PretrainSettings {
+  const d = defaultImageConfig().pretrain;
+  const limits = dataLimits(args);
+  return {
+    data: args.string('data')!,
+    limit: limits.limit ?? null,
+    imageSize: limits.imageSize ?? null,
+    backbone: args.choice('backbone', BACKBONE_NAMES)!,
+    width: args.int('width', { min: 1 }) ?? null,
+    epochs: args.int('epochs', { min: 1 })!,
+    batchSize: args.int('batch-size', { min: 1 })!,
+    lr: args.number('lr', { positive: true })!,
+    heldOut: args.int('held-out', { min: 0 })!,
+    augment: d.augment, // settled once the data is known (digits are not flipped)
+    seed: args.int('seed', { min: 0 })!,
+  };
+}
+
+/** The option each setting comes from, for messages. */
+const OPTION_OF: Record<keyof PretrainSettings, string> = {
+  data: 'data', limit: 'limit', imageSize: 'image-size', backbone: 'backbone', width: 'width', epochs: 'epochs',
+  batchSize: 'batch-size', lr: 'lr', heldOut: 'held-out', augment: 'augment', seed: 'seed',
+};
+
+/** On --resume: the checkpoint's settings, where options given on the command line must agree with them (but --epochs may grow). */
+function resumeSettings(args: Args, checkpointJson: string, fresh: PretrainSettings): PretrainSettings {
+  if (!existsSync(checkpointJson)) {
+    throw new Error(`nothing to resume: ${checkpointJson} does not exist (start without --resume, or point --out at the run's directory)`);
+  }
+  const meta = (JSON.parse(readFileSync(checkpointJson, 'utf8')) as { meta?: { cli?: PretrainSettings; backbone?: BackboneName; width?: number | null } }).meta ?? {};
+  const saved: PretrainSettings = meta.cli ?? { ...fresh, backbone: meta.backbone ?? fresh.backbone, width: meta.width ?? null };
+  const merged = { ...saved };
+  for (const key of Object.keys(OPTION_OF) as (keyof PretrainSettings)[]) {
+    const option = OPTION_OF[key];
+    if (!args.has(option)) continue;
+    if (key === 'epochs') {
+      merged.epochs = fresh.epochs;
+      continue;
+    }
+    if (key === 'augment') continue; // checked once the data is known
+    if (JSON.stringify(fresh[key]) !== JSON.stringify(saved[key])) {
+      throw new UsageError(`--${option} ${String(fresh[key])} differs from the checkpoint's ${String(saved[key])}; a resumed run keeps its settings (leave --${option} out)`);
+    }
+  }
+  return merged;
+}
+
+export async function run(args: Args, out: Output): Promise<void> {
+  const outDir = args.required('out');
+  const checkpoint = join(outDir, 'rotation-pretrain');
+  const paths = checkpointPaths(checkpoint);
+  const resume = args.flag('resume');
+  const minutes = args.number('minutes', { min: 0 })!;
+  const fresh = settingsFromArgs(args);
+  const s = resume ? resumeSettings(args, paths.json, fresh) : fresh;
+
+  const data = await loadData(s.data, { limit: s.limit ?? undefined, imageSize: s.imageSize ?? undefined });
+  const train = data.train;
+  const augment = augmentation(args, defaultImageConfig().pretrain.augment, data.digits);
+  if (resume && args.has('augment') && JSON.stringify(augment) !== JSON.stringify(s.augment)) {
+    throw new UsageError('--augment differs from the checkpoint\'s; a resumed run keeps its settings (leave --augment out)');
+  }
+  if (!resume) s.augment = augment;
+  const [, h, w] = train.imageShape;
+  if (h !== w) throw new Error(`rotation pretraining needs square images; ${s.data} has ${h}x${w} (for folder: data, pass --image-size)`);
+
+  const heldOut = Math.min(s.heldOut, Math.floor(train.length / 10));
+  const [heldIdx, trainIdx] = splitIndices(train.length, [heldOut / train.length, 1 - heldOut / train.length], s.seed);
+  const stepsPerEpoch = Math.floor(trainIdx!.length / s.batchSize);
+  if (stepsPerEpoch < 1) throw new UsageError(`--batch-size ${s.batchSize} is larger than the ${trainIdx!.length} training images; lower it`);
+  const norm = channelStats(train);
+  const inChannels = train.imageShape[0];
+
+  const optimizer = defaultImageConfig().pretrain.optimizer;
+  manualSeed(s.seed);
+  const encoder = createBackbone(s.backbone, { inChannels, width: s.width ?? undefined });
+  out.note(`rotation pretraining: ${s.backbone}${s.width ? ` (width ${s.width})` : ''} on ${trainIdx!.length} images of ${train.name}, ` +
+    `${s.epochs} epochs of ${stepsPerEpoch} steps${minutes > 0 ? `, at most ${minutes} min` : ''}; ${heldOut} images held out`);
+  let announced = false;
+  const r = await pretrainRotation({
+    encoder, data: train, indices: trainIdx, heldOut: heldOut > 0 ? { data: train, indices: heldIdx } : undefined,
+    norm, batchSize: s.batchSize, epochs: s.epochs, seed: s.seed, augment: s.augment,
+    optimizer: { ...optimizer, lr: s.lr, warmupSteps: fittingWarmup(optimizer.warmupSteps, s.epochs * stepsPerEpoch) },
+    timeBudgetSeconds: minutes > 0 ? minutes * 60 : undefined,
+    metrics: new MetricsLog(join(outDir, 'metrics.jsonl')),
+    checkpoint, resume,
+    checkpointMeta: { backbone: s.backbone, width: s.width, inChannels, norm, cli: s },
+    callbacks: {
+      onStepEnd: () => {
+        if (!announced) out.note(`training (Ctrl-C stops after the current step and saves ${paths.tensors})`);
+        announced = true;
+      },
+    },
+  });
+  const fit = r.fit;
+  const epochs = (fit.steps / stepsPerEpoch).toFixed(2);
+  if (fit.interrupted) {
+    throw new InterruptedError(`interrupted after ${fit.steps} steps (${epochs} epochs); checkpoint saved: ${paths.tensors} and ${paths.json}. ` +
+      `Continue with: selfsup pretrain --resume --out ${outDir}`);
+  }
+  const description = {
+    backbone: s.backbone, width: s.width, inChannels, imageShape: train.imageShape, norm, method: 'rotation',
+    data: s.data, rotationAccuracy: r.heldOutRotationAccuracy,
+  };
+  const saved = saveEncoder(outDir, r.model.encoder, description);
+  r.model.dispose();
+
+  const stop = fit.stoppedByBudget ? ` (stopped by the ${minutes}-minute budget)` : '';
+  if (fit.steps === 0 && resume) out.say(`nothing left to train: the checkpoint has finished all ${s.epochs} epochs (raise --epochs to train longer)`);
+  if (r.heldOutRotationAccuracy !== null) out.say(`held-out rotation accuracy: ${pct(r.heldOutRotationAccuracy)} (${heldOut} images x 4 rotations)`);
+  out.say(`speed: ${fit.examplesPerSecond.toFixed(0)} images/s (each rotation counted), ${fit.steps} steps = ${epochs} epochs in ${fit.seconds.toFixed(1)} s${stop}`);
+  out.say(`encoder: ${saved.weights} (rebuilt from ${saved.json})`);
+  out.say(`checkpoint: ${paths.tensors}`);
+  out.result({
+    command: 'pretrain', ok: true, rotationAccuracy: r.heldOutRotationAccuracy, heldOut, imagesPerSecond: fit.examplesPerSecond,
+    steps: fit.steps, epochs: fit.steps / stepsPerEpoch, stepsPerEpoch, seconds: fit.seconds, stoppedByBudget: fit.stoppedByBudget,
+    resumed: resume, encoder: saved.weights, encoderJson: saved.json, checkpoint: paths.tensors, outDir, settings: s,
+  });
+}

@@ -1,0 +1,105 @@
+// An encoder on disk: DIR/encoder.json says how to rebuild the backbone (name,
+// width, input channels, block names, the input normalisation it was trained
+// with) and which safetensors file in DIR holds its weights.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadSafetensors, saveSafetensors, writeFileAtomic } from '../io/index.js';
+import { createBackbone, type Backbone, type BackboneName } from '../models/index.js';
+import type { Normalization } from '../eval/evaluate.js';
+import type { ImageDataset } from '../data/index.js';
+
+export const ENCODER_FORMAT = 'selfsup.encoder';
+export const ENCODER_JSON = 'encoder.json';
+export const ENCODER_WEIGHTS = 'encoder.safetensors';
+
+export interface EncoderInfo {
+  format: typeof ENCODER_FORMAT;
+  version: 1;
+  backbone: BackboneName;
+  /** The width given to createBackbone, or null for the backbone's default. */
+  width: number | null;
+  inChannels: number;
+  /** [C, H, W] of the images it was trained on. */
+  imageShape: [number, number, number];
+  blocks: string[];
+  /** Per-channel normalisation of its training images; inputs should get the same. */
+  norm: Normalization;
+  /** File in the same directory holding the weights. */
+  weights: string;
+  /** How it was trained, e.g. 'rotation'. */
+  method: string;
+  /** The --data it was trained on. */
+  data: string;
+  rotationAccuracy: number | null;
+  savedAt: string;
+}
+
+export type EncoderDescription = Omit<EncoderInfo, 'format' | 'version' | 'savedAt' | 'blocks' | 'weights'>;
+
+/** Writes DIR/encoder.json for weights already saved as DIR/`weights`. */
+export function writeEncoderInfo(dir: string, blocks: readonly string[], d: EncoderDescription, weights: string): string {
+  const info: EncoderInfo = {
+    format: ENCODER_FORMAT, version: 1, ...d, blocks: [...blocks], weights, savedAt: new Date().toISOString(),
+  };
+  const path = join(dir, ENCODER_JSON);
+  writeFileAtomic(path, Buffer.from(JSON.stringify(info, null, 2) + '\n', 'utf8'));
+  return path;
+}
+
+/** Saves the weights as DIR/encoder.safetensors and the description as DIR/encoder.json. */
+export function saveEncoder(dir: string, encoder: Backbone, d: EncoderDescription): { weights: string; json: string } {
+  const weights = join(dir, ENCODER_WEIGHTS);
+  saveSafetensors(weights, encoder.stateDict(), { format: ENCODER_FORMAT, backbone: d.backbone });
+  return { weights, json: writeEncoderInfo(dir, encoder.blockNames, d, ENCODER_WEIGHTS) };
+}
+
+function readInfo(path: string): EncoderInfo {
+  let info: EncoderInfo;
+  try {
+    info = JSON.parse(readFileSync(path, 'utf8')) as EncoderInfo;
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (info?.format !== ENCODER_FORMAT) throw new Error(`${path} does not describe a selfsup encoder (format is ${JSON.stringify(info?.format)})`);
+  return info;
+}
+
+/** Rebuilds the encoder in `path` (a directory holding encoder.json, or that file). */
+export function loadEncoder(path: string): { encoder: Backbone; info: EncoderInfo; dir: string } {
+  if (!existsSync(path)) throw new Error(`encoder not found: ${path} does not exist`);
+  const json = statSync(path).isDirectory() ? join(path, ENCODER_JSON) : path;
+  if (!existsSync(json)) {
+    throw new Error(`no encoder in ${path}: ${json} does not exist (write one with 'selfsup pretrain --out ${path}')`);
+  }
+  const info = readInfo(json);
+  const dir = dirname(json);
+  const weights = join(dir, info.weights);
+  if (!existsSync(weights)) throw new Error(`encoder weights missing: ${json} names ${weights}, which does not exist`);
+  const encoder = createBackbone(info.backbone, { inChannels: info.inChannels, width: info.width ?? undefined });
+  const { tensors } = loadSafetensors(weights);
+  try {
+    encoder.loadStateDict(tensors);
+  } catch (err) {
+    encoder.dispose();
+    throw new Error(`${weights} does not fit a ${info.backbone} backbone as ${json} describes it: ${(err as Error).message}`);
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+  return { encoder, info, dir };
+}
+
+/** Block names of a backbone as createBackbone makes it (built once and freed). */
+export function backboneBlocks(name: BackboneName, inChannels: number, width: number | undefined): string[] {
+  const b = createBackbone(name, { inChannels, width });
+  const names = [...b.blockNames];
+  b.dispose();
+  return names;
+}
+
+/** Throws unless images of `data` can go into the encoder. */
+export function checkEncoderFits(info: EncoderInfo, data: ImageDataset, dataSpec: string): void {
+  const channels = data.imageShape[0];
+  if (channels !== info.inChannels) {
+    throw new Error(`the encoder takes ${info.inChannels}-channel images but ${dataSpec} has ${channels} channels`);
+  }
+}

@@ -1,0 +1,59 @@
+// Runs the image label-efficiency experiment for `experiment` and `demo`, then
+// writes what the report needs (report-data.json, report.html, results.json), an
+// encoder.json beside the rotation encoder, and prints the method x k table.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { channelStats } from '../data/index.js';
+import { checkpointPaths } from '../io/index.js';
+import { writeReport } from '../report/index.js';
+import { runImageExperiment, type ImageExperimentConfig, type ImageExperimentData } from '../experiment/image.js';
+import { backboneBlocks, writeEncoderInfo } from './encoder-files.js';
+import { stopIfInterrupted } from './interrupt.js';
+import type { Output } from './output.js';
+import { saveReportData } from './report-data.js';
+import { resultsTable } from './table.js';
+import { fittingWarmup, pct } from './settings.js';
+
+export async function runImageCommand(command: string, data: ImageExperimentData, config: ImageExperimentConfig, outDir: string,
+  dataSpec: string, out: Output): Promise<void> {
+  const started = performance.now();
+  const p = config.pretrain;
+  const heldOut = Math.min(p.heldOut, data.train.length);
+  p.optimizer = { ...p.optimizer, warmupSteps: fittingWarmup(p.optimizer.warmupSteps, p.epochs * Math.floor((data.train.length - heldOut) / p.batchSize)) };
+  const checkpoint = checkpointPaths(join(outDir, 'rotation-pretrain')).tensors;
+  const log = (line: string): void => {
+    out.note(line);
+    // The experiment reports each finished piece of work here: the place to stop after Ctrl-C.
+    stopIfInterrupted(`interrupted; results so far are in ${join(outDir, 'metrics.jsonl')}` +
+      (existsSync(checkpoint) ? `, the rotation-pretraining checkpoint is ${checkpoint}` : ''));
+  };
+  const r = await runImageExperiment(data, config, outDir, log);
+
+  const reportData = saveReportData(outDir, r.report);
+  out.note('writing the report...');
+  const written = await writeReport(outDir, r.report);
+  let encoderJson: string | null = null;
+  if (existsSync(join(outDir, 'rotation-encoder.safetensors'))) {
+    const inChannels = data.train.imageShape[0];
+    encoderJson = writeEncoderInfo(outDir, backboneBlocks(config.backbone, inChannels, config.width), {
+      backbone: config.backbone, width: config.width ?? null, inChannels, imageShape: data.train.imageShape,
+      norm: channelStats(data.train), method: 'rotation', data: dataSpec, rotationAccuracy: r.rotationAccuracy,
+    }, 'rotation-encoder.safetensors');
+  }
+  const seconds = (performance.now() - started) / 1000;
+
+  out.say('');
+  out.say(`Test accuracy on ${data.test.length} images of ${data.test.name}, mean ± std over seeds ${config.seeds.join(', ')}:`);
+  out.say(resultsTable(r.results));
+  out.say('');
+  if (r.rotationAccuracy !== null) {
+    out.say(`rotation pretraining: ${pct(r.rotationAccuracy)} held-out rotation accuracy, ${r.pretrainImagesPerSecond?.toFixed(0)} images/s`);
+  }
+  out.say(`report: ${written.html}`);
+  out.say(`results: ${written.json}${encoderJson ? `; encoder: ${encoderJson}` : ''} (${(seconds / 60).toFixed(1)} min)`);
+  out.result({
+    command, ok: true, modality: 'image', results: r.results, rotationAccuracy: r.rotationAccuracy,
+    pretrainImagesPerSecond: r.pretrainImagesPerSecond, reportPath: written.html, resultsPath: written.json,
+    reportDataPath: reportData, encoder: encoderJson, outDir, seconds, data: dataSpec, testImages: data.test.length, config,
+  });
+}
