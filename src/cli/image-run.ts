@@ -7,6 +7,7 @@ import { channelStats } from '../data/index.js';
 import { checkpointPaths } from '../io/index.js';
 import { writeReport } from '../report/index.js';
 import { runImageExperiment, type ImageExperimentConfig, type ImageExperimentData } from '../experiment/image.js';
+import { defaultImageConfig } from '../experiment/defaults.js';
 import { backboneBlocks, writeEncoderInfo } from './encoder-files.js';
 import { stopIfInterrupted } from './interrupt.js';
 import type { Output } from './output.js';
@@ -14,12 +15,30 @@ import { saveReportData } from './report-data.js';
 import { resultsTable } from './table.js';
 import { fittingWarmup, pct } from './settings.js';
 
+/** --quick: images used (training, test, transfer source) when no limit is given. */
+export const QUICK_LIMITS = { train: 3000, test: 500, source: 2000 };
+
+/** The default configuration at k=10 with budgets small enough for a smoke test (seconds, not minutes). */
+export function quickImageConfig(): ImageExperimentConfig {
+  const c = defaultImageConfig();
+  c.ks = [10];
+  c.seeds = [0, 1];
+  c.pretrain = { ...c.pretrain, epochs: 1, maxSteps: 40, batchSize: 64, heldOut: 200 };
+  c.transfer = { ...c.transfer, steps: 20, batchSize: 64 };
+  c.finetune = { ...c.finetune, steps: 20 };
+  c.scratch = { ...c.scratch, steps: 20 };
+  c.probe = { ...c.probe, steps: 100 };
+  return c;
+}
+
 export async function runImageCommand(command: string, data: ImageExperimentData, config: ImageExperimentConfig, outDir: string,
   dataSpec: string, out: Output): Promise<void> {
   const started = performance.now();
+  // Small data (a --limit) gets a held-out set and a warm-up that fit it, as in `selfsup pretrain`.
   const p = config.pretrain;
-  const heldOut = Math.min(p.heldOut, data.train.length);
-  p.optimizer = { ...p.optimizer, warmupSteps: fittingWarmup(p.optimizer.warmupSteps, p.epochs * Math.floor((data.train.length - heldOut) / p.batchSize)) };
+  p.heldOut = Math.min(p.heldOut, Math.floor(data.train.length / 10));
+  const steps = Math.min(p.maxSteps ?? Infinity, p.epochs * Math.floor((data.train.length - p.heldOut) / p.batchSize));
+  p.optimizer = { ...p.optimizer, warmupSteps: fittingWarmup(p.optimizer.warmupSteps, steps) };
   const checkpoint = checkpointPaths(join(outDir, 'rotation-pretrain')).tensors;
   const log = (line: string): void => {
     out.note(line);
@@ -33,7 +52,7 @@ export async function runImageCommand(command: string, data: ImageExperimentData
   out.note('writing the report...');
   const written = await writeReport(outDir, r.report);
   let encoderJson: string | null = null;
-  if (existsSync(join(outDir, 'rotation-encoder.safetensors'))) {
+  if (r.rotationAccuracy !== null) {
     const inChannels = data.train.imageShape[0];
     encoderJson = writeEncoderInfo(outDir, backboneBlocks(config.backbone, inChannels, config.width), {
       backbone: config.backbone, width: config.width ?? null, inChannels, imageShape: data.train.imageShape,

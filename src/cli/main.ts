@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   const spec = findCommand(first);
   if (!spec) {
     const hint = closest(first, COMMANDS.map((c) => c.name));
-    const what = first.startsWith('-') ? `unknown option ${first}` : `unknown command '${first}'`;
+    const what = first.startsWith('-') ? `unknown option ${first} (a command's options go after it: selfsup <command> ${first})` : `unknown command '${first}'`;
     const names = COMMANDS.map((c) => c.name).join(', ');
     return report(new UsageError(`${what}${hint ? ` (did you mean '${hint}'?)` : ''}; the commands are ${names}`), null, out);
   }

@@ -2,6 +2,7 @@
 // labels per class, frozen blocks.
 import type { Args } from './options.js';
 import type { Augmentation } from '../train/supervised.js';
+import type { ImageExperimentConfig } from '../experiment/image.js';
 import { UsageError } from './errors.js';
 
 export function dataLimits(args: Args): { limit?: number; testLimit?: number; imageSize?: number } {
@@ -19,7 +20,7 @@ export function augmentation(args: Args, base: Augmentation, digits: boolean): A
   return { crop: items.includes('crop') ? (base.crop || 2) : 0, flip: items.includes('flip') };
 }
 
-/** --k N or --k all (undefined: every training image). */
+/** --k N, or 'all' for every training image. */
 export function labelsPerClass(args: Args): number | 'all' {
   if (args.string('k') === 'all') return 'all';
   return args.int('k', { min: 1 })!;
@@ -60,4 +61,10 @@ export const pct = (fraction: number, digits = 2): string => `${(100 * fraction)
  */
 export function fittingWarmup(wanted: number | undefined, totalSteps: number): number {
   return Math.min(wanted ?? 0, Math.floor(totalSteps / 4));
+}
+
+/** --pretrain-steps and --minutes of experiment and demo (0 lifts either limit). */
+export function pretrainLimits(args: Args, c: ImageExperimentConfig): void {
+  if (args.has('pretrain-steps')) c.pretrain.maxSteps = args.int('pretrain-steps', { min: 0 }) || undefined;
+  if (args.has('minutes')) c.pretrain.timeBudgetSeconds = (args.number('minutes', { min: 0 }) ?? 0) * 60 || undefined;
 }

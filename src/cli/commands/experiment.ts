@@ -7,26 +7,34 @@ import type { ImageExperimentConfig } from '../../experiment/image.js';
 import { BACKBONE_NAMES, METHOD_NAMES } from '../commands.js';
 import { loadData } from '../data.js';
 import { UsageError } from '../errors.js';
-import { runImageCommand } from '../image-run.js';
+import { runImageCommand, quickImageConfig, QUICK_LIMITS } from '../image-run.js';
 import { importOptional } from '../optional-module.js';
 import type { Args } from '../options.js';
 import type { Output } from '../output.js';
 import { saveReportData } from '../report-data.js';
-import { dataLimits, frozenBlocks } from '../settings.js';
+import { dataLimits, frozenBlocks, pretrainLimits } from '../settings.js';
+import { closest } from '../options.js';
 import { backboneBlocks } from '../encoder-files.js';
 import { resultsTable } from '../table.js';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/** Settings the image configuration may hold that its defaults leave out. */
+const OPTIONAL_SETTINGS = ['width', 'testLimit', 'block', 'maxSteps', 'timeBudgetSeconds', 'warmupSteps', 'weightDecay', 'momentum', 'crop', 'flip', 'stepsPerK', 'lrScale'];
+/** Settings whose keys are data (k values, parameter prefixes): replaced whole, not checked key by key. */
+const FREE_FORM = ['stepsPerK', 'lrScale'];
+
 /** `over` merged into `base` key by key; nested objects merge, everything else replaces. Unknown keys are errors. */
 export function mergeConfig(base: Json, over: Json, where: string, optionalKeys: readonly string[] = []): Json {
   const out: Json = { ...base };
   for (const [key, value] of Object.entries(over)) {
     if (!(key in base) && !optionalKeys.includes(key)) {
-      throw new UsageError(`${where}: unknown setting '${key}'; known: ${[...Object.keys(base), ...optionalKeys].join(', ')}`);
+      const hint = closest(key, [...Object.keys(base), ...optionalKeys]);
+      throw new UsageError(`${where}: unknown setting '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}; known here: ${Object.keys(base).join(', ')}`);
     }
-    out[key] = isObject(base[key]) && isObject(value) ? mergeConfig(base[key] as Json, value, `${where}.${key}`, ['block', 'timeBudgetSeconds', 'warmupSteps', 'weightDecay', 'momentum', 'crop', 'flip']) : value;
+    const nested = isObject(base[key]) && isObject(value) && !FREE_FORM.includes(key);
+    out[key] = nested ? mergeConfig(base[key] as Json, value, `${where}.${key}`, optionalKeys) : value;
   }
   return out;
 }
@@ -44,25 +52,28 @@ function readConfigFile(path: string): Json {
 }
 
 async function runImage(args: Args, out: Output, outDir: string, file: Json | null): Promise<void> {
-  const base = defaultImageConfig() as unknown as Json;
-  const c = (file ? mergeConfig(base, file, args.string('config')!, ['width', 'testLimit']) : base) as unknown as ImageExperimentConfig;
+  const quick = args.flag('quick');
+  const base = (quick ? quickImageConfig() : defaultImageConfig()) as unknown as Json;
+  const c = (file ? mergeConfig(base, file, args.string('config')!, OPTIONAL_SETTINGS) : base) as unknown as ImageExperimentConfig;
   if (args.has('backbone')) c.backbone = args.choice('backbone', BACKBONE_NAMES)!;
   if (args.has('width')) c.width = args.int('width', { min: 1 });
   if (args.has('ks')) c.ks = args.intList('ks', { min: 1 })!;
   if (args.has('seeds')) c.seeds = args.intList('seeds')!;
   if (args.has('methods')) c.methods = args.choices('methods', METHOD_NAMES)!;
   if (args.has('epochs')) c.pretrain.epochs = args.int('epochs', { min: 1 })!;
-  if (args.has('minutes')) {
-    const minutes = args.number('minutes', { min: 0 })!;
-    c.pretrain.timeBudgetSeconds = minutes > 0 ? minutes * 60 : undefined;
-  }
+  pretrainLimits(args, c);
   if (args.has('head')) c.finetune.head = c.scratch.head = args.choice('head', ['linear', 'mlp'] as const)!;
 
   const sourceSpec = args.string('source')!;
   if (c.methods.includes('transfer') && sourceSpec === 'none') {
     throw new UsageError("--source none leaves the transfer method without a source; drop transfer from --methods or name a source");
   }
-  const data = await loadData(args.string('data')!, { ...dataLimits(args), needTest: true, needLabels: true });
+  const limits = dataLimits(args);
+  if (quick) {
+    limits.limit ??= QUICK_LIMITS.train;
+    limits.testLimit ??= QUICK_LIMITS.test;
+  }
+  const data = await loadData(args.string('data')!, { ...limits, needTest: true, needLabels: true });
   if (args.has('freeze')) c.finetune.freeze = frozenBlocks(args, backboneBlocks(c.backbone, data.train.imageShape[0], c.width), []);
   if (data.digits && !file) {
     // Mirrored digits are other digits (or none): no flips.
@@ -70,7 +81,7 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
   }
   let source;
   if (c.methods.includes('transfer')) {
-    source = (await loadData(sourceSpec, { option: 'source', needLabels: true })).train;
+    source = (await loadData(sourceSpec, { option: 'source', needLabels: true, limit: quick ? QUICK_LIMITS.source : undefined })).train;
     const [a, b] = [source.imageShape.join('x'), data.train.imageShape.join('x')];
     if (a !== b) throw new Error(`--source ${sourceSpec} has ${a} images but --data ${data.spec.text} has ${b}; transfer needs the same image size`);
   }
@@ -80,6 +91,8 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
 interface TextModule {
   runTextExperiment(config: unknown, outDir: string): Promise<unknown> | unknown;
   defaultTextConfig(): Json;
+  /** Small budgets for smoke runs, when the text module has them. */
+  quickTextConfig?(): Json;
 }
 
 function looksLikeReport(v: unknown): v is ReportData {
@@ -87,12 +100,13 @@ function looksLikeReport(v: unknown): v is ReportData {
 }
 
 async function runText(args: Args, out: Output, outDir: string, file: Json | null): Promise<void> {
-  for (const option of ['data', 'source', 'limit', 'test-limit', 'image-size', 'backbone', 'width', 'methods', 'minutes', 'epochs', 'freeze', 'head']) {
+  for (const option of ['data', 'source', 'limit', 'test-limit', 'image-size', 'backbone', 'width', 'methods', 'minutes', 'pretrain-steps', 'epochs', 'freeze', 'head']) {
     if (args.has(option)) throw new UsageError(`--${option} is for image experiments; set text settings with --config FILE`);
   }
   const text = await importOptional<TextModule>('../experiment/text.js', 'text experiments (src/experiment/text.ts)', ['runTextExperiment', 'defaultTextConfig']);
   const started = performance.now();
-  let config = text.defaultTextConfig();
+  if (args.flag('quick') && typeof text.quickTextConfig !== 'function') throw new Error('--quick: this build\'s text experiment has no quickTextConfig');
+  let config = args.flag('quick') ? text.quickTextConfig!() : text.defaultTextConfig();
   if (file) config = mergeConfig(config, file, args.string('config')!);
   if (args.has('seeds')) config = { ...config, seeds: args.intList('seeds')! };
   if (args.has('ks')) config = { ...config, ks: args.intList('ks', { min: 1 })! };
@@ -106,11 +120,15 @@ async function runText(args: Args, out: Output, outDir: string, file: Json | nul
     reportDataPath = saveReportData(outDir, report);
     reportPath = (await writeReport(outDir, report)).html;
   }
-  if (results.length) out.say(resultsTable(results));
+  if (results.length) {
+    out.say(`Test accuracy${report ? ` on ${report.dataset}` : ''}, mean ± std over seeds:`);
+    out.say(resultsTable(results));
+  }
   if (reportPath) out.say(`report: ${reportPath}`);
   // Headline numbers the text experiment returns (e.g. a synonym AUC) go into the JSON as they are.
   const headline = Object.fromEntries(Object.entries(result).filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'));
-  out.result({ ...headline, command: 'experiment', ok: true, modality: 'text', results, reportPath, reportDataPath, outDir, seconds: (performance.now() - started) / 1000 });
+  const tasks = Array.isArray(result.tasks) ? result.tasks : undefined;
+  out.result({ ...headline, command: 'experiment', ok: true, modality: 'text', results, tasks, reportPath, reportDataPath, outDir, seconds: (performance.now() - started) / 1000 });
 }
 
 export async function run(args: Args, out: Output): Promise<void> {

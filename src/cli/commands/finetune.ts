@@ -2,11 +2,11 @@
 // labels per class, once per seed; frozen blocks keep weights and BN statistics.
 import { manualSeed } from '../../tensor/index.js';
 import { createBackbone, Classifier, linearHead, mlpHead } from '../../models/index.js';
-import { backboneBlocks } from '../encoder-files.js';
 import { trainSupervised } from '../../train/supervised.js';
 import { accuracy } from '../../eval/evaluate.js';
 import { defaultImageConfig } from '../../experiment/defaults.js';
 import { BACKBONE_NAMES } from '../commands.js';
+import { backboneBlocks } from '../encoder-files.js';
 import { UsageError } from '../errors.js';
 import { stopIfInterrupted } from '../interrupt.js';
 import { prepareLabelled, labelledSubset, freshEncoder, summarizeRuns, type SeedRun } from '../labelled.js';
@@ -16,7 +16,6 @@ import { augmentation, frozenBlocks, pct } from '../settings.js';
 
 export async function run(args: Args, out: Output): Promise<void> {
   const d = defaultImageConfig().finetune;
-  const steps = args.int('steps', { min: 1 })!;
   const lr = args.number('lr', { positive: true })!;
   const batchSize = args.int('batch-size', { min: 1 })!;
   const optimizer = args.choice('optimizer', ['sgd', 'adam', 'adamw'] as const)!;
@@ -27,6 +26,8 @@ export async function run(args: Args, out: Output): Promise<void> {
     throw new UsageError('--backbone and --width are for training from scratch; with --encoder they come from its encoder.json');
   }
   const s = await prepareLabelled(args, out, { encoderRequired: false });
+  // Like the experiment: more labels get more steps unless --steps says otherwise.
+  const steps = args.int('steps', { min: 1 }) ?? d.stepsPerK?.[String(s.k)] ?? d.steps;
   const augment = augmentation(args, d.augment, s.data.digits);
   const inChannels = s.train.imageShape[0];
   const scratch = () => createBackbone(backbone, { inChannels, width });

@@ -6,6 +6,9 @@ import { importOptional } from '../optional-module.js';
 import type { Args } from '../options.js';
 import type { Output } from '../output.js';
 
+/** Where `selfsup experiment --modality text` saves its skip-gram vectors. */
+const WORD_VECTORS = 'word-vectors.safetensors';
+
 interface Neighbor { word: string; similarity: number }
 interface WordVectors { dispose(): void }
 
@@ -21,7 +24,9 @@ function loadVectors(text: TextModule, path: string): { vectors: WordVectors; fr
     throw new Error(`word vectors not found: ${path} does not exist (train some with 'selfsup experiment --modality text --out DIR')`);
   }
   if (!existsSync(path) || !statSync(path).isDirectory()) return { vectors: text.loadWordVectors(path), from: path };
-  const candidates = readdirSync(path).filter((f) => f.endsWith('.safetensors') && !f.endsWith('.prev.safetensors')).sort();
+  // The text experiment's final vectors first, then any other file (a skip-gram checkpoint, say).
+  const candidates = readdirSync(path).filter((f) => f.endsWith('.safetensors') && !f.endsWith('.prev.safetensors'))
+    .sort((a, b) => Number(b === WORD_VECTORS) - Number(a === WORD_VECTORS) || a.localeCompare(b));
   for (const file of candidates) {
     try {
       return { vectors: text.loadWordVectors(join(path, file)), from: join(path, file) };

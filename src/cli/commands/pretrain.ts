@@ -27,6 +27,8 @@ interface PretrainSettings {
   backbone: BackboneName;
   width: number | null;
   epochs: number;
+  /** Steps in all, or null for every step of --epochs. */
+  maxSteps: number | null;
   batchSize: number;
   lr: number;
   heldOut: number;
@@ -44,6 +46,7 @@ function settingsFromArgs(args: Args): PretrainSettings {
     backbone: args.choice('backbone', BACKBONE_NAMES)!,
     width: args.int('width', { min: 1 }) ?? null,
     epochs: args.int('epochs', { min: 1 })!,
+    maxSteps: args.int('steps', { min: 0 }) || null,
     batchSize: args.int('batch-size', { min: 1 })!,
     lr: args.number('lr', { positive: true })!,
     heldOut: args.int('held-out', { min: 0 })!,
@@ -54,23 +57,23 @@ function settingsFromArgs(args: Args): PretrainSettings {
 
 /** The option each setting comes from, for messages. */
 const OPTION_OF: Record<keyof PretrainSettings, string> = {
-  data: 'data', limit: 'limit', imageSize: 'image-size', backbone: 'backbone', width: 'width', epochs: 'epochs',
+  data: 'data', limit: 'limit', imageSize: 'image-size', backbone: 'backbone', width: 'width', epochs: 'epochs', maxSteps: 'steps',
   batchSize: 'batch-size', lr: 'lr', heldOut: 'held-out', augment: 'augment', seed: 'seed',
 };
 
-/** On --resume: the checkpoint's settings, where options given on the command line must agree with them (but --epochs may grow). */
-function resumeSettings(args: Args, checkpointJson: string, fresh: PretrainSettings): PretrainSettings {
+/** On --resume: the checkpoint's settings; options given on the command line must agree with them, except --epochs and --steps. */
+function resumeSettings(args: Args, checkpointJson: string, fresh: PretrainSettings): { settings: PretrainSettings; step: number } {
   if (!existsSync(checkpointJson)) {
     throw new Error(`nothing to resume: ${checkpointJson} does not exist (start without --resume, or point --out at the run's directory)`);
   }
-  const meta = (JSON.parse(readFileSync(checkpointJson, 'utf8')) as { meta?: { cli?: PretrainSettings; backbone?: BackboneName; width?: number | null } }).meta ?? {};
+  const meta = (JSON.parse(readFileSync(checkpointJson, 'utf8')) as { meta?: { cli?: PretrainSettings; backbone?: BackboneName; width?: number | null; step?: number } }).meta ?? {};
   const saved: PretrainSettings = meta.cli ?? { ...fresh, backbone: meta.backbone ?? fresh.backbone, width: meta.width ?? null };
   const merged = { ...saved };
   for (const key of Object.keys(OPTION_OF) as (keyof PretrainSettings)[]) {
     const option = OPTION_OF[key];
     if (!args.has(option)) continue;
-    if (key === 'epochs') {
-      merged.epochs = fresh.epochs;
+    if (key === 'epochs' || key === 'maxSteps') {
+      Object.assign(merged, { [key]: fresh[key] });
       continue;
     }
     if (key === 'augment') continue; // checked once the data is known
@@ -78,7 +81,7 @@ function resumeSettings(args: Args, checkpointJson: string, fresh: PretrainSetti
       throw new UsageError(`--${option} ${String(fresh[key])} differs from the checkpoint's ${String(saved[key])}; a resumed run keeps its settings (leave --${option} out)`);
     }
   }
-  return merged;
+  return { settings: merged, step: meta.step ?? 0 };
 }
 
 export async function run(args: Args, out: Output): Promise<void> {
@@ -88,7 +91,8 @@ export async function run(args: Args, out: Output): Promise<void> {
   const resume = args.flag('resume');
   const minutes = args.number('minutes', { min: 0 })!;
   const fresh = settingsFromArgs(args);
-  const s = resume ? resumeSettings(args, paths.json, fresh) : fresh;
+  const resumed = resume ? resumeSettings(args, paths.json, fresh) : null;
+  const s = resumed?.settings ?? fresh;
 
   const data = await loadData(s.data, { limit: s.limit ?? undefined, imageSize: s.imageSize ?? undefined });
   const train = data.train;
@@ -104,6 +108,7 @@ export async function run(args: Args, out: Output): Promise<void> {
   const [heldIdx, trainIdx] = splitIndices(train.length, [heldOut / train.length, 1 - heldOut / train.length], s.seed);
   const stepsPerEpoch = Math.floor(trainIdx!.length / s.batchSize);
   if (stepsPerEpoch < 1) throw new UsageError(`--batch-size ${s.batchSize} is larger than the ${trainIdx!.length} training images; lower it`);
+  const totalSteps = Math.min(s.epochs * stepsPerEpoch, s.maxSteps ?? Infinity);
   const norm = channelStats(train);
   const inChannels = train.imageShape[0];
 
@@ -111,12 +116,13 @@ export async function run(args: Args, out: Output): Promise<void> {
   manualSeed(s.seed);
   const encoder = createBackbone(s.backbone, { inChannels, width: s.width ?? undefined });
   out.note(`rotation pretraining: ${s.backbone}${s.width ? ` (width ${s.width})` : ''} on ${trainIdx!.length} images of ${train.name}, ` +
-    `${s.epochs} epochs of ${stepsPerEpoch} steps${minutes > 0 ? `, at most ${minutes} min` : ''}; ${heldOut} images held out`);
+    `${totalSteps} steps (${s.epochs} epoch${s.epochs > 1 ? 's' : ''} of ${stepsPerEpoch}${s.maxSteps ? `, at most ${s.maxSteps} steps` : ''})` +
+    `${minutes > 0 ? `, at most ${minutes} min` : ''}; ${heldOut} images held out`);
   let announced = false;
   const r = await pretrainRotation({
     encoder, data: train, indices: trainIdx, heldOut: heldOut > 0 ? { data: train, indices: heldIdx } : undefined,
-    norm, batchSize: s.batchSize, epochs: s.epochs, seed: s.seed, augment: s.augment,
-    optimizer: { ...optimizer, lr: s.lr, warmupSteps: fittingWarmup(optimizer.warmupSteps, s.epochs * stepsPerEpoch) },
+    norm, batchSize: s.batchSize, epochs: s.epochs, maxSteps: s.maxSteps ?? undefined, seed: s.seed, augment: s.augment,
+    optimizer: { ...optimizer, lr: s.lr, warmupSteps: fittingWarmup(optimizer.warmupSteps, totalSteps) },
     timeBudgetSeconds: minutes > 0 ? minutes * 60 : undefined,
     metrics: new MetricsLog(join(outDir, 'metrics.jsonl')),
     checkpoint, resume,
@@ -141,8 +147,8 @@ export async function run(args: Args, out: Output): Promise<void> {
   const saved = saveEncoder(outDir, r.model.encoder, description);
   r.model.dispose();
 
-  const stop = fit.stoppedByBudget ? ` (stopped by the ${minutes}-minute budget)` : '';
-  if (fit.steps === 0 && resume) out.say(`nothing left to train: the checkpoint has finished all ${s.epochs} epochs (raise --epochs to train longer)`);
+  const stop = fit.stoppedByBudget && fit.steps < totalSteps ? ` (stopped by the ${minutes}-minute limit)` : '';
+  if (resumed && fit.steps === resumed.step) out.say(`nothing left to train: the checkpoint has done all ${totalSteps} steps (raise --steps or --epochs to train longer)`);
   if (r.heldOutRotationAccuracy !== null) out.say(`held-out rotation accuracy: ${pct(r.heldOutRotationAccuracy)} (${heldOut} images x 4 rotations)`);
   out.say(`speed: ${fit.examplesPerSecond.toFixed(0)} images/s (each rotation counted), ${fit.steps} steps = ${epochs} epochs in ${fit.seconds.toFixed(1)} s${stop}`);
   out.say(`encoder: ${saved.weights} (rebuilt from ${saved.json})`);
