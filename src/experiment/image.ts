@@ -114,9 +114,11 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   let pretrainRate: number | null = null;
   let samples: RotationSample[] = [];
   if (wantsRotation) {
-    const [heldOut, rest] = splitIndices(data.train.length, [c.pretrain.heldOut / data.train.length, 1 - c.pretrain.heldOut / data.train.length], c.seed);
+    // Hold out at most a fifth of the images for measuring rotation accuracy.
+    const held = Math.min(c.pretrain.heldOut, Math.floor(data.train.length / 5)) / data.train.length;
+    const [heldOut, rest] = splitIndices(data.train.length, [held, 1 - held], c.seed);
     manualSeed(c.seed);
-    log(`rotation pretraining: ${c.backbone} on ${rest!.length} unlabelled images (${c.pretrain.epochs} epochs${c.pretrain.timeBudgetSeconds ? `, at most ${c.pretrain.timeBudgetSeconds} s` : ''})`);
+    log(`rotation pretraining: ${c.backbone} on ${rest!.length} unlabelled images (${c.pretrain.maxSteps ? `at most ${c.pretrain.maxSteps} steps, ` : ''}${c.pretrain.epochs} epoch${c.pretrain.epochs === 1 ? '' : 's'}${c.pretrain.timeBudgetSeconds ? `, at most ${c.pretrain.timeBudgetSeconds} s` : ''})`);
     const r = await pretrainRotation({
       encoder: makeEncoder(), data: data.train, indices: rest, heldOut: { data: data.train, indices: heldOut },
       norm, batchSize: c.pretrain.batchSize, epochs: c.pretrain.epochs, maxSteps: c.pretrain.maxSteps, optimizer: c.pretrain.optimizer,

@@ -52,7 +52,9 @@ export async function pretrainRotation(o: RotationPretrainOptions): Promise<Rota
   });
   const optConfig = o.optimizer ?? DEFAULT_ROTATION_OPTIMIZER;
   const optimizer = makeOptimizer(model, optConfig);
-  const scheduler = new WarmupCosineLR(optimizer, { warmupSteps: optConfig.warmupSteps ?? 0, totalSteps: Math.max(2, Math.min(o.maxSteps ?? Infinity, o.epochs * loader.length)) });
+  const totalSteps = Math.max(2, Math.min(o.maxSteps ?? Infinity, o.epochs * loader.length));
+  // A warm-up longer than the run (a tiny data set) is cut to fit.
+  const scheduler = new WarmupCosineLR(optimizer, { warmupSteps: Math.min(optConfig.warmupSteps ?? 0, totalSteps - 1), totalSteps });
   const heldOut = o.heldOut;
   const result = await fit({
     name: o.name ?? 'rotation-pretrain', model, optimizer, scheduler, epochs: o.epochs, stepsPerEpoch: loader.length,

@@ -6,7 +6,8 @@
 // batches; embedding gradients are sparse, so a step touches only the rows it uses.
 import { Tensor, F, op, tensor, tidy, noGrad, randperm, keep, cat, Generator as TorchGenerator } from '../tensor/index.js';
 import { Module, Embedding } from '../nn/index.js';
-import { SGD, LRScheduler, type Optimizer } from '../optim/index.js';
+import { SGD, type Optimizer } from '../optim/index.js';
+import { BudgetLinearDecayLR } from './budget-schedule.js';
 import { fit, type FitOptions, type FitResult } from '../train/trainer.js';
 import { Rng, mixSeed } from '../data/random.js';
 import { AliasSampler, noiseDistribution } from './noise.js';
@@ -67,11 +68,12 @@ export class SkipGram extends Module {
     return tidy(() => {
       const lookup = (w: Tensor, ids: Tensor): Tensor => op('aten::embedding', w, ids, -1, false, true); // sparse gradient
       const u = lookup(this.inEmbed.weight, centers); // [B, D]
-      const v = lookup(this.outEmbed.weight, contexts); // [B, D]
-      const n = lookup(this.outEmbed.weight, negatives); // [B, K, D]
-      const positive = u.mul(v).sum(1);
-      const negative = n.bmm(u.unsqueeze(2)).squeeze(2); // [B, K]
+      // The context and its negatives in one lookup: [B, 1 + K, D] output vectors.
+      const v = lookup(this.outEmbed.weight, cat([contexts.unsqueeze(1), negatives], 1));
+      const scores = v.bmm(u.unsqueeze(2)).squeeze(2); // [B, 1 + K]
       const logSigmoid = (x: Tensor): Tensor => op('aten::log_sigmoid', x);
+      const positive = scores.select(1, 0);
+      const negative = scores.slice(1, 1);
       return logSigmoid(positive).add(logSigmoid(negative.neg()).sum(1)).mean().neg();
     });
   }
@@ -121,20 +123,6 @@ export function* skipGramBatches(corpus: EncodedCorpus, keepProb: Float32Array |
   }
 }
 
-/** Linear decay to 1e-4 of the base rate (word2vec's), over the steps or the time budget, whichever ends first. */
-export class LinearDecayLR extends LRScheduler {
-  readonly #started = performance.now();
-  constructor(optimizer: Optimizer, readonly totalSteps: number, readonly budgetSeconds?: number) {
-    super(optimizer);
-    this.step();
-  }
-  lrAt(step: number, group = 0): number {
-    const byTime = this.budgetSeconds ? (performance.now() - this.#started) / 1000 / this.budgetSeconds : 0;
-    const progress = Math.min(1, Math.max(step / this.totalSteps, byTime));
-    return this.baseLrs[group]! * Math.max(1e-4, 1 - progress);
-  }
-}
-
 export interface SkipGramTrainOptions extends Pick<FitOptions<SkipGramBatch>, 'checkpoint' | 'resume' | 'metrics' | 'progress' | 'callbacks' | 'checkpointMeta'> {
   vocab: WordVocab;
   /** The training text, encoded with `vocab`. */
@@ -165,7 +153,7 @@ export async function trainSkipGram(o: SkipGramTrainOptions): Promise<SkipGramTr
   const optimizer: Optimizer = c.optimizer === 'sgd'
     ? new SGD(model.parameters(), { lr: c.lr * c.batchSize })
     : new SparseAdam(model.parameters(), { lr: c.lr });
-  const scheduler = new LinearDecayLR(optimizer, c.epochs * stepsPerEpoch, c.timeBudgetSeconds);
+  const scheduler = new BudgetLinearDecayLR(optimizer, { totalSteps: c.epochs * stepsPerEpoch, budgetSeconds: c.timeBudgetSeconds });
   try {
     const result = await fit<SkipGramBatch>({
       name: o.name ?? 'skipgram', model, optimizer, scheduler, epochs: c.epochs, stepsPerEpoch,

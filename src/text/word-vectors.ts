@@ -22,7 +22,7 @@ export class WordVectors implements Disposable {
 
   /** A copy of a skip-gram model's input vectors. */
   static fromSkipGram(model: SkipGram, vocab: WordVocab): WordVectors {
-    return new WordVectors(vocab, noGrad(() => model.inEmbed.weight.detach().clone()));
+    return new WordVectors(vocab, noGrad(() => tidy(() => model.inEmbed.weight.detach().clone())));
   }
 
   get dim(): number {

@@ -74,9 +74,9 @@ export async function trainSupervised(o: SupervisedOptions): Promise<FitResult> 
   const stepsPerEpoch = loader.length;
   const epochs = Math.max(1, Math.ceil(o.steps / stepsPerEpoch));
   const optimizer = makeOptimizer(o.model, o.optimizer);
-  const scheduler = new WarmupCosineLR(optimizer, { warmupSteps: o.optimizer.warmupSteps ?? 0, totalSteps: epochs * stepsPerEpoch });
+  const scheduler = new WarmupCosineLR(optimizer, { warmupSteps: Math.min(o.optimizer.warmupSteps ?? 0, o.steps - 1), totalSteps: Math.max(o.steps, 1) });
   return fit({
-    name: o.name, model: o.model, optimizer, scheduler, stepsPerEpoch, epochs,
+    name: o.name, model: o.model, optimizer, scheduler, stepsPerEpoch, epochs, maxSteps: o.steps,
     batches: (epoch) => loader.batches(epoch),
     step: (batch) => {
       const logits = o.model.forward(batch.x);

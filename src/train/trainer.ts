@@ -111,10 +111,11 @@ export async function fit<B extends Disposable>(o: FitOptions<B>): Promise<FitRe
   const curveEvery = o.curveEvery ?? Math.max(1, Math.floor(totalSteps / 100));
   let interrupted = false;
   let stoppedByBudget = false;
+  let stopReason = '';
   const onSigint = (): void => {
     if (interrupted) process.exit(130); // a second Ctrl-C leaves at once
     interrupted = true;
-    process.stderr.write(`\n${o.name}: stopping after this step and saving (Ctrl-C again to quit at once)\n`);
+    process.stderr.write(`\n${o.name}: stopping after this step${o.checkpoint ? ' and saving' : ''} (Ctrl-C again to quit at once)\n`);
   };
   const handle = o.handleInterrupt ?? true;
   if (handle) process.on('SIGINT', onSigint);
@@ -196,8 +197,14 @@ export async function fit<B extends Disposable>(o: FitOptions<B>): Promise<FitRe
         await o.callbacks?.onStepEnd?.(globalStep, { loss: lossValue, lr });
         // Let signal handlers run (Ctrl-C) between steps.
         await new Promise<void>((r) => setImmediate(r));
-        if (o.timeBudgetSeconds !== undefined && (performance.now() - t0) / 1000 >= o.timeBudgetSeconds) stoppedByBudget = true;
-        if (o.maxSteps !== undefined && globalStep >= o.maxSteps) stoppedByBudget = true;
+        if (o.timeBudgetSeconds !== undefined && (performance.now() - t0) / 1000 >= o.timeBudgetSeconds) {
+          stoppedByBudget = true;
+          stopReason = ' (time budget reached)';
+        }
+        if (o.maxSteps !== undefined && globalStep >= o.maxSteps) {
+          stoppedByBudget = true;
+          stopReason = ' (step limit reached)';
+        }
         if (interrupted || stoppedByBudget) break;
       }
       const logs: Record<string, number> = { loss: epochLoss / Math.max(1, epochCount) };
@@ -218,7 +225,7 @@ export async function fit<B extends Disposable>(o: FitOptions<B>): Promise<FitRe
   }
   const seconds = (performance.now() - t0) / 1000;
   bar.finish(`${globalStep} steps in ${seconds.toFixed(1)} s, ${(examples / seconds).toFixed(0)} examples/s, last loss ${lastLoss.toFixed(4)}` +
-    (interrupted ? ' (interrupted; checkpoint saved)' : stoppedByBudget ? ' (time budget reached)' : ''));
+    (interrupted ? (o.checkpoint ? ' (interrupted; checkpoint saved)' : ' (interrupted)') : stopReason));
   return {
     epochsDone: Math.min(epoch, o.epochs), steps: globalStep, interrupted, stoppedByBudget,
     examplesPerSecond: examples / seconds, seconds, lastLoss, curve, lastValidation,

@@ -1,0 +1,32 @@
+// A learning-rate schedule for runs bounded by a time budget as well as a step
+// count: linear warm-up, then linear decay to `minFactor` of the base rate over
+// whichever ends first, the steps or the seconds. (A step-only schedule would stop
+// a budgeted run at a high rate, before it had annealed.)
+import { LRScheduler, type Optimizer } from '../optim/index.js';
+
+export interface BudgetDecayOptions {
+  totalSteps: number;
+  budgetSeconds?: number;
+  warmupSteps?: number;
+  /** The final rate as a fraction of the base rate (default 1e-4, word2vec's). */
+  minFactor?: number;
+}
+
+export class BudgetLinearDecayLR extends LRScheduler {
+  readonly #started = performance.now();
+
+  constructor(optimizer: Optimizer, readonly options: BudgetDecayOptions) {
+    super(optimizer);
+    if (!(options.totalSteps >= 1)) throw new RangeError(`BudgetLinearDecayLR: totalSteps must be at least 1, got ${options.totalSteps}`);
+    this.step();
+  }
+
+  /** The rate at `step`, given the time spent so far (so not a pure function of the step when there is a budget). */
+  lrAt(step: number, group = 0): number {
+    const o = this.options;
+    const warm = o.warmupSteps ? Math.min(1, (step + 1) / o.warmupSteps) : 1;
+    const byTime = o.budgetSeconds ? (performance.now() - this.#started) / 1000 / o.budgetSeconds : 0;
+    const progress = Math.min(1, Math.max(step / o.totalSteps, byTime));
+    return this.baseLrs[group]! * warm * Math.max(o.minFactor ?? 1e-4, 1 - progress);
+  }
+}

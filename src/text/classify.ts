@@ -1,0 +1,118 @@
+// Text classifiers trained on a few labels with the shared trainer: a linear model
+// on one-hot bags of words (the from-scratch baseline) and a pretrained encoder
+// with a linear head (fine-tuning). Inputs are token-id sequences, padded per batch.
+import { Tensor, F, tensor, tidy, noGrad, zeros } from '../tensor/index.js';
+import { Module, Linear } from '../nn/index.js';
+import type { Optimizer } from '../optim/index.js';
+import { fit, type FitResult } from '../train/trainer.js';
+import type { MetricsLog } from '../train/metrics-log.js';
+import { Rng } from '../data/random.js';
+import { inEvalMode } from '../eval/evaluate.js';
+import { embeddingBag } from './features.js';
+import { padSequences, TensorBatch } from './sequences.js';
+import type { TransformerTextEncoder } from './mlm.js';
+import type { WordVocab } from './vocab.js';
+
+/** A linear classifier over binary bags of words: the scores are a sum of one weight row per distinct word. */
+export class BagOfWordsClassifier extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+
+  constructor(readonly vocabSize: number, readonly numClasses: number) {
+    super();
+    this.weight = this.registerParameter('weight', zeros([vocabSize, numClasses]));
+    this.bias = this.registerParameter('bias', zeros([numClasses]));
+  }
+
+  /** Distinct word ids per document [B, L], padded with 0 (the unknown word, which carries no weight). */
+  forward(ids: Tensor): Tensor {
+    return tidy(() => embeddingBag(this.weight, ids, 'sum', 0).add(this.bias));
+  }
+}
+
+/** The distinct known-word ids of each text: the one-hot bag of words. */
+export function bagOfWordsInputs(vocab: WordVocab, texts: readonly string[]): Int32Array[] {
+  return texts.map((t) => Int32Array.from(new Set(vocab.encode(t).filter((i) => i !== 0))));
+}
+
+/** A pretrained encoder with a linear head on its mean-pooled output. */
+export class TextClassifier extends Module {
+  readonly encoder: TransformerTextEncoder;
+  readonly head: Linear;
+
+  constructor(encoder: TransformerTextEncoder, numClasses: number) {
+    super();
+    this.encoder = this.registerModule('encoder', encoder);
+    this.head = this.registerModule('head', new Linear(encoder.config.dModel, numClasses));
+  }
+
+  forward(ids: Tensor): Tensor {
+    return tidy(() => this.head.forward(this.encoder.pool(ids)));
+  }
+}
+
+export interface SequenceData {
+  sequences: readonly Int32Array[];
+  labels: ArrayLike<number>;
+  padId: number;
+  /** Cut sequences to this length. */
+  maxLen?: number;
+}
+
+export interface ClassifierTrainOptions {
+  name: string;
+  model: Module;
+  optimizer: Optimizer;
+  data: SequenceData;
+  steps: number;
+  batchSize: number;
+  seed: number;
+  metrics?: MetricsLog;
+  progress?: boolean;
+}
+
+function labelsOf(labels: ArrayLike<number>, rows: ArrayLike<number>): Tensor {
+  return tensor(Int32Array.from(rows, (i) => labels[i]!), { dtype: 'int64' });
+}
+
+/** Trains `model` to classify the sequences for `steps` steps of shuffled mini-batches. */
+export async function trainClassifier(o: ClassifierTrainOptions): Promise<FitResult> {
+  const n = o.data.sequences.length;
+  if (n === 0) throw new RangeError(`${o.name}: no training examples`);
+  const batchSize = Math.min(o.batchSize, n);
+  const stepsPerEpoch = Math.floor(n / batchSize);
+  const epochs = Math.max(1, Math.ceil(o.steps / stepsPerEpoch));
+  const { sequences, labels, padId, maxLen } = o.data;
+  const batches = function* (epoch: number): Generator<TensorBatch> {
+    const order = new Rng(o.seed, epoch, 0xc1a).shuffle(Int32Array.from({ length: n }, (_, i) => i));
+    for (let s = 0; s < stepsPerEpoch; s++) {
+      const rows = order.subarray(s * batchSize, (s + 1) * batchSize);
+      yield new TensorBatch(padSequences(Array.from(rows, (i) => sequences[i]!), padId, maxLen), labelsOf(labels, rows));
+    }
+  };
+  return fit<TensorBatch>({
+    name: o.name, model: o.model, optimizer: o.optimizer, epochs, stepsPerEpoch, batches,
+    step: (b) => {
+      const [x, y] = b.tensors as [Tensor, Tensor];
+      const logits = o.model.forward(x);
+      return { loss: F.crossEntropy(logits, y), correct: logits.argmax(1).eq(y).sum(), count: y.shape[0]! };
+    },
+    metrics: o.metrics, progress: o.progress ?? false, handleInterrupt: false,
+  });
+}
+
+/** Top-1 accuracy of a sequence classifier, in eval mode without gradients. */
+export function classifierAccuracy(model: Module, data: SequenceData, batchSize = 256): number {
+  const n = data.sequences.length;
+  let correct = 0;
+  inEvalMode(model, () => noGrad(() => {
+    for (let s = 0; s < n; s += batchSize) {
+      const rows = Int32Array.from({ length: Math.min(batchSize, n - s) }, (_, i) => s + i);
+      correct += tidy(() => {
+        const x = padSequences(Array.from(rows, (i) => data.sequences[i]!), data.padId, data.maxLen);
+        return model.forward(x).argmax(1).eq(labelsOf(data.labels, rows)).sum().item();
+      });
+    }
+  }));
+  return n ? correct / n : 0;
+}
