@@ -14,3 +14,4 @@ export * as ssl from './ssl/index.js';
 export * as evaluation from './eval/index.js';
 export * as train from './train/index.js';
 export * as report from './report/index.js';
+export * as text from './text/index.js';
