@@ -193,6 +193,7 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
 
   // 5. Few-label classification on every task.
   const taskResults: TaskResults[] = [];
+  const methodSeconds: Partial<Record<TextMethod, number>> = {};
   for (const task of tasks) {
     const labels = task.corpus.labels!;
     const classNames = task.corpus.classNames!;
@@ -203,11 +204,15 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
     const testY = noGrad(() => tensorOfIds(Array.from(testCorpus.labels!)));
     log(`task ${task.name}: ${numClasses} classes (${classNames.join(', ')}), ${test.length} test documents, ${pool.length} to draw labels from`);
     const runs = new Map<string, number[]>();
+    let clock = performance.now();
     const record = (method: TextMethod, k: number, seed: number, acc: number): void => {
       const key = `${method}|${k}`;
+      const seconds = (performance.now() - clock) / 1000;
       runs.set(key, [...(runs.get(key) ?? []), acc]);
-      metrics.write({ kind: 'result', task: task.name, method, k, seed, accuracy: acc });
-      log(`  ${task.name}: ${method.padEnd(16)} k=${String(k).padEnd(4)} seed=${seed}  test accuracy ${pct(acc)}`);
+      methodSeconds[method] = (methodSeconds[method] ?? 0) + seconds;
+      metrics.write({ kind: 'result', task: task.name, method, k, seed, accuracy: acc, seconds });
+      log(`  ${task.name}: ${method.padEnd(16)} k=${String(k).padEnd(4)} seed=${seed}  test accuracy ${pct(acc)}  (${seconds.toFixed(1)} s)`);
+      clock = performance.now();
     };
     const testSg = wants('skipgram-linear') ? averageWordVectors(vectors, testCorpus.texts) : null;
     const testMlm = encoder && wants('mlm-probe') ? encodeTexts(encoder, tokenizer!, testCorpus.texts) : null;
@@ -222,6 +227,7 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
     };
     for (const k of c.ks) {
       for (const seed of c.seeds) {
+        clock = performance.now();
         const picked = kPerClass(poolCorpus.labels!, k, seed, numClasses);
         const train = subsetCorpus(poolCorpus, picked);
         const trainY = tensorOfIds(Array.from(train.labels!));
@@ -297,6 +303,7 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
       `Pretraining used ${pretrainTexts.length} unlabelled documents (WordNet glosses and examples${fortunes ? ', fortunes' : ''}${extra.length ? ', the user\'s text' : ''}); the ${heldOut.size} synsets of the synonym test were held out of it. Labels are never used in pretraining.`,
       'bow-scratch: a linear classifier on one-hot bags of words trained on the k labels. skipgram-linear: a linear probe on averaged skip-gram vectors. mlm-probe: a linear probe on the masked-LM encoder\'s mean-pooled output. mlm-finetune: the encoder fine-tuned with a linear head.',
       `Synonym test: ROC AUC ${synonymAuc.toFixed(3)} of cosine similarity between ${synSims.length} WordNet synonym pairs and ${randSims.length} random pairs of the same words.`,
+      `Seconds spent per method (training and testing, all tasks, seeds and k): ${Object.entries(methodSeconds).map(([m, t]) => `${m} ${t!.toFixed(0)}`).join(', ')}.`,
       ...taskResults.slice(1).map((t) => `${t.task} (${t.classNames.length} classes, ${t.testSize} test documents): ${t.results.map((r) => `${r.method} k=${r.k} ${pct(r.mean)} ± ${pct(r.std)}`).join('; ')}.`),
       ...notes,
     ],
@@ -328,9 +335,9 @@ export function defaultTextConfig(): TextExperimentConfig {
     seeds: [0, 1, 2, 3, 4],
     methods: [...TEXT_METHODS],
     vocab: { minCount: 3, maxSize: 40000 },
-    bpe: { vocabSize: 8000 },
+    bpe: { vocabSize: 4000 },
     skipgram: { ...defaultSkipGramConfig(), timeBudgetSeconds: 120 },
-    mlm: { ...defaultMlmConfig(), timeBudgetSeconds: 240 },
+    mlm: { ...defaultMlmConfig(), timeBudgetSeconds: 300 },
     probe: { steps: 300, lr: 0.01, weightDecay: 5e-4 },
     bow: { steps: 200, batchSize: 1000, lr: 0.05, weightDecay: 0 },
     finetune: { steps: 100, batchSize: 32, lr: 1e-4, headLr: 1e-3, weightDecay: 0.01 },

@@ -23,7 +23,7 @@ export {
   SkipGram, SkipGramBatch, skipGramBatches, trainSkipGram, defaultSkipGramConfig,
   type SkipGramConfig, type SkipGramTrainOptions, type SkipGramTrainResult,
 } from './skipgram.js';
-export { WordVectors, loadWordVectors, nearestNeighbors, pairSimilarities, type Neighbor } from './word-vectors.js';
+export { WordVectors, loadWordVectors, nearestNeighbors, pairSimilarities, type Neighbor, type SkipGramVectors } from './word-vectors.js';
 export { synonymTest, rocAuc, type WordPair, type SynonymTest, type SynonymTestOptions } from './synonyms.js';
 export { maskTokens, IGNORE_INDEX, type MaskingOptions, type MaskedTokens } from './masking.js';
 export { padSequences, lengthBucketedBatches, bucketedBatchCount, TensorBatch } from './sequences.js';

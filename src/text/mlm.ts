@@ -40,8 +40,8 @@ export interface MlmConfig extends EncoderConfig {
 
 export function defaultMlmConfig(): MlmConfig {
   return {
-    dModel: 128, heads: 4, layers: 2, dimFeedforward: 512, dropout: 0.1, maxLen: 64, tieOutput: true,
-    maskProb: 0.15, batchSize: 64, epochs: 10, lr: 1e-3, weightDecay: 0.01, warmupSteps: 200, heldOut: 500, seed: 0,
+    dModel: 128, heads: 4, layers: 2, dimFeedforward: 256, dropout: 0, maxLen: 64, tieOutput: true,
+    maskProb: 0.15, batchSize: 32, epochs: 10, lr: 2e-3, weightDecay: 0.01, warmupSteps: 100, heldOut: 500, seed: 0,
   };
 }
 

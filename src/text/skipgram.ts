@@ -40,7 +40,7 @@ export interface SkipGramConfig {
 }
 
 export function defaultSkipGramConfig(): SkipGramConfig {
-  return { dim: 100, window: 5, negatives: 5, subsample: 1e-4, noisePower: 0.75, batchSize: 4096, epochs: 5, optimizer: 'sparse-adam', lr: 0.01, seed: 0 };
+  return { dim: 100, window: 3, negatives: 5, subsample: 1e-4, noisePower: 0.75, batchSize: 8192, epochs: 5, optimizer: 'sparse-adam', lr: 0.05, seed: 0 };
 }
 
 export class SkipGram extends Module {

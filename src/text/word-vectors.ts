@@ -9,6 +9,14 @@ import type { SkipGram } from './skipgram.js';
 
 const FORMAT = 'selfsup.word-vectors';
 
+/** Which skip-gram vectors stand for a word: the input vectors, or input + output. */
+export type SkipGramVectors = 'input' | 'sum';
+
+function combineVectors(input: Tensor, output: Tensor, which: SkipGramVectors): Tensor {
+  if (which !== 'input' && which !== 'sum') throw new TypeError(`skip-gram vectors must be 'input' or 'sum', got '${String(which)}'`);
+  return noGrad(() => tidy(() => (which === 'sum' ? input.add(output) : input.clone()).detach()));
+}
+
 export class WordVectors implements Disposable {
   #unit: Tensor | null = null;
 
@@ -20,9 +28,12 @@ export class WordVectors implements Disposable {
     keep(vectors);
   }
 
-  /** A copy of a skip-gram model's input vectors. */
-  static fromSkipGram(model: SkipGram, vocab: WordVocab): WordVectors {
-    return new WordVectors(vocab, noGrad(() => tidy(() => model.inEmbed.weight.detach().clone())));
+  /**
+   * A copy of a skip-gram model's vectors: the input (word) vectors, or by default their sum
+   * with the output (context) vectors, which Levy et al. (2015) found better for similarity.
+   */
+  static fromSkipGram(model: SkipGram, vocab: WordVocab, which: SkipGramVectors = 'sum'): WordVectors {
+    return new WordVectors(vocab, combineVectors(model.inEmbed.weight, model.outEmbed.weight, which));
   }
 
   get dim(): number {
@@ -61,9 +72,9 @@ export class WordVectors implements Disposable {
 
 /**
  * Loads word vectors from a file written by WordVectors.save, or from a skip-gram
- * training checkpoint (the input vectors and the vocabulary saved with them).
+ * training checkpoint (its vectors, combined as `which` says, and the vocabulary saved with them).
  */
-export function loadWordVectors(path: string): WordVectors {
+export function loadWordVectors(path: string, which: SkipGramVectors = 'sum'): WordVectors {
   if (path.endsWith('.safetensors') && existsSync(path) && !existsSync(checkpointPaths(path).json)) {
     const { tensors, metadata } = loadSafetensors(path);
     const vectors = tensors.get('vectors');
@@ -75,15 +86,18 @@ export function loadWordVectors(path: string): WordVectors {
   }
   if (!existsSync(checkpointPaths(path).json)) throw new CorpusError(`no word vectors or skip-gram checkpoint at '${path}'`);
   const ck = loadCheckpoint(path);
-  const vectors = ck.model.get('in_embed.weight');
-  for (const [name, t] of ck.model) if (name !== 'in_embed.weight') t.dispose();
-  for (const t of ck.optimizer?.state.values() ?? []) t.dispose();
+  const input = ck.model.get('in_embed.weight');
+  const output = ck.model.get('out_embed.weight');
   const vocab = ck.meta.vocab as WordVocabJson | undefined;
-  if (ck.meta.method !== 'skipgram' || !vectors || !vocab) {
-    vectors?.dispose();
-    throw new CorpusError(`'${ck.paths.json}' is not a skip-gram checkpoint (method ${JSON.stringify(ck.meta.method)})`);
+  try {
+    if (ck.meta.method !== 'skipgram' || !input || !output || !vocab) {
+      throw new CorpusError(`'${ck.paths.json}' is not a skip-gram checkpoint (method ${JSON.stringify(ck.meta.method)})`);
+    }
+    return new WordVectors(WordVocab.fromJSON(vocab), combineVectors(input, output, which));
+  } finally {
+    for (const t of ck.model.values()) t.dispose();
+    for (const t of ck.optimizer?.state.values() ?? []) t.dispose();
   }
-  return new WordVectors(WordVocab.fromJSON(vocab), vectors);
 }
 
 export interface Neighbor {
