@@ -4,6 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -387,6 +388,59 @@ describe('skip-gram model and SparseAdam', () => {
     }, /gradient of a \[3, 2\] parameter is dense/);
     opt.dispose();
     m.dispose();
+  }));
+});
+
+const PYTHON = '/usr/bin/python3';
+const torchProbe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+const noTorch = torchProbe.status === 0 ? false : `PyTorch check skipped: '${PYTHON} -c "import torch"' failed`;
+
+describe('skip-gram against PyTorch', { skip: noTorch }, () => {
+  test('same losses and vectors as torch.optim.SparseAdam over five steps', () => tidy(() => {
+    manualSeed(9);
+    const V = 12;
+    const D = 4;
+    const model = new SkipGram(V, D);
+    noGrad(() => model.outEmbed.weight.normal_(0, 0.3));
+    const inInit = model.inEmbed.weight.toArray() as number[][];
+    const outInit = model.outEmbed.weight.toArray() as number[][];
+    const rng = new Rng(5);
+    const batches = Array.from({ length: 5 }, () => ({
+      c: Array.from({ length: 6 }, () => rng.int(V)), x: Array.from({ length: 6 }, () => rng.int(V)),
+      n: Array.from({ length: 6 }, () => Array.from({ length: 3 }, () => rng.int(V))),
+    }));
+    const opt = new SparseAdam(model.parameters(), { lr: 0.05 });
+    const losses = batches.map((b) => tidy(() => {
+      const loss = model.loss(tensor(b.c, { dtype: 'int64' }), tensor(b.x, { dtype: 'int64' }), tensor(b.n, { dtype: 'int64' }));
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+      return loss.item();
+    }));
+    const script = `
+import json, sys, torch, torch.nn.functional as F
+d = json.load(sys.stdin)
+inp = torch.nn.Embedding(${V}, ${D}, sparse=True); out = torch.nn.Embedding(${V}, ${D}, sparse=True)
+with torch.no_grad():
+    inp.weight.copy_(torch.tensor(d['in'])); out.weight.copy_(torch.tensor(d['out']))
+opt = torch.optim.SparseAdam(list(inp.parameters()) + list(out.parameters()), lr=0.05)
+losses = []
+for b in d['batches']:
+    u = inp(torch.tensor(b['c'])); v = out(torch.cat([torch.tensor(b['x']).unsqueeze(1), torch.tensor(b['n'])], 1))
+    s = torch.bmm(v, u.unsqueeze(2)).squeeze(2)
+    loss = -(F.logsigmoid(s[:, 0]) + F.logsigmoid(-s[:, 1:]).sum(1)).mean()
+    opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
+print(json.dumps({'losses': losses, 'in': inp.weight.tolist(), 'out': out.weight.tolist()}))
+`;
+    const r = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify({ in: inInit, out: outInit, batches }), encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const want = JSON.parse(r.stdout) as { losses: number[]; in: number[][]; out: number[][] };
+    losses.forEach((l, i) => assert.ok(Math.abs(l - want.losses[i]!) < 1e-5, `step ${i}: loss ${l} vs PyTorch ${want.losses[i]}`));
+    const close = (got: number[][], exp: number[][], what: string): void => got.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - exp[i]![j]!) < 1e-5, `${what}[${i}][${j}]: ${v} vs PyTorch ${exp[i]![j]}`)));
+    close(model.inEmbed.weight.toArray() as number[][], want.in, 'input vectors');
+    close(model.outEmbed.weight.toArray() as number[][], want.out, 'output vectors');
+    opt.dispose();
+    model.dispose();
   }));
 });
 

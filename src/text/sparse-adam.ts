@@ -1,7 +1,8 @@
-// Adam for embedding tables with sparse gradients, as torch.optim.SparseAdam:
-// only the rows a batch touched have their moments and values updated ("lazy"
-// Adam), so a step costs O(rows in the batch), not O(vocabulary).
-import { Tensor, op, zerosLike } from '../tensor/index.js';
+// Adam for embedding tables with sparse gradients, with torch.optim.SparseAdam's
+// update: only the rows a batch touched have their moments and values updated
+// ("lazy" Adam), so a step costs O(rows in the batch), not O(vocabulary).
+// State: 'moments', the first and second moments side by side ([rows, 2, ...]).
+import { Tensor, op, zeros } from '../tensor/index.js';
 import { Optimizer, checkNumber, type ParamGroup, type ParamGroupSpec, type ParamState } from '../optim/optimizer.js';
 
 export interface SparseAdamOptions {
@@ -38,16 +39,16 @@ export class SparseAdam extends Optimizer<SparseAdamOptions> {
       throw new TypeError(`SparseAdam: the gradient of a [${p.shape.join(', ')}] parameter is dense; SparseAdam takes sparse gradients (embedding lookups with sparse=true)`);
     }
     const [beta1, beta2] = g.betas;
-    const expAvg = st.tensors.get('exp_avg') ?? this.setState(st, 'exp_avg', zerosLike(p));
-    const expAvgSq = st.tensors.get('exp_avg_sq') ?? this.setState(st, 'exp_avg_sq', zerosLike(p));
+    // Both moments in one [rows, 2, ...] tensor: one gather and one scatter per step instead of two each.
+    const moments = st.tensors.get('moments') ?? this.setState(st, 'moments', zeros([p.shape[0]!, 2, ...p.shape.slice(1)], { device: p.device }));
     st.step += 1;
     const coalesced = op<Tensor>('aten::coalesce', grad);
     const rows = op<Tensor>('aten::_indices', coalesced).select(0, 0);
     const values = op<Tensor>('aten::_values', coalesced);
-    const m = expAvg.indexSelect(0, rows).lerp(values, 1 - beta1);
-    const v = expAvgSq.indexSelect(0, rows).mul(beta2).addcmul_(values, values, 1 - beta2);
-    op('aten::index_copy_', expAvg, 0, rows, m);
-    op('aten::index_copy_', expAvgSq, 0, rows, v);
+    const touched = moments.indexSelect(0, rows); // a copy: [n, 2, ...]
+    const m = touched.select(1, 0).lerp_(values, 1 - beta1);
+    const v = touched.select(1, 1).mul_(beta2).addcmul_(values, values, 1 - beta2);
+    op('aten::index_copy_', moments, 0, rows, touched);
     const stepSize = (g.lr * Math.sqrt(1 - beta2 ** st.step)) / (1 - beta1 ** st.step);
     op('aten::index_add_', p, 0, rows, m.div(v.sqrt().add_(g.eps)), -stepSize);
   }
