@@ -9,7 +9,7 @@ export const ROTATION_DEGREES = [0, 90, 180, 270] as const;
 /**
  * Turns images [B, C, H, W] into [4B, C, H, W]: the whole batch at 0°, then at 90°,
  * 180° and 270° (counter-clockwise, `rot90` in the H-W plane), with int64 labels
- * [4B] = 0 (B times), 1 (B times), 2, 3. Square images only.
+ * [4B] = 0 (B times), 1 (B times), 2, 3, on the images' device. Square images only.
  */
 export function rotationBatch(images: Tensor): { x: Tensor; y: Tensor } {
   const shape = images.shape;
@@ -18,7 +18,8 @@ export function rotationBatch(images: Tensor): { x: Tensor; y: Tensor } {
   return tidy(() => {
     const b = shape[0]!;
     const x = cat([0, 1, 2, 3].map((k) => (k === 0 ? images : images.rot90(k, [2, 3]))), 0);
-    const y = arange(4).repeatInterleave(b);
+    // Labels live where the images do: a CUDA batch with CPU labels fails in the loss.
+    const y = arange(0, 4, 1, { device: images.device }).repeatInterleave(b);
     return { x, y };
   });
 }
