@@ -1,17 +1,21 @@
 // The selfsup side of the RotNet step benchmark (see rotnet-step.ts and rotnet_step.py):
 // the same model, batch and SGD step; prints one JSON line.
 import { parseArgs } from 'node:util';
-import { rand, tidy, manualSeed, getNumThreads, F, memory } from '../src/index.js';
+import { rand, tidy, manualSeed, getNumThreads, F, memory, cuda } from '../src/tensor/index.js';
 import { Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Flatten, Linear, Sequential, type Module } from '../src/nn/index.js';
 import { SGD } from '../src/optim/index.js';
 import { rotationBatch } from '../src/ssl/rotation.js';
 
 const { values } = parseArgs({
-  options: { steps: { type: 'string', default: '20' }, warmup: { type: 'string', default: '3' }, batch: { type: 'string', default: '128' } },
+  options: {
+    steps: { type: 'string', default: '20' }, warmup: { type: 'string', default: '3' }, batch: { type: 'string', default: '128' },
+    device: { type: 'string', default: 'cpu' },
+  },
 });
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 const batch = Number(values.batch);
+const device = values.device!;
 
 const convBnRelu = (cin: number, cout: number): Module[] => [new Conv2d(cin, cout, 3, { padding: 1, bias: false }), new BatchNorm2d(cout), new ReLU()];
 
@@ -21,8 +25,10 @@ const model = new Sequential(
   ...convBnRelu(32, 64), ...convBnRelu(64, 64), new MaxPool2d(2),
   ...convBnRelu(64, 128), new AdaptiveAvgPool2d(1), new Flatten(), new Linear(128, 4),
 );
+// Initialised on the CPU (same seed, same weights whatever the device), then moved.
+if (device !== 'cpu') model.to(device);
 const optimizer = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
-const images = rand([batch * 8, 1, 28, 28]);
+const images = rand([batch * 8, 1, 28, 28], { device });
 
 function step(i: number): number {
   return tidy(() => {
@@ -38,12 +44,15 @@ function step(i: number): number {
 
 for (let i = 0; i < warmup; i++) step(i);
 const tensorsBefore = memory().numTensors;
+// item() already waits for each step; synchronize() makes the bounds explicit on CUDA.
+cuda.synchronize();
 const t0 = performance.now();
 let last = 0;
 for (let i = 0; i < steps; i++) last = step(i);
+cuda.synchronize();
 const seconds = (performance.now() - t0) / 1000;
 console.log(JSON.stringify({
-  impl: 'selfsup', threads: getNumThreads(), images_per_step: batch * 4, steps, seconds,
+  impl: 'selfsup', device, threads: getNumThreads(), images_per_step: batch * 4, steps, seconds,
   img_per_s: (batch * 4 * steps) / seconds, last_loss: last,
   peak_rss_mb: process.resourceUsage().maxRSS / 1024,
   leaked_tensors: memory().numTensors - tensorsBefore,

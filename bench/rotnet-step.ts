@@ -3,6 +3,7 @@
 // SGD with Nesterov momentum) in selfsup, in PyTorch (Debian python3-torch) and
 // in TensorFlow.js (pure-JS CPU backend), each in its own child process so that
 // peak memory is measured per implementation. Prints a table, then one JSON line.
+// --device cuda times both on the GPU (TF.js is then skipped; see scripts/device-check.sh).
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -18,10 +19,19 @@ const { values } = parseArgs({
     'tfjs-steps': { type: 'string', default: '1' },
     python: { type: 'string', default: '/usr/bin/python3' },
     'skip-tfjs': { type: 'boolean', default: false },
+    device: { type: 'string', default: 'cpu' },
+    warmup: { type: 'string', default: '3' },
+    batch: { type: 'string', default: '128' },
+    rounds: { type: 'string', default: '2' },
   },
 });
 const threads = values.threads!;
 const steps = values.steps!;
+const device = values.device!;
+const batch = values.batch!;
+const rounds = Math.max(1, Number(values.rounds));
+// Passed to both sides: same device, batch and warm-up.
+const common = ['--steps', steps, '--warmup', values.warmup!, '--batch', batch, '--device', device];
 
 interface Side { impl: string; img_per_s: number; peak_rss_mb: number; seconds: number; steps: number; last_loss: number }
 
@@ -34,16 +44,19 @@ function run(label: string, cmd: string, args: string[]): Side {
   return JSON.parse(line) as Side;
 }
 
-// Alternate the two so that background load affects both alike; keep the better of two rounds.
-const best = (a: Side, b: Side): Side => (a.img_per_s >= b.img_per_s ? a : b);
-let selfsup = run('selfsup', process.execPath, [join(here, 'rotnet-selfsup.js'), '--steps', steps]);
-let pytorch = run('PyTorch', values.python!, [join(root, 'bench', 'rotnet_step.py'), '--threads', threads, '--steps', steps]);
-selfsup = best(selfsup, run('selfsup', process.execPath, [join(here, 'rotnet-selfsup.js'), '--steps', steps]));
-pytorch = best(pytorch, run('PyTorch', values.python!, [join(root, 'bench', 'rotnet_step.py'), '--threads', threads, '--steps', steps]));
-const tfjs = values['skip-tfjs'] ? null : run('TensorFlow.js', process.execPath, [join(here, 'rotnet-tfjs.js'), '--steps', values['tfjs-steps']!, '--batch', '1']);
+// Alternate the two so that background load affects both alike; keep the better of the rounds.
+const best = (a: Side | null, b: Side): Side => (a && a.img_per_s >= b.img_per_s ? a : b);
+let selfsup: Side | null = null;
+let pytorch: Side | null = null;
+for (let r = 0; r < rounds; r++) {
+  selfsup = best(selfsup, run('selfsup', process.execPath, [join(here, 'rotnet-selfsup.js'), ...common]));
+  pytorch = best(pytorch, run('PyTorch', values.python!, [join(root, 'bench', 'rotnet_step.py'), '--threads', threads, ...common]));
+}
+if (!selfsup || !pytorch) throw new Error('bench: no rounds ran');
+const tfjs = values['skip-tfjs'] || device !== 'cpu' ? null : run('TensorFlow.js', process.execPath, [join(here, 'rotnet-tfjs.js'), '--steps', values['tfjs-steps']!, '--batch', '1']);
 
 const rows: [string, Side | null][] = [['selfsup', selfsup], ['PyTorch', pytorch], ['TensorFlow.js (cpu)', tfjs]];
-console.log(`RotNet training step, ${threads} threads, batch 128 x 4 rotations (TF.js: 1 x 4, a few steps)`);
+console.log(`RotNet training step on ${device}, ${threads} threads, batch ${batch} x 4 rotations, best of ${rounds} round(s) of ${steps} steps${tfjs ? ' (TF.js: 1 x 4, a few steps)' : ''}`);
 console.log('implementation        images/s   peak RSS (MB)');
 for (const [name, s] of rows) {
   if (s) console.log(`${name.padEnd(20)} ${s.img_per_s.toFixed(1).padStart(10)} ${s.peak_rss_mb.toFixed(0).padStart(15)}`);
@@ -51,6 +64,9 @@ for (const [name, s] of rows) {
 console.log(`selfsup / PyTorch speed: ${(selfsup.img_per_s / pytorch.img_per_s).toFixed(3)}   memory: ${(selfsup.peak_rss_mb / pytorch.peak_rss_mb).toFixed(3)}`);
 if (tfjs) console.log(`selfsup / TF.js speed: ${(selfsup.img_per_s / tfjs.img_per_s).toFixed(0)}x`);
 console.log(JSON.stringify({
+  device,
+  batch: Number(batch),
+  steps: Number(steps),
   threads: Number(threads),
   selfsup_img_per_s: selfsup.img_per_s,
   pytorch_img_per_s: pytorch.img_per_s,

@@ -2,6 +2,7 @@
 
 Same model, same batch and the same SGD step as selfsup's side; prints one JSON line.
 Run with Debian's PyTorch: /usr/bin/python3 bench/rotnet_step.py --threads 2 --steps 20
+(--device cuda for the GPU; see scripts/device-check.sh)
 """
 import argparse, json, resource, time
 import torch
@@ -23,7 +24,7 @@ def rotnet_cnn():
 
 def rotate_batch(x):
     xs = torch.cat([torch.rot90(x, k, dims=(2, 3)) for k in range(4)])
-    ys = torch.arange(4).repeat_interleave(x.shape[0])
+    ys = torch.arange(4, device=x.device).repeat_interleave(x.shape[0])
     return xs, ys
 
 
@@ -33,12 +34,14 @@ def main():
     p.add_argument('--steps', type=int, default=20)
     p.add_argument('--warmup', type=int, default=3)
     p.add_argument('--batch', type=int, default=128)
+    p.add_argument('--device', default='cpu')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = rotnet_cnn()
+    model = rotnet_cnn().to(a.device)  # initialised on the CPU, as in selfsup
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    images = torch.rand(a.batch * 8, 1, 28, 28)
+    images = torch.rand(a.batch * 8, 1, 28, 28, device=a.device)
+    sync = torch.cuda.synchronize if images.is_cuda else (lambda: None)
 
     def step(i):
         x = images[(i % 8) * a.batch:(i % 8 + 1) * a.batch]
@@ -51,12 +54,14 @@ def main():
 
     for i in range(a.warmup):
         step(i)
+    sync()
     t0 = time.perf_counter()
     for i in range(a.steps):
         loss = step(i)
+    sync()
     dt = time.perf_counter() - t0
     print(json.dumps({
-        'impl': 'pytorch', 'torch': torch.__version__, 'threads': torch.get_num_threads(),
+        'impl': 'pytorch', 'torch': torch.__version__, 'device': a.device, 'threads': torch.get_num_threads(),
         'images_per_step': a.batch * 4, 'steps': a.steps, 'seconds': dt,
         'img_per_s': a.batch * 4 * a.steps / dt, 'last_loss': loss,
         'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
