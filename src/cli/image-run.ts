@@ -40,6 +40,7 @@ export async function runImageCommand(command: string, data: ImageExperimentData
   const steps = Math.min(p.maxSteps ?? Infinity, p.epochs * Math.floor((data.train.length - p.heldOut) / p.batchSize));
   p.optimizer = { ...p.optimizer, warmupSteps: fittingWarmup(p.optimizer.warmupSteps, steps) };
   const checkpoint = checkpointPaths(join(outDir, 'rotation-pretrain')).tensors;
+  if (config.device && config.device !== 'cpu') out.note(`training and evaluating on ${config.device}`);
   const log = (line: string): void => {
     out.note(line);
     // The experiment reports each finished piece of work here: the place to stop after Ctrl-C.

@@ -1,13 +1,14 @@
 // Running a trained model over a data set: accuracy, predictions and features,
-// in eval mode, without gradients, one batch at a time.
+// in eval mode, without gradients, one batch at a time, on the model's device.
 import { Tensor, tidy, noGrad, cat, keep, tensor } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import { DataLoader, type ImageDataset } from '../data/index.js';
 
 export interface Normalization { mean: number[]; std: number[] }
 
-function evalLoader(data: ImageDataset, norm: Normalization | undefined, batchSize: number, indices?: ArrayLike<number>): DataLoader {
-  return new DataLoader(data, { batchSize, shuffle: false, indices, mean: norm?.mean, std: norm?.std });
+/** Batches in source order, made where `model` is. */
+function evalLoader(model: Module, data: ImageDataset, norm: Normalization | undefined, batchSize: number, indices?: ArrayLike<number>): DataLoader {
+  return new DataLoader(data, { batchSize, shuffle: false, indices, mean: norm?.mean, std: norm?.std, device: model.device });
 }
 
 /** Runs `fn` with `model` in eval mode and restores its previous mode afterwards. */
@@ -27,7 +28,7 @@ export function accuracy(model: Module, data: ImageDataset, o: { norm?: Normaliz
   let correct = 0;
   let total = 0;
   inEvalMode(model, () => noGrad(() => {
-    for (const b of evalLoader(data, o.norm, o.batchSize ?? 500, o.indices)) {
+    for (const b of evalLoader(model, data, o.norm, o.batchSize ?? 500, o.indices)) {
       using batch = b;
       correct += tidy(() => model.forward(batch.x).argmax(1).eq(batch.y!).sum().item());
       total += batch.indices.length;
@@ -40,7 +41,7 @@ export function accuracy(model: Module, data: ImageDataset, o: { norm?: Normaliz
 export function predict(model: Module, data: ImageDataset, o: { norm?: Normalization; batchSize?: number; indices?: ArrayLike<number> } = {}): Int32Array {
   const out: number[] = [];
   inEvalMode(model, () => noGrad(() => {
-    for (const b of evalLoader(data, o.norm, o.batchSize ?? 500, o.indices)) {
+    for (const b of evalLoader(model, data, o.norm, o.batchSize ?? 500, o.indices)) {
       using batch = b;
       const p = tidy(() => model.forward(batch.x).argmax(1));
       out.push(...p.dataNumbers());
@@ -52,14 +53,14 @@ export function predict(model: Module, data: ImageDataset, o: { norm?: Normaliza
 
 /**
  * Features of every image from `extract` (e.g. `x => encoder.features(x, 'block2')`),
- * stacked into one [N, D] tensor that the caller owns.
+ * stacked into one [N, D] tensor that the caller owns, on the model's device.
  */
 export function extractFeatures(model: Module, extract: (x: Tensor) => Tensor, data: ImageDataset,
   o: { norm?: Normalization; batchSize?: number; indices?: ArrayLike<number> } = {}): Tensor {
   const parts: Tensor[] = [];
   try {
     inEvalMode(model, () => noGrad(() => {
-      for (const b of evalLoader(data, o.norm, o.batchSize ?? 500, o.indices)) {
+      for (const b of evalLoader(model, data, o.norm, o.batchSize ?? 500, o.indices)) {
         using batch = b;
         parts.push(keep(tidy(() => extract(batch.x).flatten(1))));
       }

@@ -2,7 +2,7 @@
 // self-supervised evaluation (Wu et al. 2018, as in solo-learn and LightlySSL):
 // cosine similarity, the k most similar training points vote with weight
 // exp(similarity / temperature). k and temperature are recorded with the result.
-import { Tensor, tidy, noGrad, F, zeros } from '../tensor/index.js';
+import { Tensor, tidy, noGrad, F, zeros, checkDevice, onDevice } from '../tensor/index.js';
 
 export interface KnnOptions {
   /** Neighbours that vote (default 20). */
@@ -11,6 +11,8 @@ export interface KnnOptions {
   temperature?: number;
   /** Test rows compared at once, to bound memory (default 1024). */
   chunk?: number;
+  /** Where to compare ('cpu', 'cuda', 'cuda:N'; default: where trainFeatures are). Inputs elsewhere are copied there. */
+  device?: string;
 }
 
 export interface KnnResult {
@@ -35,19 +37,22 @@ export function knnClassify(
   if (trainFeatures.shape[1] !== testFeatures.shape[1]) {
     throw new TypeError(`knn: train features have ${trainFeatures.shape[1]} dims, test features ${testFeatures.shape[1]}`);
   }
+  const device = opts.device === undefined ? trainFeatures.device : checkDevice(opts.device, 'knn');
   const m = testFeatures.shape[0]!;
   const predictions = new Int32Array(m);
   noGrad(() => {
-    const train = tidy(() => F.normalize(trainFeatures.flatten(1), 1));
+    const train = tidy(() => F.normalize(onDevice(trainFeatures, device).flatten(1), 1));
+    // Labels where the neighbour indices are (a copy only when they are elsewhere).
+    const labels = onDevice(trainLabels, device);
     try {
       for (let start = 0; start < m; start += chunk) {
         const pred = tidy(() => {
-          const q = F.normalize(testFeatures.slice(0, start, start + chunk).flatten(1), 1);
+          const q = F.normalize(onDevice(testFeatures.slice(0, start, start + chunk), device).flatten(1), 1);
           const sim = q.matmul(train.T);
           const { values, indices } = sim.topk(k, 1);
           const weights = values.div(temperature).exp();
-          const votes = trainLabels.index([indices]); // [chunk, k]
-          const scores = zeros([q.shape[0]!, numClasses]).scatterAdd(1, votes, weights);
+          const votes = labels.index([indices]); // [chunk, k]
+          const scores = zeros([q.shape[0]!, numClasses], { device }).scatterAdd(1, votes, weights);
           return scores.argmax(1);
         });
         predictions.set(Array.from(pred.data() as BigInt64Array, Number), start);
@@ -55,6 +60,7 @@ export function knnClassify(
       }
     } finally {
       train.dispose();
+      if (labels !== trainLabels) labels.dispose();
     }
   });
   const truth = testLabels.dataNumbers();

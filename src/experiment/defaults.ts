@@ -29,5 +29,6 @@ export function defaultImageConfig(): ImageExperimentConfig {
     probe: { block: 'block3', steps: 300, lr: 0.01, weightDecay: 5e-4 },
     knn: { block: 'block3', k: 20, temperature: 0.07 },
     seed: 0,
+    device: 'cpu',
   };
 }

@@ -3,7 +3,7 @@
 // and rotation pretraining (fine-tuned, linear-probed, kNN) on the same subsets.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { manualSeed, noGrad, tidy, type Tensor } from '../tensor/index.js';
+import { checkDevice, manualSeed, noGrad, tidy, type Tensor } from '../tensor/index.js';
 import { saveSafetensors } from '../io/index.js';
 import { createBackbone, Classifier, linearHead, mlpHead, type Backbone, type BackboneName } from '../models/index.js';
 import { kPerClass, splitIndices, channelStats, type ImageDataset } from '../data/index.js';
@@ -58,6 +58,11 @@ export interface ImageExperimentConfig {
   /** Evaluate on the first N test images (default: all). */
   testLimit?: number;
   seed: number;
+  /**
+   * Where to train and evaluate: 'cpu' (the default), 'cuda' or 'cuda:N'. Networks are
+   * initialised on the CPU and then moved, so a seed gives the same start on any device.
+   */
+  device?: string;
 }
 
 export interface ImageExperimentData {
@@ -81,19 +86,21 @@ function summarize(method: string, k: number, runs: number[]): MethodResult {
   return { method, k, mean, std: Math.sqrt(variance), runs };
 }
 
-/** A fresh copy of `encoder` (same architecture and weights). */
+/** A fresh copy of `encoder` (same architecture and weights, same device). */
 function cloneEncoder(encoder: Backbone, make: () => Backbone): Backbone {
-  const copy = make();
+  const copy = make().to(encoder.device);
   copy.loadStateDict(encoder.stateDict());
   return copy;
 }
 
 export async function runImageExperiment(data: ImageExperimentData, c: ImageExperimentConfig, outDir: string,
   log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<ImageExperimentOutput> {
+  const device = checkDevice(c.device, 'runImageExperiment');
   mkdirSync(outDir, { recursive: true });
   const metrics = new MetricsLog(join(outDir, 'metrics.jsonl'));
   const numClasses = data.train.classNames?.length ?? 10;
   const inChannels = data.train.imageShape[0];
+  // On the CPU: the same seed draws the same network whatever the device (training moves it).
   const makeEncoder = (): Backbone => createBackbone(c.backbone, { inChannels, width: c.width });
   const norm: Normalization = channelStats(data.train);
   const testIndices = c.testLimit ? Int32Array.from({ length: Math.min(c.testLimit, data.test.length) }, (_, i) => i) : undefined;
@@ -122,7 +129,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     const r = await pretrainRotation({
       encoder: makeEncoder(), data: data.train, indices: rest, heldOut: { data: data.train, indices: heldOut },
       norm, batchSize: c.pretrain.batchSize, epochs: c.pretrain.epochs, maxSteps: c.pretrain.maxSteps, optimizer: c.pretrain.optimizer,
-      augment: c.pretrain.augment, seed: c.seed, metrics, timeBudgetSeconds: c.pretrain.timeBudgetSeconds,
+      augment: c.pretrain.augment, seed: c.seed, metrics, timeBudgetSeconds: c.pretrain.timeBudgetSeconds, device,
       checkpoint: join(outDir, 'rotation-pretrain'), checkpointMeta: { backbone: c.backbone, width: c.width ?? null, inChannels, norm },
     });
     rotationEncoder = r.model.encoder;
@@ -145,7 +152,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     log(`transfer: supervised pretraining on ${src.name} (${src.length} images)`);
     const r = await trainSupervised({
       name: 'transfer-pretrain', model, data: src, norm, batchSize: c.transfer.batchSize, steps: c.transfer.steps,
-      optimizer: c.transfer.optimizer, augment: c.transfer.augment, seed: c.seed, metrics,
+      optimizer: c.transfer.optimizer, augment: c.transfer.augment, seed: c.seed, metrics, device,
     });
     curves.push({ run: `transfer-pretrain (${src.name})`, points: r.curve });
     transferEncoder = model.encoder;
@@ -166,7 +173,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     if (f.freeze.length) model.freeze(f.freeze.map((b) => `encoder.${b}`));
     const r = await trainSupervised({
       name, model, data: data.train, indices: subset, norm, batchSize: f.batchSize, steps: f.stepsPerK?.[String(k)] ?? f.steps,
-      optimizer: f.optimizer, augment: f.augment, labelSmoothing: f.labelSmoothing, seed, metrics, progress: false,
+      optimizer: f.optimizer, augment: f.augment, labelSmoothing: f.labelSmoothing, seed, metrics, progress: false, device,
     });
     if (seed === c.seeds[0]) curves.push({ run: name, points: r.curve });
     const acc = accuracy(model, data.test, { norm, indices: testIndices });

@@ -1,4 +1,5 @@
 // Backbones (encoders made of named blocks), heads, and the encoder+head classifier.
+import { checkDevice } from '../tensor/index.js';
 import { Backbone } from './backbone.js';
 import { SmallCnn } from './small-cnn.js';
 import { NetworkInNetwork } from './nin.js';
@@ -13,8 +14,17 @@ export type { ResNetOptions } from './resnet.js';
 export type BackboneName = 'small-cnn' | 'nin' | 'resnet18';
 export const BACKBONES: BackboneName[] = ['small-cnn', 'nin', 'resnet18'];
 
-/** Makes a backbone by name, for the CLI and configs. */
-export function createBackbone(name: BackboneName, opts: { inChannels: number; width?: number; blocks?: number }): Backbone {
+/**
+ * Makes a backbone by name, for the CLI and configs. The weights are drawn on the CPU
+ * (so a seed gives the same network whatever the device), then moved to `device`.
+ */
+export function createBackbone(name: BackboneName, opts: { inChannels: number; width?: number; blocks?: number; device?: string }): Backbone {
+  const device = checkDevice(opts.device, 'createBackbone');
+  const backbone = makeBackbone(name, opts);
+  return device === 'cpu' ? backbone : backbone.to(device);
+}
+
+function makeBackbone(name: BackboneName, opts: { inChannels: number; width?: number; blocks?: number }): Backbone {
   switch (name) {
     case 'small-cnn': {
       const w = opts.width ?? 32;

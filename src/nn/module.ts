@@ -1,6 +1,6 @@
 // The Module base class: a tree of layers that owns parameters and buffers,
 // named the way PyTorch names them in a state dict ('features.0.weight').
-import { Tensor, keep, noGrad, type Device } from '../tensor/index.js';
+import { Tensor, keep, noGrad, sameDevice, type Device } from '../tensor/index.js';
 
 /** Parameters and persistent buffers by their dotted names. */
 export type StateDict = Map<string, Tensor>;
@@ -298,8 +298,9 @@ export abstract class Module {
   // ------------------------------------------------------------------ devices and lifetime
 
   /**
-   * Moves every parameter and buffer to `device`. Tensors are replaced (grads dropped),
-   * and fields of the modules that held the old tensors are updated; make optimizers after this.
+   * Moves every parameter and buffer to `device`. Tensors not already there are replaced
+   * (grads dropped), and fields of the modules that held the old tensors are updated;
+   * make optimizers after this. Tensors already on `device` stay as they are.
    */
   to(device: Device | string): this {
     if (device !== 'cpu' && device !== 'cuda' && !/^cuda:\d+$/.test(device)) {
@@ -307,6 +308,7 @@ export abstract class Module {
     }
     const moved = new Map<Tensor, Tensor>();
     const move = (t: Tensor, isParam: boolean): Tensor => {
+      if (sameDevice(t.device, device)) return t;
       let r = moved.get(t);
       if (!r) {
         r = keep(noGrad(() => t.to(device)));
@@ -327,6 +329,12 @@ export abstract class Module {
     }
     for (const [old, r] of moved) if (old !== r) old.dispose();
     return this;
+  }
+
+  /** Where the module's tensors are: the device of its first parameter (or buffer); 'cpu' when it has none. */
+  get device(): string {
+    const first = this.parameters()[0] ?? this.buffers()[0];
+    return first?.device ?? 'cpu';
   }
 
   /** Frees every parameter and buffer of the tree; the module cannot be used afterwards. */

@@ -1,7 +1,7 @@
 // Rotation-prediction pretraining (RotNet) of any backbone on unlabelled images.
 // The encoder learns by predicting which of four rotations each image is in;
 // afterwards its blocks are fine-tuned, probed or used for kNN on a labelled task.
-import { F, tidy, noGrad } from '../tensor/index.js';
+import { F, tidy, noGrad, checkDevice } from '../tensor/index.js';
 import { Classifier, linearHead, mlpHead, type Backbone } from '../models/index.js';
 import { DataLoader, type ImageDataset, type Batch } from '../data/index.js';
 import { fit, type FitOptions, type FitResult } from '../train/trainer.js';
@@ -12,7 +12,10 @@ import type { RotationSample } from '../report/types.js';
 import { rotationBatch } from './rotation.js';
 
 export interface RotationPretrainOptions extends Pick<FitOptions<Batch>, 'checkpoint' | 'resume' | 'metrics' | 'progress' | 'timeBudgetSeconds' | 'callbacks' | 'checkpointMeta'> {
+  /** Moved to `device` (in place) with its new rotation head before training. */
   encoder: Backbone;
+  /** Where to train: 'cpu' (default), 'cuda' or 'cuda:N'. Batches, weights and optimizer state live there. */
+  device?: string;
   /** Unlabelled training images (labels, if any, are ignored). */
   data: ImageDataset;
   /** Use only these images (e.g. all but a held-out part). */
@@ -44,11 +47,13 @@ export interface RotationPretrainResult {
 export const DEFAULT_ROTATION_OPTIMIZER: OptimizerConfig = { kind: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 5e-4, warmupSteps: 0 };
 
 export async function pretrainRotation(o: RotationPretrainOptions): Promise<RotationPretrainResult> {
+  const device = checkDevice(o.device, 'pretrainRotation');
   const dim = o.encoder.featureDim();
-  const model = new Classifier(o.encoder, o.head === 'mlp' ? mlpHead(dim, 4) : linearHead(dim, 4));
+  // The head is drawn on the CPU like the encoder (same seed, same network on any device), then both move.
+  const model = new Classifier(o.encoder, o.head === 'mlp' ? mlpHead(dim, 4) : linearHead(dim, 4)).to(device);
   const loader = new DataLoader(o.data, {
     batchSize: o.batchSize ?? 128, seed: o.seed, indices: o.indices, dropLast: true,
-    crop: o.augment?.crop ?? 0, flip: o.augment?.flip ?? false, mean: o.norm?.mean, std: o.norm?.std,
+    crop: o.augment?.crop ?? 0, flip: o.augment?.flip ?? false, mean: o.norm?.mean, std: o.norm?.std, device,
   });
   const optConfig = o.optimizer ?? DEFAULT_ROTATION_OPTIMIZER;
   const optimizer = makeOptimizer(model, optConfig);
@@ -57,7 +62,7 @@ export async function pretrainRotation(o: RotationPretrainOptions): Promise<Rota
   const scheduler = new WarmupCosineLR(optimizer, { warmupSteps: Math.min(optConfig.warmupSteps ?? 0, totalSteps - 1), totalSteps });
   const heldOut = o.heldOut;
   const result = await fit({
-    name: o.name ?? 'rotation-pretrain', model, optimizer, scheduler, epochs: o.epochs, stepsPerEpoch: loader.length,
+    name: o.name ?? 'rotation-pretrain', model, device, optimizer, scheduler, epochs: o.epochs, stepsPerEpoch: loader.length,
     batches: (epoch) => loader.batches(epoch),
     step: (batch) => {
       const { x, y } = rotationBatch(batch.x);
@@ -75,12 +80,12 @@ export async function pretrainRotation(o: RotationPretrainOptions): Promise<Rota
   return { model, fit: result, heldOutRotationAccuracy };
 }
 
-/** Fraction of (image, rotation) pairs whose rotation the model predicts right. */
+/** Fraction of (image, rotation) pairs whose rotation the model predicts right (batches made on the model's device). */
 export function rotationAccuracy(model: Classifier, data: ImageDataset, o: { norm?: Normalization; indices?: ArrayLike<number>; batchSize?: number } = {}): number {
   let correct = 0;
   let total = 0;
   inEvalMode(model, () => noGrad(() => {
-    const loader = new DataLoader(data, { batchSize: o.batchSize ?? 250, shuffle: false, indices: o.indices, mean: o.norm?.mean, std: o.norm?.std });
+    const loader = new DataLoader(data, { batchSize: o.batchSize ?? 250, shuffle: false, indices: o.indices, mean: o.norm?.mean, std: o.norm?.std, device: model.device });
     for (const b of loader) {
       using batch = b;
       correct += tidy(() => {
@@ -98,8 +103,9 @@ export function rotationSamples(model: Classifier, data: ImageDataset, count: nu
   const indices = Int32Array.from(o.indices ?? Array.from({ length: data.length }, (_, i) => i)).subarray(0, Math.ceil(count / 4));
   const samples: RotationSample[] = [];
   inEvalMode(model, () => noGrad(() => {
-    const raw = new DataLoader(data, { batchSize: indices.length, shuffle: false, indices });
-    const normed = new DataLoader(data, { batchSize: indices.length, shuffle: false, indices, mean: o.norm?.mean, std: o.norm?.std });
+    const device = model.device;
+    const raw = new DataLoader(data, { batchSize: indices.length, shuffle: false, indices, device });
+    const normed = new DataLoader(data, { batchSize: indices.length, shuffle: false, indices, mean: o.norm?.mean, std: o.norm?.std, device });
     const [r] = [...raw];
     const [nb] = [...normed];
     using rawBatch = r!;

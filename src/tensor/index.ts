@@ -8,6 +8,7 @@ export { tidy, keep, openScope, Scope } from './scope.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export { Generator, manualSeed } from './random.js';
 export { callOp, opSchema } from './ops.js';
+export { checkDevice, isDeviceName, sameDevice, onDevice } from './device.js';
 export type { DType, Device, TypedArray } from './dtype.js';
 
 /** Live libtorch tensors owned by JavaScript and the bytes of their storage. */

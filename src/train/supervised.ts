@@ -1,6 +1,6 @@
 // Supervised training of an encoder+head classifier on labelled images: the
 // scratch baseline, the source task of transfer, and every fine-tuning run.
-import { F, type Tensor } from '../tensor/index.js';
+import { F, checkDevice, type Tensor } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import { SGD, Adam, AdamW, WarmupCosineLR, type Optimizer } from '../optim/index.js';
 import { DataLoader, type ImageDataset, type Batch } from '../data/index.js';
@@ -49,7 +49,10 @@ export function makeOptimizer(model: Module, c: OptimizerConfig): Optimizer {
 
 export interface SupervisedOptions extends Pick<FitOptions<Batch>, 'checkpoint' | 'resume' | 'metrics' | 'progress' | 'timeBudgetSeconds' | 'callbacks' | 'checkpointMeta'> {
   name: string;
+  /** Moved to `device` (in place: its tensors are replaced) before training. */
   model: Module;
+  /** Where to train: 'cpu' (default), 'cuda' or 'cuda:N'. Batches, weights and optimizer state live there. */
+  device?: string;
   data: ImageDataset;
   /** Train on these examples only (e.g. k per class). */
   indices?: ArrayLike<number>;
@@ -65,18 +68,20 @@ export interface SupervisedOptions extends Pick<FitOptions<Batch>, 'checkpoint' 
 }
 
 export async function trainSupervised(o: SupervisedOptions): Promise<FitResult> {
+  const device = checkDevice(o.device, o.name);
+  o.model.to(device); // before the optimizer takes its parameters
   const n = o.indices ? o.indices.length : o.data.length;
   const batchSize = Math.min(o.batchSize, n);
   const loader = new DataLoader(o.data, {
     batchSize, seed: o.seed, indices: o.indices, dropLast: true,
-    crop: o.augment?.crop ?? 0, flip: o.augment?.flip ?? false, mean: o.norm?.mean, std: o.norm?.std,
+    crop: o.augment?.crop ?? 0, flip: o.augment?.flip ?? false, mean: o.norm?.mean, std: o.norm?.std, device,
   });
   const stepsPerEpoch = loader.length;
   const epochs = Math.max(1, Math.ceil(o.steps / stepsPerEpoch));
   const optimizer = makeOptimizer(o.model, o.optimizer);
   const scheduler = new WarmupCosineLR(optimizer, { warmupSteps: Math.min(o.optimizer.warmupSteps ?? 0, o.steps - 1), totalSteps: Math.max(o.steps, 1) });
   return fit({
-    name: o.name, model: o.model, optimizer, scheduler, stepsPerEpoch, epochs, maxSteps: o.steps,
+    name: o.name, model: o.model, device, optimizer, scheduler, stepsPerEpoch, epochs, maxSteps: o.steps,
     batches: (epoch) => loader.batches(epoch),
     step: (batch) => {
       const logits = o.model.forward(batch.x);

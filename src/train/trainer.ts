@@ -2,7 +2,7 @@
 // progress, metrics as JSON lines, a checkpoint every epoch, exact resume, a
 // clear stop on a NaN loss, and Ctrl-C that finishes the step, saves and returns.
 import { existsSync } from 'node:fs';
-import { Tensor, tidy } from '../tensor/index.js';
+import { Tensor, tidy, checkDevice, sameDevice } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import type { Optimizer, LRScheduler } from '../optim/index.js';
 import { clipGradNorm_ } from '../optim/index.js';
@@ -26,8 +26,14 @@ export interface Callbacks {
 export interface FitOptions<B extends Disposable> {
   /** Shown in the progress line and written into every metrics record. */
   name: string;
+  /** On its device already (move it with `model.to(device)` before making the optimizer). */
   model: Module;
   optimizer: Optimizer;
+  /**
+   * Where the model is ('cpu', 'cuda', 'cuda:N'; default: where its parameters are). Checked
+   * against the model; a resumed checkpoint loads there. Batches must be made there too.
+   */
+  device?: string;
   /** Stepped after every optimisation step. */
   scheduler?: LRScheduler;
   /** The batches of one epoch; must depend only on the epoch number, so that resume repeats them. */
@@ -87,8 +93,12 @@ export async function fit<B extends Disposable>(o: FitOptions<B>): Promise<FitRe
   /** Steps of the first epoch already done before an interrupted run was saved. */
   let skipSteps = 0;
   const curve: CurvePoint[] = [];
+  const device = o.device === undefined ? o.model.device : checkDevice(o.device, o.name);
+  if (!sameDevice(o.model.device, device)) {
+    throw new Error(`${o.name}: the model is on ${o.model.device}, not on ${device}; move it there (model.to('${device}')) before making its optimizer`);
+  }
   if (o.resume && o.checkpoint && existsSync(checkpointPaths(o.checkpoint).json)) {
-    const ck = loadCheckpoint(o.checkpoint);
+    const ck = loadCheckpoint(o.checkpoint, { device });
     try {
       o.model.loadStateDict(ck.model);
       if (ck.optimizer) o.optimizer.loadStateDict(ck.optimizer as never);

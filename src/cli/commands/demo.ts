@@ -7,10 +7,12 @@ import { runImageCommand, quickImageConfig, QUICK_LIMITS } from '../image-run.js
 import type { Args } from '../options.js';
 import type { Output } from '../output.js';
 import { pretrainLimits } from '../settings.js';
+import { deviceOption } from '../device.js';
 
 export async function run(args: Args, out: Output): Promise<void> {
   const quick = args.flag('quick');
   const c = quick ? quickImageConfig() : { ...defaultImageConfig(), ks: [10] };
+  c.device = deviceOption(args);
   if (args.has('seeds')) c.seeds = args.intList('seeds')!;
   pretrainLimits(args, c);
   const outDir = args.string('out')!;

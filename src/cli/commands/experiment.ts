@@ -15,6 +15,7 @@ import { saveReportData } from '../report-data.js';
 import { dataLimits, frozenBlocks, pretrainLimits } from '../settings.js';
 import { closest } from '../options.js';
 import { backboneBlocks } from '../encoder-files.js';
+import { deviceOption, usableDevice } from '../device.js';
 import { resultsTable } from '../table.js';
 
 type Json = Record<string, unknown>;
@@ -55,6 +56,8 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
   const quick = args.flag('quick');
   const base = (quick ? quickImageConfig() : defaultImageConfig()) as unknown as Json;
   const c = (file ? mergeConfig(base, file, args.string('config')!, OPTIONAL_SETTINGS) : base) as unknown as ImageExperimentConfig;
+  // Checked before any data is read; --device wins over the config file's.
+  c.device = args.has('device') ? deviceOption(args) : usableDevice(c.device, `${args.string('config')}: device`);
   if (args.has('backbone')) c.backbone = args.choice('backbone', BACKBONE_NAMES)!;
   if (args.has('width')) c.width = args.int('width', { min: 1 });
   if (args.has('ks')) c.ks = args.intList('ks', { min: 1 })!;
@@ -103,6 +106,7 @@ async function runText(args: Args, out: Output, outDir: string, file: Json | nul
   for (const option of ['data', 'source', 'limit', 'test-limit', 'image-size', 'backbone', 'width', 'methods', 'minutes', 'pretrain-steps', 'epochs', 'freeze', 'head']) {
     if (args.has(option)) throw new UsageError(`--${option} is for image experiments; set text settings with --config FILE`);
   }
+  if (args.has('device') && args.string('device') !== 'cpu') throw new UsageError(`--device ${args.string('device')}: the text experiment runs on the cpu only`);
   const text = await importOptional<TextModule>('../experiment/text.js', 'text experiments (src/experiment/text.ts)', ['runTextExperiment', 'defaultTextConfig']);
   const started = performance.now();
   if (args.flag('quick') && typeof text.quickTextConfig !== 'function') throw new Error('--quick: this build\'s text experiment has no quickTextConfig');

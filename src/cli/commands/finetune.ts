@@ -6,6 +6,7 @@ import { trainSupervised } from '../../train/supervised.js';
 import { accuracy } from '../../eval/evaluate.js';
 import { defaultImageConfig } from '../../experiment/defaults.js';
 import { BACKBONE_NAMES } from '../commands.js';
+import { deviceOption } from '../device.js';
 import { backboneBlocks } from '../encoder-files.js';
 import { UsageError } from '../errors.js';
 import { stopIfInterrupted } from '../interrupt.js';
@@ -25,6 +26,7 @@ export async function run(args: Args, out: Output): Promise<void> {
   if (args.string('encoder') !== undefined && (args.has('backbone') || args.has('width'))) {
     throw new UsageError('--backbone and --width are for training from scratch; with --encoder they come from its encoder.json');
   }
+  const device = deviceOption(args);
   const s = await prepareLabelled(args, out, { encoderRequired: false });
   // Like the experiment: more labels get more steps unless --steps says otherwise.
   const steps = args.int('steps', { min: 1 }) ?? d.stepsPerK?.[String(s.k)] ?? d.steps;
@@ -36,7 +38,7 @@ export async function run(args: Args, out: Output): Promise<void> {
   const what = s.encoder
     ? `finetune of ${s.encoder.dir} (${freeze.length ? `${freeze.join(', ')} frozen` : 'nothing frozen'}, ${head} head)`
     : `${backbone} from scratch (${head} head)`;
-  out.note(`${what}: ${steps} steps per seed, ${optimizer} lr ${lr}`);
+  out.note(`${what}: ${steps} steps per seed, ${optimizer} lr ${lr}${device === 'cpu' ? '' : `, on ${device}`}`);
 
   const runs: SeedRun[] = [];
   for (const seed of s.seeds) {
@@ -48,7 +50,7 @@ export async function run(args: Args, out: Output): Promise<void> {
     const started = performance.now();
     const fit = await trainSupervised({
       name: `finetune seed ${seed}`, model, data: s.train, indices: subset, norm: s.norm, batchSize, steps,
-      optimizer: { ...d.optimizer, kind: optimizer, lr }, augment, labelSmoothing: d.labelSmoothing, seed,
+      optimizer: { ...d.optimizer, kind: optimizer, lr }, augment, labelSmoothing: d.labelSmoothing, seed, device,
     });
     stopIfInterrupted(`interrupted during seed ${seed}; finished seeds: ${runs.map((r) => `${r.seed} (${pct(r.accuracy)})`).join(', ') || 'none'}`);
     const acc = accuracy(model, s.test, { norm: s.norm });
@@ -58,5 +60,5 @@ export async function run(args: Args, out: Output): Promise<void> {
     out.say(`seed ${seed}: ${pct(acc)} test accuracy (${subset.length} labelled images, ${fit.steps} steps, ${seconds.toFixed(1)} s)`);
   }
   s.encoder?.module.dispose();
-  out.result({ command: 'finetune', ...summarizeRuns(what, s, runs, out), freeze, head, steps, lr, optimizer, backbone: s.encoder?.info.backbone ?? backbone });
+  out.result({ command: 'finetune', ...summarizeRuns(what, s, runs, out), freeze, head, steps, lr, optimizer, backbone: s.encoder?.info.backbone ?? backbone, device });
 }

@@ -7,17 +7,20 @@ import { prepareLabelled, labelledSubset, summarizeRuns, type SeedRun } from '..
 import type { Args } from '../options.js';
 import type { Output } from '../output.js';
 import { featureBlock, pct } from '../settings.js';
+import { deviceOption } from '../device.js';
 
 export async function run(args: Args, out: Output): Promise<void> {
   const neighbors = args.int('neighbors', { min: 1 })!;
   const temperature = args.number('temperature', { positive: true })!;
+  const device = deviceOption(args);
   const s = await prepareLabelled(args, out, { encoderRequired: true });
-  const enc = s.encoder!.module;
+  // Features are computed, and neighbours found, where the encoder is.
+  const enc = s.encoder!.module.to(device);
   const block = featureBlock(args, s.encoder!.info.blocks, defaultImageConfig().knn.block);
   const features = (indices?: Int32Array, data = s.train) => extractFeatures(enc, (x) => enc.features(x, block), data, { norm: s.norm, indices });
   const testFeatures = features(undefined, s.test);
   const testLabels = labelTensor(s.test);
-  out.note(`kNN on ${block} features (${enc.featureDim(block)} dims): ${neighbors} neighbours, temperature ${temperature}`);
+  out.note(`kNN on ${block} features (${enc.featureDim(block)} dims): ${neighbors} neighbours, temperature ${temperature}${device === 'cpu' ? '' : `, on ${device}`}`);
 
   const runs: SeedRun[] = [];
   // Without randomness (--k all), one run says all there is.
@@ -35,5 +38,5 @@ export async function run(args: Args, out: Output): Promise<void> {
   testLabels.dispose();
   enc.dispose();
   const what = `kNN (${neighbors} neighbours, temperature ${temperature}) on ${block} of ${s.encoder!.dir}`;
-  out.result({ command: 'knn', ...summarizeRuns(what, s, runs, out), block, neighbors, temperature });
+  out.result({ command: 'knn', ...summarizeRuns(what, s, runs, out), block, neighbors, temperature, device });
 }

@@ -13,6 +13,7 @@ import type { Augmentation } from '../../train/supervised.js';
 import { defaultImageConfig } from '../../experiment/defaults.js';
 import { BACKBONE_NAMES } from '../commands.js';
 import { loadData } from '../data.js';
+import { deviceOption } from '../device.js';
 import { saveEncoder } from '../encoder-files.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import type { Args } from '../options.js';
@@ -86,6 +87,8 @@ function resumeSettings(args: Args, checkpointJson: string, fresh: PretrainSetti
 
 export async function run(args: Args, out: Output): Promise<void> {
   const outDir = args.required('out');
+  // Where to train is not a setting of the run: a resumed run may move to another device.
+  const device = deviceOption(args);
   const checkpoint = join(outDir, 'rotation-pretrain');
   const paths = checkpointPaths(checkpoint);
   const resume = args.flag('resume');
@@ -117,11 +120,11 @@ export async function run(args: Args, out: Output): Promise<void> {
   const encoder = createBackbone(s.backbone, { inChannels, width: s.width ?? undefined });
   out.note(`rotation pretraining: ${s.backbone}${s.width ? ` (width ${s.width})` : ''} on ${trainIdx!.length} images of ${train.name}, ` +
     `${totalSteps} steps (${s.epochs} epoch${s.epochs > 1 ? 's' : ''} of ${stepsPerEpoch}${s.maxSteps ? `, at most ${s.maxSteps} steps` : ''})` +
-    `${minutes > 0 ? `, at most ${minutes} min` : ''}; ${heldOut} images held out`);
+    `${minutes > 0 ? `, at most ${minutes} min` : ''}; ${heldOut} images held out${device === 'cpu' ? '' : `; on ${device}`}`);
   let announced = false;
   const r = await pretrainRotation({
     encoder, data: train, indices: trainIdx, heldOut: heldOut > 0 ? { data: train, indices: heldIdx } : undefined,
-    norm, batchSize: s.batchSize, epochs: s.epochs, maxSteps: s.maxSteps ?? undefined, seed: s.seed, augment: s.augment,
+    norm, batchSize: s.batchSize, epochs: s.epochs, maxSteps: s.maxSteps ?? undefined, seed: s.seed, augment: s.augment, device,
     optimizer: { ...optimizer, lr: s.lr, warmupSteps: fittingWarmup(optimizer.warmupSteps, totalSteps) },
     timeBudgetSeconds: minutes > 0 ? minutes * 60 : undefined,
     metrics: new MetricsLog(join(outDir, 'metrics.jsonl')),
@@ -156,6 +159,6 @@ export async function run(args: Args, out: Output): Promise<void> {
   out.result({
     command: 'pretrain', ok: true, rotationAccuracy: r.heldOutRotationAccuracy, heldOut, imagesPerSecond: fit.examplesPerSecond,
     steps: fit.steps, epochs: fit.steps / stepsPerEpoch, stepsPerEpoch, seconds: fit.seconds, stoppedByBudget: fit.stoppedByBudget,
-    resumed: resume, encoder: saved.weights, encoderJson: saved.json, checkpoint: paths.tensors, outDir, settings: s,
+    resumed: resume, encoder: saved.weights, encoderJson: saved.json, checkpoint: paths.tensors, outDir, settings: s, device,
   });
 }

@@ -8,18 +8,21 @@ import { prepareLabelled, labelledSubset, summarizeRuns, type SeedRun } from '..
 import type { Args } from '../options.js';
 import type { Output } from '../output.js';
 import { featureBlock, pct } from '../settings.js';
+import { deviceOption } from '../device.js';
 
 export async function run(args: Args, out: Output): Promise<void> {
   const steps = args.int('steps', { min: 1 })!;
   const lr = args.number('lr', { positive: true })!;
   const weightDecay = args.number('weight-decay', { min: 0 })!;
+  const device = deviceOption(args);
   const s = await prepareLabelled(args, out, { encoderRequired: true });
-  const enc = s.encoder!.module;
+  // Features are computed, and the probe trained, where the encoder is.
+  const enc = s.encoder!.module.to(device);
   const block = featureBlock(args, s.encoder!.info.blocks, defaultImageConfig().probe.block);
   const features = (indices?: Int32Array, data = s.train) => extractFeatures(enc, (x) => enc.features(x, block), data, { norm: s.norm, indices });
   const testFeatures = features(undefined, s.test);
   const testLabels = labelTensor(s.test);
-  out.note(`linear probe on ${block} features (${enc.featureDim(block)} dims), ${steps} steps, lr ${lr}`);
+  out.note(`linear probe on ${block} features (${enc.featureDim(block)} dims), ${steps} steps, lr ${lr}${device === 'cpu' ? '' : `, on ${device}`}`);
 
   const runs: SeedRun[] = [];
   for (const seed of s.seeds) {
@@ -36,5 +39,5 @@ export async function run(args: Args, out: Output): Promise<void> {
   testFeatures.dispose();
   testLabels.dispose();
   enc.dispose();
-  out.result({ command: 'probe', ...summarizeRuns(`linear probe on ${block} of ${s.encoder!.dir}`, s, runs, out), block, steps, lr, weightDecay });
+  out.result({ command: 'probe', ...summarizeRuns(`linear probe on ${block} of ${s.encoder!.dir}`, s, runs, out), block, steps, lr, weightDecay, device });
 }
