@@ -14,6 +14,10 @@ export class UsageError extends Error {
 /** Ctrl-C stopped the work; `message` says what was kept and how to go on. */
 export class InterruptedError extends Error {
   override name = 'InterruptedError';
+  /** What finished before the stop, for the --json result (e.g. partial results and where they were written). */
+  constructor(message: string, readonly result: Record<string, unknown> = {}) {
+    super(message);
+  }
 }
 
 export function exitCodeFor(err: unknown): number {

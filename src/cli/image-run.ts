@@ -1,6 +1,8 @@
 // Runs the image label-efficiency experiment for `experiment` and `demo`, then
 // writes what the report needs (report-data.json, report.html, results.json), an
 // encoder.json beside the rotation encoder, and prints the method x k table.
+// After Ctrl-C the same files are written with the runs that finished, marked
+// partial, and the command exits with 130.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelStats } from '../data/index.js';
@@ -9,7 +11,7 @@ import { writeReport } from '../report/index.js';
 import { runImageExperiment, type ImageExperimentConfig, type ImageExperimentData } from '../experiment/image.js';
 import { defaultImageConfig } from '../experiment/defaults.js';
 import { backboneBlocks, writeEncoderInfo } from './encoder-files.js';
-import { stopIfInterrupted } from './interrupt.js';
+import { InterruptedError } from './errors.js';
 import type { Output } from './output.js';
 import { saveReportData } from './report-data.js';
 import { resultsTable } from './table.js';
@@ -41,13 +43,8 @@ export async function runImageCommand(command: string, data: ImageExperimentData
   p.optimizer = { ...p.optimizer, warmupSteps: fittingWarmup(p.optimizer.warmupSteps, steps) };
   const checkpoint = checkpointPaths(join(outDir, 'rotation-pretrain')).tensors;
   if (config.device && config.device !== 'cpu') out.note(`training and evaluating on ${config.device}`);
-  const log = (line: string): void => {
-    out.note(line);
-    // The experiment reports each finished piece of work here: the place to stop after Ctrl-C.
-    stopIfInterrupted(`interrupted; results so far are in ${join(outDir, 'metrics.jsonl')}` +
-      (existsSync(checkpoint) ? `, the rotation-pretraining checkpoint is ${checkpoint}` : ''));
-  };
-  const r = await runImageExperiment(data, config, outDir, log);
+  // Ctrl-C: the experiment stops after the run it interrupts and returns what finished.
+  const r = await runImageExperiment(data, config, outDir, (line) => out.note(line));
 
   const reportData = saveReportData(outDir, r.report);
   out.note('writing the report...');
@@ -63,6 +60,7 @@ export async function runImageCommand(command: string, data: ImageExperimentData
   const seconds = (performance.now() - started) / 1000;
 
   out.say('');
+  if (r.interrupted) out.say(`PARTIAL RESULTS: interrupted after ${r.runsDone} of ${r.runsPlanned} runs; only the runs that finished are counted.`);
   out.say(`Test accuracy on ${data.test.length} images of ${data.test.name}, mean ± std over seeds ${config.seeds.join(', ')}:`);
   out.say(resultsTable(r.results));
   out.say('');
@@ -71,9 +69,15 @@ export async function runImageCommand(command: string, data: ImageExperimentData
   }
   out.say(`report: ${written.html}`);
   out.say(`results: ${written.json}${encoderJson ? `; encoder: ${encoderJson}` : ''} (${(seconds / 60).toFixed(1)} min)`);
-  out.result({
+  const result = {
     command, ok: true, modality: 'image', results: r.results, rotationAccuracy: r.rotationAccuracy,
     pretrainImagesPerSecond: r.pretrainImagesPerSecond, reportPath: written.html, resultsPath: written.json,
     reportDataPath: reportData, encoder: encoderJson, outDir, seconds, data: dataSpec, testImages: data.test.length, config,
-  });
+  };
+  if (r.interrupted) {
+    throw new InterruptedError(`interrupted after ${r.runsDone} of ${r.runsPlanned} runs; the partial results are in ${written.json} ` +
+      `(marked "partial": true) and ${written.html}${existsSync(checkpoint) ? `; the rotation-pretraining checkpoint is ${checkpoint}` : ''}`,
+    { ...result, partial: true, runsDone: r.runsDone, runsPlanned: r.runsPlanned });
+  }
+  out.result(result);
 }

@@ -41,7 +41,8 @@ function report(err: unknown, command: string | null, out: Output): number {
   } else if (!(err instanceof InterruptedError)) {
     process.stderr.write('(--verbose shows the stack trace)\n');
   }
-  out.result({ command, ok: false, error: message, exitCode: code });
+  const partial = err instanceof InterruptedError ? err.result : {};
+  out.result({ ...partial, command, ok: false, error: message, exitCode: code });
   return code;
 }
 

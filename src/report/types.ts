@@ -63,6 +63,8 @@ export interface ReportData {
   config?: Record<string, unknown>;
   /** Headline figures, e.g. rotation accuracy, synonym AUC, images/s. */
   extra?: Record<string, number | string>;
+  /** True when the run was stopped early (Ctrl-C): `results` hold only the runs that finished. */
+  partial?: boolean;
 }
 
 /** Thrown when report input cannot be drawn (NaN accuracy, mismatched lengths, ...). */
