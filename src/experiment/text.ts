@@ -141,7 +141,7 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
   const corpus = vocab.encodeCorpus(pretrainTexts);
   log(`text: ${pretrainTexts.length} unlabelled documents, ${corpus.ids.length} words, vocabulary of ${vocab.size} words (min count ${c.vocab.minCount}); ${heldOut.size} synonym-test synsets held out`);
 
-  // 3. Skip-gram word vectors (every method but the baseline's vocabulary needs them for the report).
+  // 3. Skip-gram word vectors: the synonym test, the word map, skipgram-linear.
   manualSeed(c.seed);
   log(`skip-gram: ${c.skipgram.dim}-d vectors, window ${c.skipgram.window}, ${c.skipgram.negatives} negatives, ${c.skipgram.epochs} epochs${c.skipgram.timeBudgetSeconds ? `, at most ${c.skipgram.timeBudgetSeconds} s` : ''}`);
   const sg = await trainSkipGram({ vocab, corpus, config: c.skipgram, metrics, checkpoint: join(outDir, 'skipgram') });
@@ -180,7 +180,7 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
     log(`masked LM: ${c.mlm.layers} layers, d=${c.mlm.dModel}, ${c.mlm.heads} heads, ${tokenizer.size} BPE tokens, ${c.mlm.epochs} epochs${c.mlm.timeBudgetSeconds ? `, at most ${c.mlm.timeBudgetSeconds} s` : ''}`);
     const r = await pretrainMaskedLM({ tokenizer, texts: pretrainTexts, config: c.mlm, metrics, checkpoint: join(outDir, 'mlm') });
     curves.push({ run: 'mlm-pretrain', points: r.fit.curve });
-    encoder = r.model.encoder;
+    encoder = r.model.takeEncoder();
     mlmAccuracy = r.heldOutAccuracy;
     mlmRate = r.sequencesPerSecond;
     log(`masked LM: ${r.fit.steps} steps in ${r.fit.seconds.toFixed(0)} s, ${mlmRate.toFixed(0)} sequences/s; held-out masked-token accuracy ${pct(mlmAccuracy ?? 0)}`);
@@ -215,7 +215,7 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
       clock = performance.now();
     };
     const testSg = wants('skipgram-linear') ? averageWordVectors(vectors, testCorpus.texts) : null;
-    const testMlm = encoder && wants('mlm-probe') ? encodeTexts(encoder, tokenizer!, testCorpus.texts) : null;
+    const testMlm = encoder && wants('mlm-probe') ? encodeTexts(encoder, tokenizer!, testCorpus.texts, { allLayers: true }) : null;
     const bowTest: SequenceData = { sequences: bagOfWordsInputs(vocab, testCorpus.texts), labels: testCorpus.labels!, padId: 0 };
     const mlmTest: SequenceData | null = tokenizer ? { sequences: encodeForModel(tokenizer, testCorpus.texts, c.mlm.maxLen), labels: testCorpus.labels!, padId: PAD_ID } : null;
     const probe = (trainFeatures: Tensor, trainY: Tensor, testFeatures: Tensor): number => {
@@ -249,7 +249,7 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
         }
         if (testMlm && encoder) {
           manualSeed(seed);
-          const features = encodeTexts(encoder, tokenizer!, train.texts);
+          const features = encodeTexts(encoder, tokenizer!, train.texts, { allLayers: true });
           record('mlm-probe', k, seed, probe(features, trainY, testMlm));
           features.dispose();
         }
@@ -301,7 +301,7 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
     notes: [
       `Gloss classification into ${headline.classNames.length} lexicographer files (${headline.classNames.join(', ')}), ${headline.testSize} test glosses; mean and standard deviation over seeds ${c.seeds.join(', ')} (each seed draws its own k labelled glosses per class).`,
       `Pretraining used ${pretrainTexts.length} unlabelled documents (WordNet glosses and examples${fortunes ? ', fortunes' : ''}${extra.length ? ', the user\'s text' : ''}); the ${heldOut.size} synsets of the synonym test were held out of it. Labels are never used in pretraining.`,
-      'bow-scratch: a linear classifier on one-hot bags of words trained on the k labels. skipgram-linear: a linear probe on averaged skip-gram vectors. mlm-probe: a linear probe on the masked-LM encoder\'s mean-pooled output. mlm-finetune: the encoder fine-tuned with a linear head.',
+      'bow-scratch: a linear classifier on one-hot bags of words trained on the k labels. skipgram-linear: a linear probe on averaged skip-gram vectors. mlm-probe: a linear probe on the masked-LM encoder\'s mean-pooled embedding and layer outputs, side by side. mlm-finetune: the encoder fine-tuned with a linear head.',
       `Synonym test: ROC AUC ${synonymAuc.toFixed(3)} of cosine similarity between ${synSims.length} WordNet synonym pairs and ${randSims.length} random pairs of the same words.`,
       `Seconds spent per method (training and testing, all tasks, seeds and k): ${Object.entries(methodSeconds).map(([m, t]) => `${m} ${t!.toFixed(0)}`).join(', ')}.`,
       ...taskResults.slice(1).map((t) => `${t.task} (${t.classNames.length} classes, ${t.testSize} test documents): ${t.results.map((r) => `${r.method} k=${r.k} ${pct(r.mean)} ± ${pct(r.std)}`).join('; ')}.`),
