@@ -2,6 +2,8 @@
 // and fortunes (skip-gram word vectors; a masked-token transformer), then classify
 // WordNet glosses by lexicographer category and fortunes by file with k labels per
 // class, against a bag-of-words classifier trained from scratch on the same labels.
+// Ctrl-C stops the whole experiment after the run it interrupts; the runs that
+// finished come back, marked partial (an interrupted pretraining: none, and its checkpoint).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed, noGrad, tidy, tensor, type Tensor } from '../tensor/index.js';
@@ -10,6 +12,9 @@ import { MetricsLog } from '../train/metrics-log.js';
 import { linearProbe } from '../eval/probe.js';
 import { kPerClass } from '../data/subsets.js';
 import { Rng } from '../data/random.js';
+import { checkpointPaths } from '../io/index.js';
+import type { Callbacks } from '../train/trainer.js';
+import { InterruptWatch } from './interrupt.js';
 import type { MethodResult, TrainingCurve, ReportData, WordMap } from '../report/types.js';
 import {
   readWordNet, synsetText, glossCorpus, readFortunes, readTextCorpus, CorpusError, WordVocab, BpeTokenizer, PAD_ID,
@@ -58,6 +63,17 @@ export interface TextExperimentConfig {
   seed: number;
 }
 
+export interface TextExperimentOptions {
+  /** Passed to skip-gram and masked-LM pretraining, e.g. for a progress display. */
+  callbacks?: Callbacks;
+  /**
+   * Listen for SIGINT (Ctrl-C) for the whole experiment, so that Ctrl-C between runs
+   * also stops it cleanly (default true). Either way, a run that its trainer reports
+   * as interrupted stops the experiment.
+   */
+  handleInterrupt?: boolean;
+}
+
 export interface TaskResults {
   task: string;
   classNames: string[];
@@ -66,14 +82,22 @@ export interface TaskResults {
 }
 
 export interface TextExperimentOutput {
-  /** The gloss task's results (the headline). */
+  /** The gloss task's results (the headline), over the seeds that finished. */
   results: MethodResult[];
-  /** Every task's results, the gloss task first. */
+  /** Every task's results, the gloss task first (after Ctrl-C: the tasks that got results). */
   tasks: TaskResults[];
   report: ReportData;
+  /** NaN when Ctrl-C stopped skip-gram pretraining. */
   synonymAuc: number;
   skipgramWordsPerSecond: number;
   mlmHeldOutAccuracy: number | null;
+  /** True when Ctrl-C stopped the experiment before every run finished: the results are partial. */
+  interrupted: boolean;
+  /** Classification runs (task x method x k x seed) finished, and planned. */
+  runsDone: number;
+  runsPlanned: number;
+  /** The checkpoint (.safetensors) of the pretraining Ctrl-C interrupted, if it did; null otherwise. */
+  pretrainCheckpoint: string | null;
 }
 
 function summarize(method: string, k: number, runs: number[]): MethodResult {
@@ -101,8 +125,9 @@ function pct(x: number): string {
 }
 
 export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
-  log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<TextExperimentOutput> {
+  log: (line: string) => void = (l) => process.stderr.write(l + '\n'), options: TextExperimentOptions = {}): Promise<TextExperimentOutput> {
   mkdirSync(outDir, { recursive: true });
+  using stop = new InterruptWatch('experiment', log, options.handleInterrupt ?? true);
   const metrics = new MetricsLog(join(outDir, 'metrics.jsonl'));
   const curves: TrainingCurve[] = [];
   const notes: string[] = [];
@@ -125,6 +150,8 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
     if (!corpus.labels) throw new CorpusError(`user task '${t.name}': '${t.path}' has no labels (use a TSV of label<TAB>text, or one sub-folder per label)`);
     tasks.push({ name: t.name, corpus, testPerClass: t.testPerClass });
   }
+  const runsPlanned = tasks.length * c.ks.length * c.seeds.length * TEXT_METHODS.filter(wants).length;
+  let runsDone = 0;
 
   // 2. The synonym test's synsets, and the pretraining text without their glosses.
   const allTexts = [...synsets.map(synsetText), ...(fortunes?.texts ?? []), ...extra];
@@ -141,83 +168,144 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
   const corpus = vocab.encodeCorpus(pretrainTexts);
   log(`text: ${pretrainTexts.length} unlabelled documents, ${corpus.ids.length} words, vocabulary of ${vocab.size} words (min count ${c.vocab.minCount}); ${heldOut.size} synonym-test synsets held out`);
 
-  // 3. Skip-gram word vectors: the synonym test, the word map, skipgram-linear.
-  manualSeed(c.seed);
-  log(`skip-gram: ${c.skipgram.dim}-d vectors, window ${c.skipgram.window}, ${c.skipgram.negatives} negatives, ${c.skipgram.epochs} epochs${c.skipgram.timeBudgetSeconds ? `, at most ${c.skipgram.timeBudgetSeconds} s` : ''}`);
-  const sg = await trainSkipGram({ vocab, corpus, config: c.skipgram, metrics, checkpoint: join(outDir, 'skipgram') });
-  curves.push({ run: 'skipgram-pretrain', points: sg.fit.curve });
-  const vectors = WordVectors.fromSkipGram(sg.model, vocab);
-  sg.model.dispose();
-  vectors.save(join(outDir, 'word-vectors.safetensors'));
-  const inVocab = (p: { a: string; b: string }): boolean => vocab.has(p.a) && vocab.has(p.b);
-  const ids = (ps: { a: string; b: string }[]): [number, number][] => ps.filter(inVocab).map((p) => [vocab.id(p.a), vocab.id(p.b)]);
-  const synSims = pairSimilarities(vectors, ids(synTest.synonyms));
-  const randSims = pairSimilarities(vectors, ids(synTest.random));
-  const synonymAuc = synSims.length && randSims.length ? rocAuc(synSims, randSims) : NaN;
-  log(`skip-gram: ${sg.fit.steps} steps in ${sg.fit.seconds.toFixed(0)} s, ${Math.round(sg.wordsPerSecond)} words/s (${Math.round(sg.pairsPerSecond)} pairs/s); synonym AUC ${synonymAuc.toFixed(3)} over ${synSims.length} synonym and ${randSims.length} random pairs`);
-  for (const w of ['dog', 'music', 'computer', 'red', 'king', 'happy']) {
-    if (!vocab.has(w)) continue;
-    const nn = nearestNeighbors(vectors, w, 8).map((n) => n.word).join(', ');
-    notes.push(`Skip-gram neighbours of '${w}': ${nn}.`);
-    log(`  neighbours of ${w}: ${nn}`);
-  }
-  const mapIds = Array.from({ length: Math.min(c.wordMap.words, vocab.size - 1 - c.wordMap.skipMostFrequent) }, (_, i) => 1 + c.wordMap.skipMostFrequent + i);
-  const wordMap: WordMap = {
-    title: `Skip-gram vectors of ${mapIds.length} frequent words (ranks ${c.wordMap.skipMostFrequent + 1}-${c.wordMap.skipMostFrequent + mapIds.length})`,
-    vectors: mapIds.length ? noGrad(() => tidy(() => vectors.vectors.index([tensorOfIds(mapIds)]).toArray() as number[][])) : [],
-    words: mapIds.map((i) => vocab.words[i]!),
-  };
-
-  // 4. The masked-token model on subwords.
-  let tokenizer: BpeTokenizer | null = null;
-  let encoder: TransformerTextEncoder | null = null;
-  let mlmAccuracy: number | null = null;
-  let mlmRate = 0;
-  if (wantsMlm) {
-    tokenizer = BpeTokenizer.train(pretrainTexts, { vocabSize: c.bpe.vocabSize });
-    tokenizer.save(join(outDir, 'bpe.json'));
-    manualSeed(c.seed);
-    log(`masked LM: ${c.mlm.layers} layers, d=${c.mlm.dModel}, ${c.mlm.heads} heads, ${tokenizer.size} BPE tokens, ${c.mlm.epochs} epochs${c.mlm.timeBudgetSeconds ? `, at most ${c.mlm.timeBudgetSeconds} s` : ''}`);
-    const r = await pretrainMaskedLM({ tokenizer, texts: pretrainTexts, config: c.mlm, metrics, checkpoint: join(outDir, 'mlm') });
-    curves.push({ run: 'mlm-pretrain', points: r.fit.curve });
-    encoder = r.model.takeEncoder();
-    mlmAccuracy = r.heldOutAccuracy;
-    mlmRate = r.sequencesPerSecond;
-    log(`masked LM: ${r.fit.steps} steps in ${r.fit.seconds.toFixed(0)} s, ${mlmRate.toFixed(0)} sequences/s; held-out masked-token accuracy ${pct(mlmAccuracy ?? 0)}`);
-  }
-  const makeEncoderCopy = (): TransformerTextEncoder => {
-    const copy = new TransformerTextEncoder(tokenizer!.size, c.mlm);
-    copy.loadStateDict(encoder!.stateDict());
-    return copy;
-  };
-
-  // 5. Few-label classification on every task.
+  /** What steps 3 to 5 make, filled in as they go (an early stop leaves the rest unset). */
+  const got: {
+    vectors: WordVectors | null; sgRates: { words: number; pairs: number } | null; synonymAuc: number; synonymPairs: [number, number]; wordMap: WordMap | null;
+    tokenizer: BpeTokenizer | null; encoder: TransformerTextEncoder | null; mlmAccuracy: number | null; mlmRate: number | null;
+    /** The pretraining Ctrl-C interrupted: no classification ran after it. */
+    stoppedIn: { run: string; steps: number; checkpoint: string } | null;
+  } = { vectors: null, sgRates: null, synonymAuc: NaN, synonymPairs: [0, 0], wordMap: null, tokenizer: null, encoder: null, mlmAccuracy: null, mlmRate: null, stoppedIn: null };
   const taskResults: TaskResults[] = [];
   const methodSeconds: Partial<Record<TextMethod, number>> = {};
-  for (const task of tasks) {
+
+  const pretrainingInterrupted = (run: string, steps: number, checkpoint: string): void => {
+    stop.markInterrupted();
+    got.stoppedIn = { run, steps, checkpoint: checkpointPaths(checkpoint).tensors };
+    log(`${run}: interrupted after ${steps} steps; its checkpoint is ${got.stoppedIn.checkpoint}; no classification runs`);
+  };
+
+  // Steps 3 to 5; returns early when Ctrl-C stops the experiment.
+  const runAll = async (): Promise<void> => {
+    // 3. Skip-gram word vectors: the synonym test, the word map, skipgram-linear.
+    manualSeed(c.seed);
+    log(`skip-gram: ${c.skipgram.dim}-d vectors, window ${c.skipgram.window}, ${c.skipgram.negatives} negatives, ${c.skipgram.epochs} epochs${c.skipgram.timeBudgetSeconds ? `, at most ${c.skipgram.timeBudgetSeconds} s` : ''}`);
+    const sgCheckpoint = join(outDir, 'skipgram');
+    const sg = await stop.training(() => trainSkipGram({ vocab, corpus, config: c.skipgram, metrics, checkpoint: sgCheckpoint, callbacks: options.callbacks }));
+    got.sgRates = { words: sg.wordsPerSecond, pairs: sg.pairsPerSecond };
+    if (sg.fit.interrupted) {
+      sg.model.dispose();
+      pretrainingInterrupted('skip-gram', sg.fit.steps, sgCheckpoint);
+      return;
+    }
+    curves.push({ run: 'skipgram-pretrain', points: sg.fit.curve });
+    const vectors = got.vectors = WordVectors.fromSkipGram(sg.model, vocab);
+    sg.model.dispose();
+    vectors.save(join(outDir, 'word-vectors.safetensors'));
+    const inVocab = (p: { a: string; b: string }): boolean => vocab.has(p.a) && vocab.has(p.b);
+    const ids = (ps: { a: string; b: string }[]): [number, number][] => ps.filter(inVocab).map((p) => [vocab.id(p.a), vocab.id(p.b)]);
+    const synSims = pairSimilarities(vectors, ids(synTest.synonyms));
+    const randSims = pairSimilarities(vectors, ids(synTest.random));
+    got.synonymAuc = synSims.length && randSims.length ? rocAuc(synSims, randSims) : NaN;
+    got.synonymPairs = [synSims.length, randSims.length];
+    log(`skip-gram: ${sg.fit.steps} steps in ${sg.fit.seconds.toFixed(0)} s, ${Math.round(sg.wordsPerSecond)} words/s (${Math.round(sg.pairsPerSecond)} pairs/s); synonym AUC ${got.synonymAuc.toFixed(3)} over ${synSims.length} synonym and ${randSims.length} random pairs`);
+    for (const w of ['dog', 'music', 'computer', 'red', 'king', 'happy']) {
+      if (!vocab.has(w)) continue;
+      const nn = nearestNeighbors(vectors, w, 8).map((n) => n.word).join(', ');
+      notes.push(`Skip-gram neighbours of '${w}': ${nn}.`);
+      log(`  neighbours of ${w}: ${nn}`);
+    }
+    const mapIds = Array.from({ length: Math.min(c.wordMap.words, vocab.size - 1 - c.wordMap.skipMostFrequent) }, (_, i) => 1 + c.wordMap.skipMostFrequent + i);
+    got.wordMap = {
+      title: `Skip-gram vectors of ${mapIds.length} frequent words (ranks ${c.wordMap.skipMostFrequent + 1}-${c.wordMap.skipMostFrequent + mapIds.length})`,
+      vectors: mapIds.length ? noGrad(() => tidy(() => vectors.vectors.index([tensorOfIds(mapIds)]).toArray() as number[][])) : [],
+      words: mapIds.map((i) => vocab.words[i]!),
+    };
+    if (await stop.shouldStop()) return;
+
+    // 4. The masked-token model on subwords.
+    if (wantsMlm) {
+      const tokenizer = got.tokenizer = BpeTokenizer.train(pretrainTexts, { vocabSize: c.bpe.vocabSize });
+      tokenizer.save(join(outDir, 'bpe.json'));
+      if (await stop.shouldStop()) return;
+      manualSeed(c.seed);
+      log(`masked LM: ${c.mlm.layers} layers, d=${c.mlm.dModel}, ${c.mlm.heads} heads, ${tokenizer.size} BPE tokens, ${c.mlm.epochs} epochs${c.mlm.timeBudgetSeconds ? `, at most ${c.mlm.timeBudgetSeconds} s` : ''}`);
+      const mlmCheckpoint = join(outDir, 'mlm');
+      const r = await stop.training(() => pretrainMaskedLM({ tokenizer, texts: pretrainTexts, config: c.mlm, metrics, checkpoint: mlmCheckpoint, callbacks: options.callbacks }));
+      if (r.fit.interrupted) {
+        // A half-trained encoder would make the mlm methods' numbers meaningless: stop here.
+        r.model.dispose();
+        pretrainingInterrupted('masked LM', r.fit.steps, mlmCheckpoint);
+        return;
+      }
+      curves.push({ run: 'mlm-pretrain', points: r.fit.curve });
+      got.encoder = r.model.takeEncoder();
+      got.mlmAccuracy = r.heldOutAccuracy;
+      got.mlmRate = r.sequencesPerSecond;
+      log(`masked LM: ${r.fit.steps} steps in ${r.fit.seconds.toFixed(0)} s, ${got.mlmRate.toFixed(0)} sequences/s; held-out masked-token accuracy ${pct(got.mlmAccuracy ?? 0)}`);
+      if (await stop.shouldStop()) return;
+    }
+
+    // 5. Few-label classification on every task; a task stopped by Ctrl-C keeps the runs that finished.
+    for (const task of tasks) {
+      const { results, testSize, stopped } = await classifyTask(task, vectors);
+      if (!stopped || results.length) taskResults.push({ task: task.name, classNames: task.corpus.classNames!, testSize, results });
+      if (stopped) return;
+    }
+  };
+
+  /** One task's runs (every k, seed and method); `stopped` when Ctrl-C ends the experiment during it. */
+  const classifyTask = async (task: (typeof tasks)[number], vectors: WordVectors): Promise<{ results: MethodResult[]; testSize: number; stopped: boolean }> => {
+    const { tokenizer, encoder } = got;
     const labels = task.corpus.labels!;
     const classNames = task.corpus.classNames!;
     const numClasses = classNames.length;
     const { pool, test } = splitPerClass(labels, numClasses, task.testPerClass, c.seed);
     const poolCorpus = subsetCorpus(task.corpus, pool);
     const testCorpus = subsetCorpus(task.corpus, test);
-    const testY = noGrad(() => tensorOfIds(Array.from(testCorpus.labels!)));
     log(`task ${task.name}: ${numClasses} classes (${classNames.join(', ')}), ${test.length} test documents, ${pool.length} to draw labels from`);
     const runs = new Map<string, number[]>();
     let clock = performance.now();
-    const record = (method: TextMethod, k: number, seed: number, acc: number): void => {
-      const key = `${method}|${k}`;
-      const seconds = (performance.now() - clock) / 1000;
-      runs.set(key, [...(runs.get(key) ?? []), acc]);
-      methodSeconds[method] = (methodSeconds[method] ?? 0) + seconds;
-      metrics.write({ kind: 'result', task: task.name, method, k, seed, accuracy: acc, seconds });
-      log(`  ${task.name}: ${method.padEnd(16)} k=${String(k).padEnd(4)} seed=${seed}  test accuracy ${pct(acc)}  (${seconds.toFixed(1)} s)`);
+    /** Records a finished run (null: interrupted, not counted); false when the experiment stops here. */
+    const done = async (method: TextMethod, k: number, seed: number, acc: number | null): Promise<boolean> => {
+      if (acc !== null) {
+        const key = `${method}|${k}`;
+        const seconds = (performance.now() - clock) / 1000;
+        runs.set(key, [...(runs.get(key) ?? []), acc]);
+        runsDone++;
+        methodSeconds[method] = (methodSeconds[method] ?? 0) + seconds;
+        metrics.write({ kind: 'result', task: task.name, method, k, seed, accuracy: acc, seconds });
+        log(`  ${task.name}: ${method.padEnd(16)} k=${String(k).padEnd(4)} seed=${seed}  test accuracy ${pct(acc)}  (${seconds.toFixed(1)} s)`);
+      }
+      const go = acc !== null && !(await stop.shouldStop());
       clock = performance.now();
+      return go;
     };
-    const testSg = wants('skipgram-linear') ? averageWordVectors(vectors, testCorpus.texts) : null;
-    const testMlm = encoder && wants('mlm-probe') ? encodeTexts(encoder, tokenizer!, testCorpus.texts, { allLayers: true }) : null;
     const bowTest: SequenceData = { sequences: bagOfWordsInputs(vocab, testCorpus.texts), labels: testCorpus.labels!, padId: 0 };
     const mlmTest: SequenceData | null = tokenizer ? { sequences: encodeForModel(tokenizer, testCorpus.texts, c.mlm.maxLen), labels: testCorpus.labels!, padId: PAD_ID } : null;
+    /** Trains a classifier and returns its test accuracy, or null when Ctrl-C interrupted the training. */
+    const trainAndTest = async (method: TextMethod, k: number, seed: number, model: BagOfWordsClassifier | TextClassifier, optimizer: AdamW,
+      data: SequenceData, steps: number, batchSize: number, testData: SequenceData): Promise<number | null> => {
+      const name = `${method} k=${k}`;
+      try {
+        // Not under stop.training: trainClassifier leaves Ctrl-C to the watch, which lets
+        // this short run finish (and be counted), says so, and quits on a second Ctrl-C.
+        const r = await trainClassifier({ name, model, optimizer, data, steps, batchSize, seed, metrics });
+        if (r.interrupted) {
+          stop.markInterrupted();
+          log(`  ${task.name}: ${name} seed=${seed}: interrupted after ${r.steps} steps; not counted`);
+          return null;
+        }
+        if (seed === c.seeds[0] && task === tasks[0]) curves.push({ run: name, points: r.curve });
+        return classifierAccuracy(model, testData);
+      } finally {
+        optimizer.dispose();
+        model.dispose();
+      }
+    };
+
+    const testY = noGrad(() => tensorOfIds(Array.from(testCorpus.labels!)));
+    let testSg: Tensor | null = null;
+    let testMlm: Tensor | null = null;
     const probe = (trainFeatures: Tensor, trainY: Tensor, testFeatures: Tensor): number => {
       const r = linearProbe(trainFeatures, trainY, testFeatures, testY, numClasses, c.probe);
       r.classifier.dispose();
@@ -225,91 +313,129 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
       r.std.dispose();
       return r.accuracy;
     };
-    for (const k of c.ks) {
-      for (const seed of c.seeds) {
-        clock = performance.now();
-        const picked = kPerClass(poolCorpus.labels!, k, seed, numClasses);
-        const train = subsetCorpus(poolCorpus, picked);
-        const trainY = tensorOfIds(Array.from(train.labels!));
+    /** Every run of one k and seed; false when the experiment stops. */
+    const runSeed = async (k: number, seed: number): Promise<boolean> => {
+      const picked = kPerClass(poolCorpus.labels!, k, seed, numClasses);
+      const train = subsetCorpus(poolCorpus, picked);
+      const trainY = tensorOfIds(Array.from(train.labels!));
+      try {
         if (wants('bow-scratch')) {
           manualSeed(seed);
           const model = new BagOfWordsClassifier(vocab.size, numClasses);
           const optimizer = new AdamW(model.parameters(), { lr: c.bow.lr, weightDecay: c.bow.weightDecay });
-          const r = await trainClassifier({ name: `bow-scratch k=${k}`, model, optimizer, data: { sequences: bagOfWordsInputs(vocab, train.texts), labels: train.labels!, padId: 0 }, steps: c.bow.steps, batchSize: c.bow.batchSize, seed, metrics });
-          if (seed === c.seeds[0] && task === tasks[0]) curves.push({ run: `bow-scratch k=${k}`, points: r.curve });
-          record('bow-scratch', k, seed, classifierAccuracy(model, bowTest));
-          optimizer.dispose();
-          model.dispose();
+          const data: SequenceData = { sequences: bagOfWordsInputs(vocab, train.texts), labels: train.labels!, padId: 0 };
+          if (!await done('bow-scratch', k, seed, await trainAndTest('bow-scratch', k, seed, model, optimizer, data, c.bow.steps, c.bow.batchSize, bowTest))) return false;
         }
         if (testSg) {
           manualSeed(seed);
           const features = averageWordVectors(vectors, train.texts);
-          record('skipgram-linear', k, seed, probe(features, trainY, testSg));
-          features.dispose();
+          let acc: number;
+          try {
+            acc = probe(features, trainY, testSg);
+          } finally {
+            features.dispose();
+          }
+          if (!await done('skipgram-linear', k, seed, acc)) return false;
         }
         if (testMlm && encoder) {
           manualSeed(seed);
           const features = encodeTexts(encoder, tokenizer!, train.texts, { allLayers: true });
-          record('mlm-probe', k, seed, probe(features, trainY, testMlm));
-          features.dispose();
+          let acc: number;
+          try {
+            acc = probe(features, trainY, testMlm);
+          } finally {
+            features.dispose();
+          }
+          if (!await done('mlm-probe', k, seed, acc)) return false;
         }
         if (encoder && mlmTest && wants('mlm-finetune')) {
           manualSeed(seed);
-          const model = new TextClassifier(makeEncoderCopy(), numClasses);
+          const copy = new TransformerTextEncoder(tokenizer!.size, c.mlm);
+          copy.loadStateDict(encoder.stateDict());
+          const model = new TextClassifier(copy, numClasses);
           const optimizer = new AdamW([
             { params: model.encoder.parameters(), lr: c.finetune.lr },
             { params: model.head.parameters(), lr: c.finetune.headLr },
           ], { weightDecay: c.finetune.weightDecay });
           const data: SequenceData = { sequences: encodeForModel(tokenizer!, train.texts, c.mlm.maxLen), labels: train.labels!, padId: PAD_ID };
-          const r = await trainClassifier({ name: `mlm-finetune k=${k}`, model, optimizer, data, steps: c.finetune.steps, batchSize: c.finetune.batchSize, seed, metrics });
-          if (seed === c.seeds[0] && task === tasks[0]) curves.push({ run: `mlm-finetune k=${k}`, points: r.curve });
-          record('mlm-finetune', k, seed, classifierAccuracy(model, mlmTest));
-          optimizer.dispose();
-          model.dispose();
+          if (!await done('mlm-finetune', k, seed, await trainAndTest('mlm-finetune', k, seed, model, optimizer, data, c.finetune.steps, c.finetune.batchSize, mlmTest))) return false;
         }
+        return true;
+      } finally {
         trainY.dispose();
       }
+    };
+
+    let stopped = false;
+    try {
+      testSg = wants('skipgram-linear') ? averageWordVectors(vectors, testCorpus.texts) : null;
+      testMlm = encoder && wants('mlm-probe') ? encodeTexts(encoder, tokenizer!, testCorpus.texts, { allLayers: true }) : null;
+      stopped = await stop.shouldStop();
+      for (const k of c.ks) {
+        for (const seed of c.seeds) {
+          if (stopped) break;
+          clock = performance.now();
+          stopped = !await runSeed(k, seed);
+        }
+      }
+    } finally {
+      testSg?.dispose();
+      testMlm?.dispose();
+      testY.dispose();
     }
-    testSg?.dispose();
-    testMlm?.dispose();
-    testY.dispose();
     const results: MethodResult[] = [];
     for (const m of TEXT_METHODS) for (const k of c.ks) {
       const r = runs.get(`${m}|${k}`);
       if (r) results.push(summarize(m, k, r));
     }
-    taskResults.push({ task: task.name, classNames, testSize: test.length, results });
+    return { results, testSize: test.length, stopped };
+  };
+
+  try {
+    await runAll();
+  } finally {
+    got.encoder?.dispose();
+    got.vectors?.dispose();
   }
-  encoder?.dispose();
-  vectors.dispose();
+  const { sgRates, synonymAuc, synonymPairs, wordMap, mlmAccuracy, mlmRate, stoppedIn } = got;
+  const interrupted = stop.requested && (runsDone < runsPlanned || stoppedIn !== null);
+  if (interrupted) log(`experiment: stopped by Ctrl-C after ${runsDone} of ${runsPlanned} runs; the results are partial`);
 
   // 6. Report data.
-  const headline = taskResults[0]!;
-  const extraFigures: Record<string, number | string> = {
-    'synonym AUC (skip-gram)': Number(synonymAuc.toFixed(4)),
-    'skip-gram words/s': Math.round(sg.wordsPerSecond),
-    'skip-gram pairs/s': Math.round(sg.pairsPerSecond),
-  };
+  const headline = taskResults[0];
+  const extraFigures: Record<string, number | string> = {};
+  if (wordMap) extraFigures['synonym AUC (skip-gram)'] = Number(synonymAuc.toFixed(4));
+  if (sgRates) {
+    extraFigures['skip-gram words/s'] = Math.round(sgRates.words);
+    extraFigures['skip-gram pairs/s'] = Math.round(sgRates.pairs);
+  }
   if (mlmAccuracy !== null) extraFigures['masked-token accuracy (held out)'] = Number(mlmAccuracy.toFixed(4));
-  if (wantsMlm) extraFigures['masked LM sequences/s'] = Math.round(mlmRate);
+  if (mlmRate !== null) extraFigures['masked LM sequences/s'] = Math.round(mlmRate);
   for (const t of taskResults.slice(1)) {
     for (const r of t.results) extraFigures[`${t.task}: ${r.method} k=${r.k}`] = `${pct(r.mean)} ± ${pct(r.std)}`;
   }
+  const partialNote = `Interrupted by Ctrl-C: ${runsDone} of ${runsPlanned} runs finished, and only those are counted; these results are partial.` +
+    (stoppedIn ? ` The ${stoppedIn.run} pretraining was interrupted after ${stoppedIn.steps} steps, before any classification; its checkpoint is ${stoppedIn.checkpoint}.` : '');
   const report: ReportData = {
-    title: 'Label efficiency on WordNet glosses', modality: 'text', dataset: headline.task, createdAt: new Date().toISOString(),
-    results: headline.results, curves, wordMaps: [wordMap], extra: extraFigures,
+    title: `Label efficiency on WordNet glosses${interrupted ? ' (partial)' : ''}`, modality: 'text', dataset: tasks[0]!.name, createdAt: new Date().toISOString(),
+    results: headline?.results ?? [], curves, wordMaps: wordMap ? [wordMap] : [], extra: extraFigures,
     notes: [
-      `Gloss classification into ${headline.classNames.length} lexicographer files (${headline.classNames.join(', ')}), ${headline.testSize} test glosses; mean and standard deviation over seeds ${c.seeds.join(', ')} (each seed draws its own k labelled glosses per class).`,
+      ...(interrupted ? [partialNote] : []),
+      ...(headline ? [`Gloss classification into ${headline.classNames.length} lexicographer files (${headline.classNames.join(', ')}), ${headline.testSize} test glosses; mean and standard deviation over seeds ${c.seeds.join(', ')} (each seed draws its own k labelled glosses per class).`] : []),
       `Pretraining used ${pretrainTexts.length} unlabelled documents (WordNet glosses and examples${fortunes ? ', fortunes' : ''}${extra.length ? ', the user\'s text' : ''}); the ${heldOut.size} synsets of the synonym test were held out of it. Labels are never used in pretraining.`,
       'bow-scratch: a linear classifier on one-hot bags of words trained on the k labels. skipgram-linear: a linear probe on averaged skip-gram vectors. mlm-probe: a linear probe on the masked-LM encoder\'s mean-pooled embedding and layer outputs, side by side. mlm-finetune: the encoder fine-tuned with a linear head.',
-      `Synonym test: ROC AUC ${synonymAuc.toFixed(3)} of cosine similarity between ${synSims.length} WordNet synonym pairs and ${randSims.length} random pairs of the same words.`,
-      `Seconds spent per method (training and testing, all tasks, seeds and k): ${Object.entries(methodSeconds).map(([m, t]) => `${m} ${t!.toFixed(0)}`).join(', ')}.`,
+      ...(wordMap ? [`Synonym test: ROC AUC ${synonymAuc.toFixed(3)} of cosine similarity between ${synonymPairs[0]} WordNet synonym pairs and ${synonymPairs[1]} random pairs of the same words.`] : []),
+      ...(Object.keys(methodSeconds).length ? [`Seconds spent per method (training and testing, all tasks, seeds and k): ${Object.entries(methodSeconds).map(([m, t]) => `${m} ${t!.toFixed(0)}`).join(', ')}.`] : []),
       ...taskResults.slice(1).map((t) => `${t.task} (${t.classNames.length} classes, ${t.testSize} test documents): ${t.results.map((r) => `${r.method} k=${r.k} ${pct(r.mean)} ± ${pct(r.std)}`).join('; ')}.`),
       ...notes,
     ],
     config: c as unknown as Record<string, unknown>,
+    ...(interrupted ? { partial: true } : {}),
   };
-  return { results: headline.results, tasks: taskResults, report, synonymAuc, skipgramWordsPerSecond: sg.wordsPerSecond, mlmHeldOutAccuracy: mlmAccuracy };
+  return {
+    results: headline?.results ?? [], tasks: taskResults, report, synonymAuc, skipgramWordsPerSecond: sgRates?.words ?? 0, mlmHeldOutAccuracy: mlmAccuracy,
+    interrupted, runsDone, runsPlanned, pretrainCheckpoint: stoppedIn?.checkpoint ?? null,
+  };
 }
 
 function tensorOfIds(ids: number[]): Tensor {

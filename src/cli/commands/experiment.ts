@@ -1,12 +1,13 @@
 // selfsup experiment: the label-efficiency experiment, images by default, text
-// with --modality text (runTextExperiment from src/experiment/text.ts).
+// with --modality text (runTextExperiment from src/experiment/text.ts). Either way,
+// Ctrl-C writes the results so far, marked partial, and exits with 130.
 import { existsSync, readFileSync } from 'node:fs';
 import { writeReport, type MethodResult, type ReportData } from '../../report/index.js';
 import { defaultImageConfig } from '../../experiment/defaults.js';
 import type { ImageExperimentConfig } from '../../experiment/image.js';
 import { BACKBONE_NAMES, METHOD_NAMES } from '../commands.js';
 import { loadData } from '../data.js';
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import { runImageCommand, quickImageConfig, QUICK_LIMITS } from '../image-run.js';
 import { importOptional } from '../optional-module.js';
 import type { Args } from '../options.js';
@@ -92,7 +93,7 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
 }
 
 interface TextModule {
-  runTextExperiment(config: unknown, outDir: string): Promise<unknown> | unknown;
+  runTextExperiment(config: unknown, outDir: string, log?: (line: string) => void): Promise<unknown> | unknown;
   defaultTextConfig(): Json;
   /** Small budgets for smoke runs, when the text module has them. */
   quickTextConfig?(): Json;
@@ -102,6 +103,10 @@ function looksLikeReport(v: unknown): v is ReportData {
   return isObject(v) && Array.isArray(v.results) && typeof v.title === 'string';
 }
 
+/**
+ * After Ctrl-C the text experiment returns what finished (interrupted: true); the
+ * files are written as usual, marked partial, and the command exits with 130.
+ */
 async function runText(args: Args, out: Output, outDir: string, file: Json | null): Promise<void> {
   for (const option of ['data', 'source', 'limit', 'test-limit', 'image-size', 'backbone', 'width', 'methods', 'minutes', 'pretrain-steps', 'epochs', 'freeze', 'head']) {
     if (args.has(option)) throw new UsageError(`--${option} is for image experiments; set text settings with --config FILE`);
@@ -114,25 +119,38 @@ async function runText(args: Args, out: Output, outDir: string, file: Json | nul
   if (file) config = mergeConfig(config, file, args.string('config')!);
   if (args.has('seeds')) config = { ...config, seeds: args.intList('seeds')! };
   if (args.has('ks')) config = { ...config, ks: args.intList('ks', { min: 1 })! };
-  const r = await text.runTextExperiment(config, outDir);
+  // Ctrl-C: the experiment stops after the run it interrupts and returns what finished.
+  const r = await text.runTextExperiment(config, outDir, (line) => out.note(line));
   const result = isObject(r) ? r : {};
   const report = looksLikeReport(result.report) ? result.report : looksLikeReport(result) ? result : null;
   const results = (Array.isArray(result.results) ? result.results : report?.results ?? []) as MethodResult[];
-  let reportPath: string | null = null;
+  let written: { html: string; json: string } | null = null;
   let reportDataPath: string | null = null;
   if (report) {
     reportDataPath = saveReportData(outDir, report);
-    reportPath = (await writeReport(outDir, report)).html;
+    written = await writeReport(outDir, report);
   }
+  const interrupted = result.interrupted === true;
+  const runsDone = `${result.runsDone} of ${result.runsPlanned} runs`;
+  if (interrupted) out.say(`PARTIAL RESULTS: interrupted after ${runsDone}; only the runs that finished are counted.`);
   if (results.length) {
     out.say(`Test accuracy${report ? ` on ${report.dataset}` : ''}, mean ± std over seeds:`);
     out.say(resultsTable(results));
   }
-  if (reportPath) out.say(`report: ${reportPath}`);
+  if (written) out.say(`report: ${written.html}`);
   // Headline numbers the text experiment returns (e.g. a synonym AUC) go into the JSON as they are.
   const headline = Object.fromEntries(Object.entries(result).filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'));
   const tasks = Array.isArray(result.tasks) ? result.tasks : undefined;
-  out.result({ ...headline, command: 'experiment', ok: true, modality: 'text', results, tasks, reportPath, reportDataPath, outDir, seconds: (performance.now() - started) / 1000 });
+  const json = {
+    ...headline, command: 'experiment', ok: true, modality: 'text', results, tasks, reportPath: written?.html ?? null, resultsPath: written?.json ?? null,
+    reportDataPath, outDir, seconds: (performance.now() - started) / 1000,
+  };
+  if (interrupted) {
+    const where = written ? `the partial results are in ${written.json} (marked "partial": true) and ${written.html}` : 'no results were written';
+    const checkpoint = typeof result.pretrainCheckpoint === 'string' ? `; pretraining was interrupted, its checkpoint is ${result.pretrainCheckpoint}` : '';
+    throw new InterruptedError(`interrupted after ${runsDone}; ${where}${checkpoint}`, { ...json, partial: true });
+  }
+  out.result(json);
 }
 
 export async function run(args: Args, out: Output): Promise<void> {
