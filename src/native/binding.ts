@@ -37,6 +37,8 @@ export interface NativeBinding {
   cudaDeviceCount(): number;
   cudaSynchronize(): void;
   torchVersion: string;
+  /** True when the addon tuned glibc malloc at load (see native/selfsup.cc TuneMalloc). */
+  mallocTuned: boolean;
 }
 
 function findAddon(): string {
