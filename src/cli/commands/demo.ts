@@ -21,6 +21,6 @@ export async function run(args: Args, out: Output): Promise<void> {
   const digits = (await loadData('mnist-digits', { option: 'source' })).train;
   const source = quick ? firstImages(digits, QUICK_LIMITS.source) : digits;
   out.note(quick ? 'demo --quick: tiny budgets, for smoke tests; the numbers mean little'
-    : `demo: rotation pretraining (${c.pretrain.maxSteps ?? 'all'} steps), then ${c.seeds.length} seeds of 5 methods at k=10; about 10 minutes on 2 idle cores`);
+    : `demo: rotation pretraining (${c.pretrain.maxSteps ?? 'all'} steps), then ${c.seeds.length} seeds of 5 methods at k=10; about 8 minutes on 2 idle cores`);
   await runImageCommand('demo', { name: 'Fashion-MNIST', train: data.train, test: data.test!, source }, c, outDir, 'fashion-mnist', out);
 }
