@@ -31,6 +31,7 @@ import { knnClassify } from '../src/eval/knn.js';
 import { linearProbe } from '../src/eval/probe.js';
 import { runImageExperiment } from '../src/experiment/image.js';
 import { defaultImageConfig } from '../src/experiment/defaults.js';
+import { toyImages } from './support/toy-images.js';
 
 const device = process.env.SELFSUP_TEST_DEVICE ?? 'cuda';
 const onGpu = device.startsWith('cuda');
@@ -302,22 +303,6 @@ describe(`selfsup on ${device}`, { skip }, () => {
   });
 });
 
-/** Tiny labelled images: class c is a bright bar in row band c, with seeded noise. */
-function toyImages(n: number, classes = 4, size = 12, seed = 1): ImageDataset {
-  let st = seed;
-  const rnd = (): number => ((st = (st * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const images = new Uint8Array(n * size * size);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % classes;
-    labels[i] = c;
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-      const band = Math.floor((y * classes) / size) === c;
-      images[i * size * size + y * size + x] = Math.min(255, Math.floor((band ? 200 : 20) + 40 * rnd() + (x < size / 3 ? 30 : 0)));
-    }
-  }
-  return makeDataset({ name: 'toy', imageShape: [1, size, size], images, labels, classNames: ['a', 'b', 'c', 'd'].slice(0, classes) });
-}
 
 /** The parameters and buffers of `model` (those under `prefix`), copied to the CPU (the caller frees them). */
 function cpuState(model: { stateDict(): Map<string, Tensor> }, prefix = ''): Map<string, Tensor> {
@@ -475,7 +460,7 @@ describe(`the device option on ${device}, against the cpu`, { skip }, () => {
     c.scratch = { ...c.scratch, steps: 4, stepsPerK: {}, batchSize: 16 };
     c.probe = { ...c.probe, steps: 30 };
     c.knn = { ...c.knn, k: 5 };
-    const source = toyImages(64, 4, 12, 9);
+    const source = toyImages(64, { seed: 9 });
     const run = (dev: string) => runImageExperiment({ name: 'toy', train: data, test: data, source }, { ...c, device: dev }, freshDir(), () => {});
     const cpu = await run('cpu');
     const dev = await run(device);
@@ -513,8 +498,8 @@ describe(`the device option on ${device}, against the cpu`, { skip }, () => {
       writeFileSync(join(idx, `${prefix}-images-idx3-ubyte`), Buffer.concat([header(0x803, [ds.length, h, w]), Buffer.from(ds.images)]));
       writeFileSync(join(idx, `${prefix}-labels-idx1-ubyte`), Buffer.concat([header(0x801, [ds.length]), Buffer.from(Uint8Array.from(ds.labels!))]));
     };
-    writeIdx('train', toyImages(200, 4, 12, 3));
-    writeIdx('t10k', toyImages(64, 4, 12, 4));
+    writeIdx('train', toyImages(200, { seed: 3 }));
+    writeIdx('t10k', toyImages(64, { seed: 4 }));
     const data = ['--data', `idx:${idx}`];
     const labelled = [...data, '--k', '5', '--seeds', '0'];
     const dirs = { cpu: freshDir(), dev: freshDir() };

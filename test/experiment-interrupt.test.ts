@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setNumThreads } from '../src/tensor/index.js';
-import { makeDataset, type ImageDataset } from '../src/data/index.js';
 import { runImageExperiment, type ImageExperimentConfig } from '../src/experiment/image.js';
 import { defaultImageConfig } from '../src/experiment/defaults.js';
+import { toyImages } from './support/toy-images.js';
 
 setNumThreads(1);
 
@@ -21,23 +21,8 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 let dirCount = 0;
 const freshDir = (): string => join(tmp, `run${dirCount++}`);
 
-/** Tiny labelled images: class c is a bright bar in row band c, with seeded noise. */
-function toyImages(n: number, classes = 4, size = 12): ImageDataset {
-  let st = 1;
-  const rnd = (): number => ((st = (st * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const images = new Uint8Array(n * size * size);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % classes;
-    labels[i] = c;
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-      images[i * size * size + y * size + x] = Math.min(255, Math.floor((Math.floor((y * classes) / size) === c ? 200 : 20) + 40 * rnd()));
-    }
-  }
-  return makeDataset({ name: 'toy', imageShape: [1, size, size], images, labels, classNames: ['a', 'b', 'c', 'd'].slice(0, classes) });
-}
 
-const data = toyImages(96);
+const data = toyImages(96, { leftShade: false });
 
 function tinyConfig(over: Partial<ImageExperimentConfig>): ImageExperimentConfig {
   const c = defaultImageConfig();

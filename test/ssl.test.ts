@@ -11,31 +11,16 @@ import { pretrainRotation, rotationAccuracy } from '../src/ssl/rotnet.js';
 import { knnClassify } from '../src/eval/knn.js';
 import { linearProbe } from '../src/eval/probe.js';
 import { SmallCnn, Classifier, linearHead, createBackbone } from '../src/models/index.js';
-import { makeDataset, kPerClass, type ImageDataset } from '../src/data/index.js';
+import { kPerClass } from '../src/data/index.js';
 import { trainSupervised } from '../src/train/supervised.js';
 import { fit } from '../src/train/trainer.js';
 import { SGD } from '../src/optim/index.js';
 import { Linear } from '../src/nn/index.js';
 import { F } from '../src/index.js';
+import { toyImages } from './support/toy-images.js';
 
 setNumThreads(1);
 
-/** Tiny labelled images: class c is a bright bar in row band c (easy, but not trivial for rotation). */
-function toyImages(n: number, classes = 4, size = 12, seed = 1): ImageDataset {
-  let s = seed;
-  const rand = (): number => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const images = new Uint8Array(n * size * size);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % classes;
-    labels[i] = c;
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-      const band = Math.floor((y * classes) / size) === c;
-      images[i * size * size + y * size + x] = Math.min(255, Math.floor((band ? 200 : 20) + 40 * rand() + (x < size / 3 ? 30 : 0)));
-    }
-  }
-  return makeDataset({ name: 'toy', imageShape: [1, size, size], images, labels, classNames: ['a', 'b', 'c', 'd'].slice(0, classes) });
-}
 
 describe('rotation batch', () => {
   test('labels and pixels are exactly the four rotations', () => {

@@ -306,12 +306,17 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
     const testY = noGrad(() => tensorOfIds(Array.from(testCorpus.labels!)));
     let testSg: Tensor | null = null;
     let testMlm: Tensor | null = null;
-    const probe = (trainFeatures: Tensor, trainY: Tensor, testFeatures: Tensor): number => {
-      const r = linearProbe(trainFeatures, trainY, testFeatures, testY, numClasses, c.probe);
-      r.classifier.dispose();
-      r.mean.dispose();
-      r.std.dispose();
-      return r.accuracy;
+    /** Test accuracy of a linear probe; frees the train features and everything the probe made. */
+    const probeAndFree = (trainFeatures: Tensor, trainY: Tensor, testFeatures: Tensor): number => {
+      try {
+        const r = linearProbe(trainFeatures, trainY, testFeatures, testY, numClasses, c.probe);
+        r.classifier.dispose();
+        r.mean.dispose();
+        r.std.dispose();
+        return r.accuracy;
+      } finally {
+        trainFeatures.dispose();
+      }
     };
     /** Every run of one k and seed; false when the experiment stops. */
     const runSeed = async (k: number, seed: number): Promise<boolean> => {
@@ -328,25 +333,11 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
         }
         if (testSg) {
           manualSeed(seed);
-          const features = averageWordVectors(vectors, train.texts);
-          let acc: number;
-          try {
-            acc = probe(features, trainY, testSg);
-          } finally {
-            features.dispose();
-          }
-          if (!await done('skipgram-linear', k, seed, acc)) return false;
+          if (!await done('skipgram-linear', k, seed, probeAndFree(averageWordVectors(vectors, train.texts), trainY, testSg))) return false;
         }
         if (testMlm && encoder) {
           manualSeed(seed);
-          const features = encodeTexts(encoder, tokenizer!, train.texts, { allLayers: true });
-          let acc: number;
-          try {
-            acc = probe(features, trainY, testMlm);
-          } finally {
-            features.dispose();
-          }
-          if (!await done('mlm-probe', k, seed, acc)) return false;
+          if (!await done('mlm-probe', k, seed, probeAndFree(encodeTexts(encoder, tokenizer!, train.texts, { allLayers: true }), trainY, testMlm))) return false;
         }
         if (encoder && mlmTest && wants('mlm-finetune')) {
           manualSeed(seed);
