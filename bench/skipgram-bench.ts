@@ -2,19 +2,20 @@
 // PyTorch (Debian python3-torch, bench/skipgram_torch.py) on the same batches, from
 // the same initial vectors, with the same optimizer. The batches come from selfsup's
 // own pipeline (subsampling, windows, alias-table negatives) over WordNet glosses and
-// fortunes when installed, else a synthetic Zipf corpus. Prints both rates, the
-// ratio, and one JSON line.
+// fortunes when installed, else a synthetic Zipf corpus. Each side trains in its own
+// fresh child process (bench/skipgram-selfsup.ts, bench/skipgram_torch.py), so that
+// neither pays for this process's corpus and heap. Prints both rates, the ratio, and
+// one JSON line.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { manualSeed, setNumThreads, tidy, noGrad, tensor, torchVersion } from '../src/tensor/index.js';
-import { SGD } from '../src/optim/index.js';
+import { manualSeed, setNumThreads, noGrad, torchVersion } from '../src/tensor/index.js';
 import { Rng } from '../src/data/random.js';
 import {
-  readWordNet, synsetText, readFortunes, WordVocab, SkipGram, SparseAdam, AliasSampler, noiseDistribution,
+  readWordNet, synsetText, readFortunes, WordVocab, SkipGram, AliasSampler, noiseDistribution,
   keepProbabilities, skipGramBatches, skipGramPairs, DEFAULT_WORDNET_DIR, DEFAULT_FORTUNE_DIR,
 } from '../src/text/index.js';
 
@@ -99,41 +100,21 @@ writeFileSync(join(data, 'meta.json'), JSON.stringify({ steps, warmup, batch, ne
 
 interface Side { impl: string; pairs_per_s: number; seconds: number; steps: number; first_loss: number; last_loss: number }
 
+/** Runs one side in a fresh child process and parses its JSON line. */
+function runChild(label: string, command: string, args: string[]): Side {
+  const r = spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+  if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status}): ${r.stderr || r.error}`);
+  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (!line) throw new Error(`${label} printed no result:\n${r.stdout}\n${r.stderr}`);
+  return JSON.parse(line) as Side;
+}
+
 function runSelfsup(): Side {
-  const model = new SkipGram(vocab.size, dim);
-  noGrad(() => {
-    model.inEmbed.weight.copy_(tensor(inInit, { shape: [vocab.size, dim] }));
-    model.outEmbed.weight.copy_(tensor(outInit, { shape: [vocab.size, dim] }));
-  });
-  const opt = optimizer === 'sgd' ? new SGD(model.parameters(), { lr: lr * batch }) : new SparseAdam(model.parameters(), { lr });
-  const c = tensor(centers, { shape: [steps, batch] });
-  const x = tensor(contexts, { shape: [steps, batch] });
-  const n = tensor(negs, { shape: [steps, batch, negatives] });
-  const losses: number[] = [];
-  let t0 = 0;
-  for (let i = 0; i < steps; i++) {
-    if (i === warmup) t0 = performance.now();
-    losses.push(tidy(() => {
-      const loss = model.loss(c.select(0, i), x.select(0, i), n.select(0, i));
-      opt.zeroGrad();
-      loss.backward();
-      opt.step();
-      return loss.item();
-    }));
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  for (const t of [c, x, n]) t.dispose();
-  opt.dispose();
-  model.dispose();
-  return { impl: 'selfsup', pairs_per_s: ((steps - warmup) * batch) / seconds, seconds, steps: steps - warmup, first_loss: losses[0]!, last_loss: losses[losses.length - 1]! };
+  return runChild('selfsup', process.execPath, [join(here, 'skipgram-selfsup.js'), '--data', data, '--threads', String(threads)]);
 }
 
 function runPytorch(): Side {
-  const r = spawnSync(values.python!, [join(root, 'bench', 'skipgram_torch.py'), '--data', data, '--threads', String(threads)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
-  if (r.status !== 0) throw new Error(`PyTorch failed (exit ${r.status}): ${r.stderr || r.error}`);
-  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-  if (!line) throw new Error(`PyTorch printed no result:\n${r.stdout}\n${r.stderr}`);
-  return JSON.parse(line) as Side;
+  return runChild('PyTorch', values.python!, [join(root, 'bench', 'skipgram_torch.py'), '--data', data, '--threads', String(threads)]);
 }
 
 // Alternate the two so that background load affects both alike; keep each side's best round.

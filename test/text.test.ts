@@ -20,7 +20,7 @@ import {
   noiseDistribution, AliasSampler, keepProbabilities, skipGramPairs, maskTokens, IGNORE_INDEX,
   SkipGram, SparseAdam, isSparse, trainSkipGram, defaultSkipGramConfig, WordVectors, loadWordVectors, nearestNeighbors,
   pairSimilarities, rocAuc, synonymTest, MaskedLanguageModel, defaultMlmConfig, pretrainMaskedLM, encodeTexts,
-  averageWordVectors, BagOfWordsClassifier, bagOfWordsInputs, trainClassifier, classifierAccuracy,
+  averageWordVectors, BagOfWordsClassifier, bagOfWordsInputs, trainClassifier, classifierAccuracy, SampledSoftmax,
   type Synset,
 } from '../src/text/index.js';
 
@@ -596,13 +596,13 @@ describe('masked language model', () => {
     model.dispose();
   }));
 
-  test('pretraining lowers the loss, keeps the tokenizer in its checkpoint, and leaks nothing', async () => {
+  for (const [how, extra] of [['full softmax', { sampledNegatives: 0, embeddingLrScale: 1 }], ['sampled softmax, faster embedding', { sampledNegatives: 16, embeddingLrScale: 10 }]] as const) test(`pretraining (${how}) lowers the loss, keeps the tokenizer in its checkpoint, and leaks nothing`, async () => {
     manualSeed(4);
     const { texts } = twoTopics(300, 2);
     const tokenizer = BpeTokenizer.train(texts, { vocabSize: 60 });
     const baseline = memory().numTensors;
     const checkpoint = join(tmp, 'mlm');
-    const r = await pretrainMaskedLM({ tokenizer, texts, config: { ...tiny, epochs: 4, batchSize: 16, lr: 3e-3, warmupSteps: 10, heldOut: 30 }, progress: false, checkpoint });
+    const r = await pretrainMaskedLM({ tokenizer, texts, config: { ...tiny, ...extra, epochs: 4, batchSize: 16, lr: 3e-3, warmupSteps: 10, heldOut: 30 }, progress: false, checkpoint });
     const losses = r.fit.curve.filter((p) => p.loss !== undefined).map((p) => p.loss!);
     const head = losses.slice(0, 5).reduce((a, b) => a + b, 0) / 5;
     const tail = losses.slice(-5).reduce((a, b) => a + b, 0) / 5;
@@ -618,6 +618,67 @@ describe('masked language model', () => {
     features.dispose();
     r.model.dispose();
     assert.equal(memory().numTensors, baseline, 'pretraining leaves no tensor behind');
+  });
+});
+
+describe('sampled softmax', () => {
+  test('the loss is the cross-entropy over the true token and the drawn negatives, each less log(K q), hits removed', () => tidy(() => {
+    const counts = [0, 5, 1, 3, 8, 2];
+    const K = 12;
+    using s = new SampledSoftmax(counts, K);
+    manualSeed(5);
+    const hidden = tensor([[0.5, -1.0], [0.2, 0.3], [-0.7, 0.1]]);
+    const weight = tensor([[0, 0], [1, 0], [0, 1], [1, 1], [-1, 0.5], [0.3, -0.2]]);
+    const bias = tensor([0, 0.1, -0.2, 0.3, 0, 0.05]);
+    const targets = tensor([3, 4, 1], { dtype: 'int64' });
+    const drawn = s.sampler.sample([K], new Generator(77)).toArray() as number[];
+    const { loss, correct } = s.loss(hidden, weight, bias, targets, new Generator(77));
+    const q = noiseDistribution(counts, 0.75);
+    const h = hidden.toArray() as number[][];
+    const w = weight.toArray() as number[][];
+    const b = bias.toArray() as number[];
+    const logit = (i: number, j: number): number => h[i]![0]! * w[j]![0]! + h[i]![1]! * w[j]![1]! + b[j]! - Math.log(K * q[j]!);
+    let total = 0;
+    let right = 0;
+    [3, 4, 1].forEach((t, i) => {
+      assert.ok(!drawn.includes(0), 'a token never seen is never drawn');
+      const negatives = drawn.filter((j) => j !== t).map((j) => logit(i, j));
+      const all = [logit(i, t), ...negatives];
+      const max = Math.max(...all);
+      total += -(all[0]! - max - Math.log(all.reduce((a, l) => a + Math.exp(l - max), 0)));
+      if (negatives.every((l) => l < all[0]!)) right++;
+    });
+    assert.ok(Math.abs(loss.item() - total / 3) < 1e-5, `${loss.item()} vs ${total / 3}`);
+    assert.equal(correct.item(), right);
+  }));
+
+  test('training with it recovers the true distribution, not the proposal-biased one', () => {
+    // Free logits for 8 tokens; targets drawn from p; negatives from a q unlike p. The
+    // log-q correction makes softmax(logits) converge to p (without it, to about p / q).
+    const p = [0.30, 0.20, 0.15, 0.12, 0.10, 0.07, 0.04, 0.02];
+    const counts = [1, 2, 4, 8, 8, 4, 2, 1];
+    manualSeed(6);
+    using s = new SampledSoftmax(counts, 8);
+    const weight = zeros([8, 1]);
+    weight.requiresGrad = true;
+    const optimizer = new Adam([weight], { lr: 0.05 });
+    const g = new Generator(8);
+    const rng = new Rng(9);
+    const cdf = p.map((_, i) => p.slice(0, i + 1).reduce((a, b) => a + b, 0));
+    for (let step = 0; step < 600; step++) {
+      tidy(() => {
+        const targets = tensor(Int32Array.from({ length: 256 }, () => { const u = rng.next(); return Math.max(0, cdf.findIndex((c) => u < c)); }), { dtype: 'int64' });
+        const { loss } = s.loss(zeros([256, 1]).add(1), weight, zeros([8]), targets, g);
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+      });
+    }
+    const learned = noGrad(() => tidy(() => F.softmax(weight.reshape([8]), 0).toArray() as number[]));
+    const l1 = learned.reduce((a, x, i) => a + Math.abs(x - p[i]!), 0);
+    assert.ok(l1 < 0.08, `softmax of the learned logits ${learned.map((x) => x.toFixed(3)).join(' ')} vs p (L1 ${l1.toFixed(3)})`);
+    optimizer.dispose();
+    weight.dispose();
   });
 });
 

@@ -8,7 +8,8 @@ import { loadEncoder, checkEncoderFits, type EncoderInfo } from './encoder-files
 import { UsageError } from './errors.js';
 import type { Args } from './options.js';
 import type { Output } from './output.js';
-import { dataLimits, labelsPerClass, meanStd, pct } from './settings.js';
+import { dataLimits, labelsPerClass, pct } from './settings.js';
+import { meanStd } from '../experiment/summary.js';
 
 export interface LabelledSetup {
   data: LoadedData;

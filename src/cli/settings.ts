@@ -46,13 +46,6 @@ export function featureBlock(args: Args, blocks: readonly string[], preferred: s
   return preferred !== undefined && blocks.includes(preferred) ? preferred : blocks[blocks.length - 1]!;
 }
 
-/** Mean and sample standard deviation (0 for one run). */
-export function meanStd(values: readonly number[]): { mean: number; std: number } {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const variance = values.length > 1 ? values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1) : 0;
-  return { mean, std: Math.sqrt(variance) };
-}
-
 export const pct = (fraction: number, digits = 2): string => `${(100 * fraction).toFixed(digits)}%`;
 
 /**

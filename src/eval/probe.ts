@@ -54,6 +54,7 @@ export function linearProbe(trainFeatures: Tensor, trainLabels: Tensor, testFeat
       }
     } finally {
       x.dispose();
+      optimizer.dispose(); // its moment estimates: the caller keeps only the classifier
     }
     const acc = (features: Tensor, labels: Tensor): number => noGrad(() => tidy(() =>
       classifier.forward(features.sub(mean).div(std)).argmax(1).eq(labels).to('float32').mean().item()));

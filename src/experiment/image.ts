@@ -18,6 +18,7 @@ import { linearProbe } from '../eval/probe.js';
 import { pretrainRotation, rotationSamples } from '../ssl/rotnet.js';
 import type { MethodResult, TrainingCurve, ReportData, EmbeddingSet, RotationSample } from '../report/types.js';
 import { InterruptWatch } from './interrupt.js';
+import { summarize } from './summary.js';
 
 export const IMAGE_METHODS = ['scratch', 'transfer', 'rotation-finetune', 'rotation-probe', 'rotation-knn'] as const;
 export type ImageMethod = (typeof IMAGE_METHODS)[number];
@@ -101,12 +102,6 @@ export interface ImageExperimentOutput {
   runsPlanned: number;
 }
 
-function summarize(method: string, k: number, runs: number[]): MethodResult {
-  const mean = runs.reduce((a, b) => a + b, 0) / runs.length;
-  const variance = runs.length > 1 ? runs.reduce((a, b) => a + (b - mean) ** 2, 0) / (runs.length - 1) : 0;
-  return { method, k, mean, std: Math.sqrt(variance), runs };
-}
-
 /** A fresh copy of `encoder` (same architecture and weights, same device). */
 function cloneEncoder(encoder: Backbone, make: () => Backbone): Backbone {
   const copy = make().to(encoder.device);
@@ -181,6 +176,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
       got.samples = rotationSamples(r.model, data.test, 32, { norm });
       saveSafetensors(join(outDir, 'rotation-encoder.safetensors'), r.model.encoder.stateDict(), { backbone: c.backbone, method: 'rotation' });
       log(`rotation pretraining: held-out rotation accuracy ${(100 * (r.heldOutRotationAccuracy ?? 0)).toFixed(2)}%, ${r.fit.examplesPerSecond.toFixed(0)} images/s`);
+      r.model.head.dispose(); // the 4-way rotation head is done; the encoder lives on
       if (await stop.shouldStop()) return;
     }
 
@@ -204,6 +200,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
       }
       curves.push({ run: `transfer-pretrain (${src.name})`, points: r.curve });
       got.transferEncoder = model.encoder;
+      model.head.dispose(); // the source-class head is done; the encoder lives on
       if (await stop.shouldStop()) return;
     }
 

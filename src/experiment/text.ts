@@ -15,6 +15,7 @@ import { Rng } from '../data/random.js';
 import { checkpointPaths } from '../io/index.js';
 import type { Callbacks } from '../train/trainer.js';
 import { InterruptWatch } from './interrupt.js';
+import { summarize } from './summary.js';
 import type { MethodResult, TrainingCurve, ReportData, WordMap } from '../report/types.js';
 import {
   readWordNet, synsetText, glossCorpus, readFortunes, readTextCorpus, CorpusError, WordVocab, BpeTokenizer, PAD_ID,
@@ -98,12 +99,6 @@ export interface TextExperimentOutput {
   runsPlanned: number;
   /** The checkpoint (.safetensors) of the pretraining Ctrl-C interrupted, if it did; null otherwise. */
   pretrainCheckpoint: string | null;
-}
-
-function summarize(method: string, k: number, runs: number[]): MethodResult {
-  const mean = runs.reduce((a, b) => a + b, 0) / runs.length;
-  const variance = runs.length > 1 ? runs.reduce((a, b) => a + (b - mean) ** 2, 0) / (runs.length - 1) : 0;
-  return { method, k, mean, std: Math.sqrt(variance), runs };
 }
 
 /** Per class: `testPerClass` documents for testing (seeded), the rest a pool to draw k labels from. */

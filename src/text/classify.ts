@@ -97,7 +97,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<FitRes
       const logits = o.model.forward(x);
       return { loss: F.crossEntropy(logits, y), correct: logits.argmax(1).eq(y).sum(), count: y.shape[0]! };
     },
-    metrics: o.metrics, progress: o.progress ?? false, handleInterrupt: false,
+    metrics: o.metrics, progress: o.progress ?? false, handleInterrupt: false, unit: 'docs',
   });
 }
 

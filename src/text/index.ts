@@ -15,6 +15,7 @@ export {
   type BpeJson, type BpeTrainOptions, type EncodeOptions,
 } from './bpe.js';
 export { noiseDistribution, AliasSampler } from './noise.js';
+export { SampledSoftmax } from './sampled-softmax.js';
 export { keepProbabilities } from './subsample.js';
 export { skipGramPairs, type PairOptions, type SkipGramPairs } from './pairs.js';
 export { SparseAdam, isSparse, type SparseAdamOptions } from './sparse-adam.js';
@@ -29,7 +30,7 @@ export { maskTokens, IGNORE_INDEX, type MaskingOptions, type MaskedTokens } from
 export { padSequences, lengthBucketedBatches, bucketedBatchCount, TensorBatch } from './sequences.js';
 export {
   TransformerTextEncoder, MaskedLanguageModel, pretrainMaskedLM, encodeTexts, encodeForModel, maskedTokenAccuracy,
-  defaultMlmConfig, type EncoderConfig, type MlmConfig, type MlmPretrainOptions, type MlmPretrainResult,
+  defaultMlmConfig, tokenCounts, type EncoderConfig, type MlmConfig, type MlmPretrainOptions, type MlmPretrainResult,
 } from './mlm.js';
 export { embeddingBag, wordIdMatrix, averageWordVectors } from './features.js';
 export {

@@ -12,6 +12,7 @@ import { BpeTokenizer, PAD_ID, MASK_ID, SPECIAL_TOKENS } from './bpe.js';
 import { maskTokens, IGNORE_INDEX } from './masking.js';
 import { padSequences, lengthBucketedBatches, bucketedBatchCount, TensorBatch } from './sequences.js';
 import { BudgetLinearDecayLR } from './budget-schedule.js';
+import { SampledSoftmax } from './sampled-softmax.js';
 
 export interface EncoderConfig {
   dModel: number;
@@ -27,6 +28,13 @@ export interface MlmConfig extends EncoderConfig {
   /** Output layer shares the token embedding matrix (default true: the embeddings then learn from every prediction). */
   tieOutput: boolean;
   maskProb: number;
+  /**
+   * Negatives per batch for a sampled softmax over the vocabulary in training (0: the
+   * full softmax). The held-out accuracy always uses the full softmax.
+   */
+  sampledNegatives?: number;
+  /** The token embedding's learning rate as a multiple of `lr` (default 1). */
+  embeddingLrScale?: number;
   batchSize: number;
   epochs: number;
   lr: number;
@@ -143,7 +151,7 @@ export class MaskedLanguageModel extends Module {
   scores(hidden: Tensor): Tensor {
     return tidy(() => {
       const h = this.transformNorm.forward(F.gelu(this.transform.forward(hidden)));
-      return F.linear(h, this.decoder ? this.decoder.weight : this.encoder.tokEmbed.weight, this.outputBias);
+      return F.linear(h, this.outputWeight(), this.outputBias);
     });
   }
 
@@ -152,17 +160,29 @@ export class MaskedLanguageModel extends Module {
     return tidy(() => this.scores(this.encoder.forward(ids)));
   }
 
-  /** Cross-entropy at the positions where `labels` is not -100, with the count of correct predictions. */
-  loss(input: Tensor, labels: Tensor): { loss: Tensor; correct: Tensor; count: number } {
+  /**
+   * Cross-entropy at the positions where `labels` is not -100, with the count of correct
+   * predictions; with `sampled`, over the true token and the sampled negatives only.
+   */
+  loss(input: Tensor, labels: Tensor, o: { sampled?: SampledSoftmax; generator?: TorchGenerator } = {}): { loss: Tensor; correct: Tensor; count: number } {
     return tidy(() => {
       const chosen = labels.ne(IGNORE_INDEX);
       const count = chosen.sum().item();
       const hidden = this.encoder.forward(input);
       if (count === 0) return { loss: hidden.sum().mul(0), correct: chosen.sum(), count: 0 };
-      const logits = this.scores(hidden.index([chosen]));
       const target = labels.index([chosen]);
+      if (o.sampled) {
+        const h = this.transformNorm.forward(F.gelu(this.transform.forward(hidden.index([chosen]))));
+        return { ...o.sampled.loss(h, this.outputWeight(), this.outputBias, target, o.generator), count };
+      }
+      const logits = this.scores(hidden.index([chosen]));
       return { loss: F.crossEntropy(logits, target), correct: logits.argmax(1).eq(target).sum(), count };
     });
+  }
+
+  /** The output layer's rows [vocab, dModel]: the token embedding when tied. */
+  outputWeight(): Tensor {
+    return this.decoder ? this.decoder.weight : this.encoder.tokEmbed.weight;
   }
 }
 
@@ -234,7 +254,13 @@ export async function pretrainMaskedLM(o: MlmPretrainOptions): Promise<MlmPretra
   const lengths = Int32Array.from(seqs, (s) => s.length);
   const stepsPerEpoch = bucketedBatchCount(seqs.length, c.batchSize);
   const model = new MaskedLanguageModel(vocabSize, c);
-  const optimizer = new AdamW(model.parameters(), { lr: c.lr, weightDecay: c.weightDecay });
+  const embedding = model.encoder.tokEmbed.weight;
+  const optimizer = new AdamW([
+    { params: [embedding], lr: c.lr * (c.embeddingLrScale ?? 1) },
+    { params: model.parameters().filter((p) => p !== embedding), lr: c.lr },
+  ], { weightDecay: c.weightDecay });
+  const sampled = c.sampledNegatives ? new SampledSoftmax(tokenCounts(seqs, vocabSize).fill(0, 0, o.tokenizer.firstRegularId), c.sampledNegatives) : undefined;
+  const negativeGenerator = sampled ? new TorchGenerator(mixSeed(c.seed, 0x5a3)) : undefined;
   const scheduler = new BudgetLinearDecayLR(optimizer, { totalSteps: c.epochs * stepsPerEpoch, budgetSeconds: c.timeBudgetSeconds, warmupSteps: c.warmupSteps, minFactor: 0 });
   const batches = function* (epoch: number): Generator<TensorBatch> {
     const generator = new TorchGenerator(mixSeed(c.seed, epoch, 0x3a5));
@@ -249,15 +275,23 @@ export async function pretrainMaskedLM(o: MlmPretrainOptions): Promise<MlmPretra
   try {
     const result = await fit<TensorBatch>({
       name: o.name ?? 'mlm-pretrain', model, optimizer, scheduler, epochs: c.epochs, stepsPerEpoch, batches,
-      step: (b) => model.loss(b.tensors[0]!, b.tensors[1]!),
+      step: (b) => model.loss(b.tensors[0]!, b.tensors[1]!, { sampled, generator: negativeGenerator }),
       validate: heldOut.length ? () => ({ masked_acc: maskedTokenAccuracy(model, heldOut, c, vocabSize) }) : undefined,
       checkpoint: o.checkpoint, resume: o.resume, metrics: o.metrics, progress: o.progress, callbacks: o.callbacks,
-      timeBudgetSeconds: c.timeBudgetSeconds, clipGradNorm: 1,
+      unit: 'masked tokens', timeBudgetSeconds: c.timeBudgetSeconds, clipGradNorm: 1,
       checkpointMeta: { ...o.checkpointMeta, method: 'mlm', config: c, tokenizer: o.tokenizer.toJSON() },
     });
     const heldOutAccuracy = heldOut.length ? (result.lastValidation.masked_acc ?? maskedTokenAccuracy(model, heldOut, c, vocabSize)) : null;
     return { model, fit: result, sequencesPerSecond: (result.steps * Math.min(c.batchSize, seqs.length)) / result.seconds, heldOutAccuracy };
   } finally {
     optimizer.dispose();
+    sampled?.dispose();
   }
+}
+
+/** How often each token id occurs in the sequences. */
+export function tokenCounts(seqs: readonly Int32Array[], vocabSize: number): Float64Array {
+  const counts = new Float64Array(vocabSize);
+  for (const s of seqs) for (const id of s) counts[id]!++;
+  return counts;
 }

@@ -160,7 +160,7 @@ export async function trainSkipGram(o: SkipGramTrainOptions): Promise<SkipGramTr
       batches: (epoch): Iterable<SkipGramBatch> => skipGramBatches(o.corpus, keepProb, sampler, c, epoch, stepsPerEpoch),
       step: (b) => ({ loss: model.loss(b.centers, b.contexts, b.negatives), count: b.centers.shape[0]! }),
       checkpoint: o.checkpoint, resume: o.resume, metrics: o.metrics, progress: o.progress, callbacks: o.callbacks,
-      timeBudgetSeconds: c.timeBudgetSeconds, checkpointMeta: { ...o.checkpointMeta, method: 'skipgram', config: c, vocab: o.vocab.toJSON() },
+      unit: 'pairs', timeBudgetSeconds: c.timeBudgetSeconds, checkpointMeta: { ...o.checkpointMeta, method: 'skipgram', config: c, vocab: o.vocab.toJSON() },
     });
     const corpusWordsPerPair = o.corpus.ids.length / pairsPerEpoch;
     return {

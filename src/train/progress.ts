@@ -1,4 +1,4 @@
-// A progress line for long work: epoch, step, images/s, loss, ETA.
+// A progress line for long work: epoch, step, items/s (images, tokens...), loss, ETA.
 // On a terminal it redraws one line on stderr; elsewhere (CI, pipes) it prints
 // a plain line every few seconds so logs stay readable.
 
@@ -24,6 +24,10 @@ export class ProgressBar {
     private readonly out: NodeJS.WriteStream = process.stderr,
     private readonly enabled = true,
     private readonly plainEveryMs = 5000,
+    /** What the step's count counts, for the rate: 'img' gives 'img/s'. */
+    private readonly unit = 'img',
+    /** A time limit on the run: the ETA is then the sooner of the steps' end and the limit. */
+    private readonly budgetSeconds?: number,
   ) {
     this.tty = Boolean(out.isTTY);
   }
@@ -33,12 +37,13 @@ export class ProgressBar {
     if (!this.enabled) return;
     const now = performance.now();
     const elapsed = (now - this.started) / 1000;
-    const eta = done > 0 ? (elapsed / done) * (this.totalSteps - done) : NaN;
+    const bySteps = done > 0 ? (elapsed / done) * (this.totalSteps - done) : NaN;
+    const eta = this.budgetSeconds === undefined ? bySteps : Math.min(Number.isNaN(bySteps) ? Infinity : bySteps, Math.max(0, this.budgetSeconds - elapsed));
     const width = 20;
     const filled = Math.round((width * done) / Math.max(1, this.totalSteps));
     const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
     const line = `${this.label} [${bar}] epoch ${s.epoch + 1}/${s.epochs} step ${s.step}/${s.steps}` +
-      ` loss ${s.loss.toFixed(4)} ${s.itemsPerSec.toFixed(0)} img/s ETA ${formatSeconds(eta)}${s.extra ? ' ' + s.extra : ''}`;
+      ` loss ${s.loss.toFixed(4)} ${s.itemsPerSec.toFixed(0)} ${this.unit}/s ETA ${formatSeconds(eta)}${s.extra ? ' ' + s.extra : ''}`;
     if (this.tty) {
       this.out.write(`\r${line.slice(0, (this.out.columns || 160) - 1)}\x1b[K`);
     } else if (now - this.lastPrint >= this.plainEveryMs || done === this.totalSteps) {

@@ -53,6 +53,8 @@ export interface FitOptions<B extends Disposable> {
   metrics?: MetricsLog;
   /** Show the progress line (default true). */
   progress?: boolean;
+  /** What the count that `step` returns counts, for the progress line's rate (default 'img'). */
+  unit?: string;
   clipGradNorm?: number;
   /** Stop after this many optimisation steps in all (the last epoch may be partial). */
   maxSteps?: number;
@@ -117,7 +119,7 @@ export async function fit<B extends Disposable>(o: FitOptions<B>): Promise<FitRe
 
   const startStep = globalStep;
   const totalSteps = Math.min(o.epochs * o.stepsPerEpoch, o.maxSteps ?? Infinity) - startStep;
-  const bar = new ProgressBar(o.name, totalSteps, process.stderr, o.progress ?? true);
+  const bar = new ProgressBar(o.name, totalSteps, process.stderr, o.progress ?? true, undefined, o.unit, o.timeBudgetSeconds);
   const curveEvery = o.curveEvery ?? Math.max(1, Math.floor(totalSteps / 100));
   let interrupted = false;
   let stoppedByBudget = false;

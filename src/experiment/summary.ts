@@ -1,0 +1,15 @@
+// Mean and spread of test accuracy over seeds, shared by the image and text
+// experiments and the CLI.
+import type { MethodResult } from '../report/types.js';
+
+/** Mean and sample standard deviation (0 for one value). */
+export function meanStd(values: readonly number[]): { mean: number; std: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.length > 1 ? values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1) : 0;
+  return { mean, std: Math.sqrt(variance) };
+}
+
+/** One method's result at one k: mean and sample std over the seeds' accuracies. */
+export function summarize(method: string, k: number, runs: number[]): MethodResult {
+  return { method, k, ...meanStd(runs), runs };
+}
