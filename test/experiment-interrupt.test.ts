@@ -4,15 +4,14 @@
 // SIGINT is simulated with process.emit('SIGINT') from a training callback or the log.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { setNumThreads } from '../src/tensor/index.js';
 import { runImageExperiment, type ImageExperimentConfig } from '../src/experiment/image.js';
 import { defaultImageConfig } from '../src/experiment/defaults.js';
 import { toyImages } from './support/toy-images.js';
+import { runCliAndInterrupt } from './support/cli-sigint.js';
 
 setNumThreads(1);
 
@@ -109,23 +108,9 @@ describe('runImageExperiment and Ctrl-C', () => {
 
 describe('selfsup experiment and Ctrl-C', () => {
   test('SIGINT after the first run: partial results.json and report written, exit 130, JSON says partial', async () => {
-    const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
     const out = freshDir();
-    const child = spawn(process.execPath, [cli, 'experiment', '--quick', '--data', 'mnist-digits', '--limit', '600', '--test-limit', '100',
-      '--methods', 'scratch', '--ks', '3', '--seeds', '0,1,2,3,4,5,6,7', '--width', '4', '--out', out, '--json'],
-    { env: { ...process.env, SELFSUP_NUM_THREADS: '1' } });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      if (!sent && /scratch\s+k=3\s+seed=0/.test(stderr)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stdout, stderr } = await runCliAndInterrupt(['experiment', '--quick', '--data', 'mnist-digits', '--limit', '600', '--test-limit', '100',
+      '--methods', 'scratch', '--ks', '3', '--seeds', '0,1,2,3,4,5,6,7', '--width', '4', '--out', out, '--json'], /scratch\s+k=3\s+seed=0/);
     assert.equal(code, 130, `exit ${code}\n${stderr}`);
     assert.match(stderr, /selfsup experiment: interrupted after \d of 8 runs; the partial results are in .*results\.json \(marked "partial": true\)/);
     assert.doesNotMatch(stderr, /\n\s+at .+:\d+:\d+/, 'no stack trace');

@@ -6,14 +6,13 @@
 // from the log, a pretraining callback, or a poll of the metrics file.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { memory, setNumThreads } from '../src/tensor/index.js';
+import { runCliAndInterrupt } from './support/cli-sigint.js';
 import { runTextExperiment, quickTextConfig, type TextExperimentConfig, type TextMethod } from '../src/experiment/text.js';
 
 setNumThreads(1);
@@ -162,24 +161,11 @@ describe('runTextExperiment and Ctrl-C', { skip }, () => {
 
 describe('selfsup experiment --modality text and Ctrl-C', { skip }, () => {
   test('SIGINT after the first result: partial results.json and report written, exit 130, JSON says partial', async () => {
-    const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
     const out = freshDir();
     const config = join(tmp, 'small-text.json');
     writeFileSync(config, JSON.stringify({ methods: ['bow-scratch', 'skipgram-linear'], maxPretrainDocs: 1000, skipgram: { timeBudgetSeconds: 2 } }));
-    const child = spawn(process.execPath, [cli, 'experiment', '--modality', 'text', '--quick', '--config', config, '--seeds', '0,1,2,3', '--out', out, '--json'],
-      { env: { ...process.env, SELFSUP_NUM_THREADS: '1' } });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      if (!sent && /bow-scratch\s+k=2\s+seed=0/.test(stderr)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stdout, stderr } = await runCliAndInterrupt(['experiment', '--modality', 'text', '--quick', '--config', config, '--seeds', '0,1,2,3', '--out', out, '--json'],
+      /bow-scratch\s+k=2\s+seed=0/);
     assert.equal(code, 130, `exit ${code}\n${stderr}`);
     const planned = 2 * 1 * 4 * 2; // gloss and fortune tasks, k=2, four seeds, two methods
     assert.match(stderr, new RegExp(`selfsup experiment: interrupted after \\d+ of ${planned} runs; the partial results are in .*results\\.json \\(marked "partial": true\\)`));

@@ -17,7 +17,7 @@ import { Rng } from '../src/data/random.js';
 import {
   parseWordNetLine, readWordNet, splitGloss, glossCorpus, synsetText, readFortunes, parseFortunes, readTextCorpus,
   CorpusError, WordVocab, BpeTokenizer, SPECIAL_TOKENS, PAD_ID, CLS_ID, SEP_ID, UNK_ID, MASK_ID,
-  noiseDistribution, AliasSampler, keepProbabilities, skipGramPairs, maskTokens, IGNORE_INDEX,
+  noiseDistribution, AliasSampler, keepProbabilities, skipGramPairs, maskTokens, frequencyMaskWeights, IGNORE_INDEX,
   SkipGram, SparseAdam, isSparse, trainSkipGram, defaultSkipGramConfig, WordVectors, loadWordVectors, nearestNeighbors,
   pairSimilarities, rocAuc, synonymTest, MaskedLanguageModel, defaultMlmConfig, pretrainMaskedLM, encodeTexts,
   averageWordVectors, BagOfWordsClassifier, bagOfWordsInputs, trainClassifier, classifierAccuracy, SampledSoftmax,
@@ -570,6 +570,33 @@ describe('masking', () => {
     // A random replacement equals the original 1 time in 995; such tokens count as unchanged.
     assert.ok(Math.abs(replaced / picked - 0.1) < 0.015, `random fraction ${replaced / picked}`);
     assert.ok(Math.abs(unchanged / picked - 0.1) < 0.015, `unchanged fraction ${unchanged / picked}`);
+  }));
+
+  test('frequency weights: frequent tokens are chosen less often, rare ones more, at the same overall rate', () => tidy(() => {
+    // Zipf counts over 200 ordinary tokens; a corpus drawn from them.
+    const vocabSize = 205;
+    const counts = Float64Array.from({ length: vocabSize }, (_, i) => (i < 5 ? 0 : 10000 / (i - 4)));
+    const weights = frequencyMaskWeights(counts, 1e-3, 0.3);
+    const total = counts.reduce((a, b) => a + b, 0);
+    const expected = Array.from(counts, (c, i) => (c / total) * Math.min(1, 0.3 * weights[i]!)).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(expected - 0.3) < 1e-6, `expected chosen fraction ${expected}`);
+    assert.ok(weights[5]! < weights[50]! && weights[50]! <= weights[200]!, 'the most frequent token has the smallest weight');
+    const rng = new Rng(12);
+    const cdf = Array.from(counts, (_, i) => counts.slice(0, i + 1).reduce((a, b) => a + b, 0) / total);
+    const data = Int32Array.from({ length: 200 * 100 }, () => { const u = rng.next(); return cdf.findIndex((c) => u < c); });
+    const ids = tensor(data, { shape: [200, 100], dtype: 'int64' });
+    const m = maskTokens(ids, { maskId: MASK_ID, firstRegularId: 5, vocabSize, maskProb: 0.3, tokenWeights: tensor(weights), generator: new Generator(13) });
+    const chosen = m.chosen.dataNumbers();
+    const rate = chosen.reduce((a, b) => a + b, 0) / data.length;
+    assert.ok(Math.abs(rate - 0.3) < 0.015, `chosen fraction ${rate}`);
+    const rateOf = (id: number): number => {
+      let n = 0, c = 0;
+      data.forEach((t, i) => { if (t === id) { n++; c += chosen[i]!; } });
+      return c / n;
+    };
+    const top = rateOf(5);
+    assert.ok(Math.abs(top - 0.3 * weights[5]!) < 0.03, `the most frequent token is chosen ${top}, expected ${0.3 * weights[5]!}`);
+    assert.ok(top < 0.3, `the most frequent token is chosen less than the average (${top})`);
   }));
 });
 

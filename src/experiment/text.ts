@@ -54,7 +54,7 @@ export interface TextExperimentConfig {
   /** The bag-of-words baseline. */
   bow: { steps: number; batchSize: number; lr: number; weightDecay: number };
   /** mlm-finetune: encoder and head train together, the head at its own rate. */
-  finetune: { steps: number; batchSize: number; lr: number; headLr: number; weightDecay: number };
+  finetune: { steps: number; batchSize: number; lr: number; headLr: number; weightDecay: number; allLayers?: boolean };
   /** The synonym test (its synsets' glosses are held out of pretraining). */
   synonyms: { pairs: number; minCount: number };
   /** Words on the 2-D map: `words` words after the `skipMostFrequent` most frequent. */
@@ -338,7 +338,7 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
           manualSeed(seed);
           const copy = new TransformerTextEncoder(tokenizer!.size, c.mlm);
           copy.loadStateDict(encoder.stateDict());
-          const model = new TextClassifier(copy, numClasses);
+          const model = new TextClassifier(copy, numClasses, { allLayers: c.finetune.allLayers });
           const optimizer = new AdamW([
             { params: model.encoder.parameters(), lr: c.finetune.lr },
             { params: model.head.parameters(), lr: c.finetune.headLr },

@@ -35,19 +35,25 @@ export function bagOfWordsInputs(vocab: WordVocab, texts: readonly string[]): In
   return texts.map((t) => Int32Array.from(new Set(vocab.encode(t).filter((i) => i !== 0))));
 }
 
-/** A pretrained encoder with a linear head on its mean-pooled output. */
+/**
+ * A pretrained encoder with a linear head on its mean-pooled output, or with
+ * `allLayers` on the pooled embedding and every layer's output side by side.
+ */
 export class TextClassifier extends Module {
   readonly encoder: TransformerTextEncoder;
   readonly head: Linear;
+  readonly allLayers: boolean;
 
-  constructor(encoder: TransformerTextEncoder, numClasses: number) {
+  constructor(encoder: TransformerTextEncoder, numClasses: number, o: { allLayers?: boolean } = {}) {
     super();
+    this.allLayers = o.allLayers ?? false;
     this.encoder = this.registerModule('encoder', encoder);
-    this.head = this.registerModule('head', new Linear(encoder.config.dModel, numClasses));
+    const features = encoder.config.dModel * (this.allLayers ? encoder.config.layers + 1 : 1);
+    this.head = this.registerModule('head', new Linear(features, numClasses));
   }
 
   forward(ids: Tensor): Tensor {
-    return tidy(() => this.head.forward(this.encoder.pool(ids)));
+    return tidy(() => this.head.forward(this.encoder.pool(ids, { allLayers: this.allLayers })));
   }
 }
 

@@ -26,7 +26,7 @@ export {
 } from './skipgram.js';
 export { WordVectors, loadWordVectors, nearestNeighbors, pairSimilarities, type Neighbor, type SkipGramVectors } from './word-vectors.js';
 export { synonymTest, rocAuc, type WordPair, type SynonymTest, type SynonymTestOptions } from './synonyms.js';
-export { maskTokens, IGNORE_INDEX, type MaskingOptions, type MaskedTokens } from './masking.js';
+export { maskTokens, frequencyMaskWeights, IGNORE_INDEX, type MaskingOptions, type MaskedTokens } from './masking.js';
 export { padSequences, lengthBucketedBatches, bucketedBatchCount, TensorBatch } from './sequences.js';
 export {
   TransformerTextEncoder, MaskedLanguageModel, pretrainMaskedLM, encodeTexts, encodeForModel, maskedTokenAccuracy,

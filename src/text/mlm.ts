@@ -2,14 +2,14 @@
 // encoder: token + position embeddings, pre-norm TransformerEncoderLayers, and an
 // output layer over the subword vocabulary, tied to the token embedding by default.
 // The loss is computed only at the chosen positions.
-import { Tensor, F, tidy, noGrad, arange, zeros, keep, cat, Generator as TorchGenerator } from '../tensor/index.js';
+import { Tensor, F, tidy, noGrad, arange, zeros, keep, cat, tensor, Generator as TorchGenerator } from '../tensor/index.js';
 import { Module, Embedding, Linear, LayerNorm, Dropout, TransformerEncoderLayer } from '../nn/index.js';
 import { AdamW } from '../optim/index.js';
 import { fit, type FitOptions, type FitResult } from '../train/trainer.js';
 import { mixSeed } from '../data/random.js';
 import { inEvalMode } from '../eval/evaluate.js';
 import { BpeTokenizer, PAD_ID, MASK_ID, SPECIAL_TOKENS } from './bpe.js';
-import { maskTokens, IGNORE_INDEX } from './masking.js';
+import { maskTokens, frequencyMaskWeights, IGNORE_INDEX } from './masking.js';
 import { padSequences, lengthBucketedBatches, bucketedBatchCount, TensorBatch } from './sequences.js';
 import { BudgetLinearDecayLR } from './budget-schedule.js';
 import { SampledSoftmax } from './sampled-softmax.js';
@@ -33,8 +33,16 @@ export interface MlmConfig extends EncoderConfig {
    * full softmax). The held-out accuracy always uses the full softmax.
    */
   sampledNegatives?: number;
-  /** The token embedding's learning rate as a multiple of `lr` (default 1). */
+  /**
+   * Choose frequent tokens less often for prediction, as word2vec's subsampling at this
+   * threshold keeps them (e.g. 1e-4), at the same overall rate `maskProb`; 0 or unset:
+   * every token alike (BERT). Held-out accuracy always masks every token alike.
+   */
+  maskFrequencyThreshold?: number;
+  /** The learning rate of the token embedding (and of the output layer when untied) as a multiple of `lr` (default 1). */
   embeddingLrScale?: number;
+  /** Their decoupled weight decay (default `weightDecay`). */
+  embeddingWeightDecay?: number;
   batchSize: number;
   epochs: number;
   lr: number;
@@ -254,12 +262,16 @@ export async function pretrainMaskedLM(o: MlmPretrainOptions): Promise<MlmPretra
   const lengths = Int32Array.from(seqs, (s) => s.length);
   const stepsPerEpoch = bucketedBatchCount(seqs.length, c.batchSize);
   const model = new MaskedLanguageModel(vocabSize, c);
-  const embedding = model.encoder.tokEmbed.weight;
+  // The vocabulary-sized tables (token embedding; output layer when untied) get their own rate:
+  // each row learns only from the few steps its token appears in.
+  const tables = [model.encoder.tokEmbed.weight, ...(model.decoder ? [model.decoder.weight] : [])];
   const optimizer = new AdamW([
-    { params: [embedding], lr: c.lr * (c.embeddingLrScale ?? 1) },
-    { params: model.parameters().filter((p) => p !== embedding), lr: c.lr },
+    { params: tables, lr: c.lr * (c.embeddingLrScale ?? 1), weightDecay: c.embeddingWeightDecay ?? c.weightDecay },
+    { params: model.parameters().filter((p) => !tables.includes(p)), lr: c.lr },
   ], { weightDecay: c.weightDecay });
-  const sampled = c.sampledNegatives ? new SampledSoftmax(tokenCounts(seqs, vocabSize).fill(0, 0, o.tokenizer.firstRegularId), c.sampledNegatives) : undefined;
+  const counts = tokenCounts(seqs, vocabSize).fill(0, 0, o.tokenizer.firstRegularId);
+  const sampled = c.sampledNegatives ? new SampledSoftmax(counts, c.sampledNegatives) : undefined;
+  const tokenWeights = c.maskFrequencyThreshold ? keep(tensor(frequencyMaskWeights(counts, c.maskFrequencyThreshold, c.maskProb))) : undefined;
   const negativeGenerator = sampled ? new TorchGenerator(mixSeed(c.seed, 0x5a3)) : undefined;
   const scheduler = new BudgetLinearDecayLR(optimizer, { totalSteps: c.epochs * stepsPerEpoch, budgetSeconds: c.timeBudgetSeconds, warmupSteps: c.warmupSteps, minFactor: 0 });
   const batches = function* (epoch: number): Generator<TensorBatch> {
@@ -267,7 +279,7 @@ export async function pretrainMaskedLM(o: MlmPretrainOptions): Promise<MlmPretra
     for (const b of lengthBucketedBatches(lengths, c.batchSize, c.seed, epoch)) {
       yield tidy(() => {
         const ids = padSequences(Array.from(b, (i) => seqs[i]!), PAD_ID, c.maxLen);
-        const m = maskTokens(ids, { maskId: MASK_ID, firstRegularId: o.tokenizer.firstRegularId, vocabSize, maskProb: c.maskProb, generator });
+        const m = maskTokens(ids, { maskId: MASK_ID, firstRegularId: o.tokenizer.firstRegularId, vocabSize, maskProb: c.maskProb, tokenWeights, generator });
         return new TensorBatch(m.input, m.labels);
       });
     }
@@ -286,6 +298,7 @@ export async function pretrainMaskedLM(o: MlmPretrainOptions): Promise<MlmPretra
   } finally {
     optimizer.dispose();
     sampled?.dispose();
+    tokenWeights?.dispose();
   }
 }
 
