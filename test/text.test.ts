@@ -20,7 +20,7 @@ import {
   noiseDistribution, AliasSampler, keepProbabilities, skipGramPairs, maskTokens, frequencyMaskWeights, IGNORE_INDEX,
   SkipGram, SparseAdam, isSparse, trainSkipGram, defaultSkipGramConfig, WordVectors, loadWordVectors, nearestNeighbors,
   pairSimilarities, rocAuc, synonymTest, MaskedLanguageModel, defaultMlmConfig, pretrainMaskedLM, encodeTexts,
-  averageWordVectors, BagOfWordsClassifier, bagOfWordsInputs, trainClassifier, classifierAccuracy, SampledSoftmax,
+  averageWordVectors, BagOfWordsClassifier, bagOfWordsInputs, trainClassifier, classifierAccuracy, SampledSoftmax, TextClassifier,
   type Synset,
 } from '../src/text/index.js';
 
@@ -621,6 +621,20 @@ describe('masked language model', () => {
     assert.ok(model.encoder.pool(input).select(0, 1).allclose(model.encoder.pool(tensor([[2, 4, 11, 3]], { dtype: 'int64' })).select(0, 0), 1e-4, 1e-5),
       'a padded sequence pools like the same sequence without padding');
     model.dispose();
+  }));
+
+  test('a classifier on the encoder: a head on the last layer, or on every layer side by side', () => tidy(() => {
+    manualSeed(7);
+    const ids = tensor([[2, 7, 4, 9, 3], [2, 4, 11, 3, 0]], { dtype: 'int64' });
+    for (const allLayers of [false, true]) {
+      const model = new TextClassifier(new MaskedLanguageModel(30, tiny).takeEncoder(), 3, { allLayers });
+      model.eval();
+      assert.equal(model.head.weight.shape[1], allLayers ? 16 * 3 : 16, 'the head sees d or (layers + 1) * d features');
+      const logits = model.forward(ids);
+      assert.deepEqual(logits.shape, [2, 3]);
+      assert.ok(logits.allclose(model.head.forward(model.encoder.pool(ids, { allLayers })), 1e-5, 1e-6));
+      model.dispose();
+    }
   }));
 
   for (const [how, extra] of [['full softmax', { sampledNegatives: 0, embeddingLrScale: 1 }], ['sampled softmax, faster embedding', { sampledNegatives: 16, embeddingLrScale: 10 }]] as const) test(`pretraining (${how}) lowers the loss, keeps the tokenizer in its checkpoint, and leaks nothing`, async () => {

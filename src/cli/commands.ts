@@ -82,7 +82,7 @@ const PRETRAIN_STEPS: OptionSpec = {
 };
 const MINUTES: OptionSpec = {
   type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60),
-  help: 'also stop rotation pretraining after M minutes, whatever the steps (0: no time limit)',
+  help: 'also stop rotation pretraining (with --modality text: masked-LM pretraining, default 10) after M minutes, whatever the steps (0: no time limit)',
 };
 
 const load = (name: string) => (): Promise<CommandModule> => import(`./commands/${name}.js`) as Promise<CommandModule>;

@@ -108,7 +108,7 @@ function looksLikeReport(v: unknown): v is ReportData {
  * files are written as usual, marked partial, and the command exits with 130.
  */
 async function runText(args: Args, out: Output, outDir: string, file: Json | null): Promise<void> {
-  for (const option of ['data', 'source', 'limit', 'test-limit', 'image-size', 'backbone', 'width', 'methods', 'minutes', 'pretrain-steps', 'epochs', 'freeze', 'head']) {
+  for (const option of ['data', 'source', 'limit', 'test-limit', 'image-size', 'backbone', 'width', 'methods', 'pretrain-steps', 'epochs', 'freeze', 'head']) {
     if (args.has(option)) throw new UsageError(`--${option} is for image experiments; set text settings with --config FILE`);
   }
   if (args.has('device') && args.string('device') !== 'cpu') throw new UsageError(`--device ${args.string('device')}: the text experiment runs on the cpu only`);
@@ -119,6 +119,11 @@ async function runText(args: Args, out: Output, outDir: string, file: Json | nul
   if (file) config = mergeConfig(config, file, args.string('config')!);
   if (args.has('seeds')) config = { ...config, seeds: args.intList('seeds')! };
   if (args.has('ks')) config = { ...config, ks: args.intList('ks', { min: 1 })! };
+  if (args.has('minutes')) {
+    // The masked LM's time budget, most of the text experiment's time (0: no time limit).
+    const seconds = (args.number('minutes', { min: 0 }) ?? 0) * 60;
+    config = { ...config, mlm: { ...(isObject(config.mlm) ? config.mlm : {}), timeBudgetSeconds: seconds || undefined } };
+  }
   // Ctrl-C: the experiment stops after the run it interrupts and returns what finished.
   const r = await text.runTextExperiment(config, outDir, (line) => out.note(line));
   const result = isObject(r) ? r : {};
