@@ -164,10 +164,12 @@ export class MaskedLanguageModel extends Module {
 
   /** Scores over the vocabulary for vectors [..., dModel]. */
   scores(hidden: Tensor): Tensor {
-    return tidy(() => {
-      const h = this.transformNorm.forward(F.gelu(this.transform.forward(hidden)));
-      return F.linear(h, this.outputWeight(), this.outputBias);
-    });
+    return tidy(() => F.linear(this.headVectors(hidden), this.outputWeight(), this.outputBias));
+  }
+
+  /** The prediction head's dense + GELU + LayerNorm, before the scores over the vocabulary. */
+  headVectors(hidden: Tensor): Tensor {
+    return tidy(() => this.transformNorm.forward(F.gelu(this.transform.forward(hidden))));
   }
 
   /** Scores at every position: [B, L, vocab]. */
@@ -187,8 +189,7 @@ export class MaskedLanguageModel extends Module {
       if (count === 0) return { loss: hidden.sum().mul(0), correct: chosen.sum(), count: 0 };
       const target = labels.index([chosen]);
       if (o.sampled) {
-        const h = this.transformNorm.forward(F.gelu(this.transform.forward(hidden.index([chosen]))));
-        return { ...o.sampled.loss(h, this.outputWeight(), this.outputBias, target, o.generator), count };
+        return { ...o.sampled.loss(this.headVectors(hidden.index([chosen])), this.outputWeight(), this.outputBias, target, o.generator), count };
       }
       const logits = this.scores(hidden.index([chosen]));
       return { loss: F.crossEntropy(logits, target), correct: logits.argmax(1).eq(target).sum(), count };
