@@ -133,7 +133,8 @@ test('the default config names every method, both tasks and budgets that bound i
   assert.deepEqual(c.methods, [...TEXT_METHODS]);
   assert.deepEqual(c.ks, [10, 100]);
   assert.equal(c.seeds.length, 5);
-  assert.ok(c.skipgram.timeBudgetSeconds! + c.mlm.timeBudgetSeconds! <= 480);
+  // About 14 minutes in all on 2 cores, 12 of them pretraining (README); never unbounded.
+  assert.ok(c.skipgram.timeBudgetSeconds! + c.mlm.timeBudgetSeconds! <= 12 * 60);
   assert.equal(c.gloss.categories.length, 10);
   assert.ok(c.fortunes && c.fortunes.files.length >= 6);
 });
