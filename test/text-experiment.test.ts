@@ -110,7 +110,7 @@ test('runTextExperiment with a quick config: all four methods on both tasks, a r
     assert.equal(nearestNeighbors(vectors, 'dog', 3).length, 3);
     vectors.dispose();
 
-    gc(); // linearProbe leaves its optimizer's moments to the garbage collector
+    gc(); // unreachable handles' finalizers (the experiment itself disposes every tensor it made)
     await new Promise<void>((resolve) => setImmediate(resolve));
     assert.equal(memory().numTensors, baseline, 'the experiment frees every tensor it made');
   } finally {

@@ -44,7 +44,7 @@ const metricLines = (dir: string): Record<string, unknown>[] => readFileSync(joi
 const resultLines = (dir: string): [unknown, unknown][] => metricLines(dir).filter((r) => r.kind === 'result').map((r) => [r.method, r.seed]);
 
 async function tensorsAfterGc(): Promise<number> {
-  gc(); // linearProbe leaves its optimizer's moments to the garbage collector
+  gc(); // unreachable handles' finalizers (the experiment itself disposes every tensor it made)
   await new Promise<void>((resolve) => setImmediate(resolve));
   return memory().numTensors;
 }

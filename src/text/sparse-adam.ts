@@ -1,7 +1,9 @@
 // Adam for embedding tables with sparse gradients, with torch.optim.SparseAdam's
 // update: only the rows a batch touched have their moments and values updated
 // ("lazy" Adam), so a step costs O(rows in the batch), not O(vocabulary).
-// State: 'moments', the first and second moments side by side ([rows, 2, ...]).
+// State: 'exp_avg' and 'exp_avg_sq', as PyTorch names them. (One [rows, 2, ...] tensor
+// for both saved a gather and a scatter but made every update run on strided views:
+// the optimizer step took 31 ms against PyTorch's 18-21 ms; two tensors take about 20.)
 import { Tensor, op, zeros } from '../tensor/index.js';
 import { Optimizer, checkNumber, type ParamGroup, type ParamGroupSpec, type ParamState } from '../optim/optimizer.js';
 
@@ -39,16 +41,24 @@ export class SparseAdam extends Optimizer<SparseAdamOptions> {
       throw new TypeError(`SparseAdam: the gradient of a [${p.shape.join(', ')}] parameter is dense; SparseAdam takes sparse gradients (embedding lookups with sparse=true)`);
     }
     const [beta1, beta2] = g.betas;
-    // Both moments in one [rows, 2, ...] tensor: one gather and one scatter per step instead of two each.
-    const moments = st.tensors.get('moments') ?? this.setState(st, 'moments', zeros([p.shape[0]!, 2, ...p.shape.slice(1)], { device: p.device }));
+    const state = (name: string): Tensor => st.tensors.get(name) ?? this.setState(st, name, zeros(p.shape, { device: p.device }));
+    const legacy = st.tensors.get('moments'); // [rows, 2, ...] from checkpoints of earlier versions
+    if (legacy) {
+      this.setState(st, 'exp_avg', legacy.select(1, 0).contiguous());
+      this.setState(st, 'exp_avg_sq', legacy.select(1, 1).contiguous());
+      legacy.dispose();
+      st.tensors.delete('moments');
+    }
+    const expAvg = state('exp_avg');
+    const expAvgSq = state('exp_avg_sq');
     st.step += 1;
     const coalesced = op<Tensor>('aten::coalesce', grad);
     const rows = op<Tensor>('aten::_indices', coalesced).select(0, 0);
     const values = op<Tensor>('aten::_values', coalesced);
-    const touched = moments.indexSelect(0, rows); // a copy: [n, 2, ...]
-    const m = touched.select(1, 0).lerp_(values, 1 - beta1);
-    const v = touched.select(1, 1).mul_(beta2).addcmul_(values, values, 1 - beta2);
-    op('aten::index_copy_', moments, 0, rows, touched);
+    const m = expAvg.indexSelect(0, rows).lerp_(values, 1 - beta1); // copies: [n, ...]
+    const v = expAvgSq.indexSelect(0, rows).mul_(beta2).addcmul_(values, values, 1 - beta2);
+    op('aten::index_copy_', expAvg, 0, rows, m);
+    op('aten::index_copy_', expAvgSq, 0, rows, v);
     const stepSize = (g.lr * Math.sqrt(1 - beta2 ** st.step)) / (1 - beta1 ** st.step);
     op('aten::index_add_', p, 0, rows, m.div(v.sqrt().add_(g.eps)), -stepSize);
   }
