@@ -380,6 +380,29 @@ describe('skip-gram model and SparseAdam', () => {
     opt.dispose();
     m.dispose();
   }));
+
+  test('SparseAdam state saves and loads: a resumed optimizer takes exactly the same steps', () => tidy(() => {
+    const batch = (i: number): [Tensor, Tensor, Tensor] => [tensor([i % 5, 7, 9], { dtype: 'int64' }), tensor([1, 2, (i % 3) + 3], { dtype: 'int64' }), tensor([[5], [6], [8]], { dtype: 'int64' })];
+    const train = (m: SkipGram, opt: SparseAdam, from: number, to: number): void => {
+      for (let i = from; i < to; i++) tidy(() => { opt.zeroGrad(); m.loss(...batch(i)).backward(); opt.step(); });
+    };
+    manualSeed(3);
+    const a = new SkipGram(12, 4);
+    noGrad(() => a.outEmbed.weight.normal_());
+    const optA = new SparseAdam(a.parameters(), { lr: 0.05 });
+    train(a, optA, 0, 3);
+    const b = new SkipGram(12, 4);
+    b.loadStateDict(a.stateDict());
+    const optB = new SparseAdam(b.parameters(), { lr: 0.05 });
+    optB.loadStateDict(optA.stateDict());
+    assert.deepEqual([...optB.stateDict().state.keys()].sort(), ['0.exp_avg', '0.exp_avg_sq', '1.exp_avg', '1.exp_avg_sq'], "PyTorch's names");
+    train(a, optA, 3, 6);
+    train(b, optB, 3, 6);
+    assert.ok(b.inEmbed.weight.allclose(a.inEmbed.weight, 1e-6, 1e-7) && b.outEmbed.weight.allclose(a.outEmbed.weight, 1e-6, 1e-7), 'same weights after three more steps');
+    for (const o of [optA, optB]) o.dispose();
+    a.dispose();
+    b.dispose();
+  }));
 });
 
 const PYTHON = '/usr/bin/python3';
