@@ -82,7 +82,7 @@ const PRETRAIN_STEPS: OptionSpec = {
 };
 const MINUTES: OptionSpec = {
   type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60),
-  help: 'also stop rotation pretraining (with --modality text: masked-LM pretraining, default 10) after M minutes, whatever the steps (0: no time limit)',
+  help: 'also stop rotation pretraining after M minutes, whatever the steps (0: no time limit)',
 };
 
 const load = (name: string) => (): Promise<CommandModule> => import(`./commands/${name}.js`) as Promise<CommandModule>;
@@ -201,7 +201,7 @@ export const COMMANDS: CommandSpec[] = [
       methods: { type: 'string', value: 'LIST', default: defaults.methods.join(','), help: `methods to run, from ${METHOD_NAMES.join(', ')}` },
       'pretrain-steps': PRETRAIN_STEPS,
       epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'epochs of rotation pretraining (at most --pretrain-steps steps)' },
-      minutes: MINUTES,
+      minutes: { ...MINUTES, help: 'also stop rotation pretraining after M minutes, whatever the steps; with --modality text, the masked LM\'s pretraining time (default 10) (0: no time limit)' },
       freeze: { type: 'string', value: 'LIST', default: defaults.finetune.freeze.join(',') || 'none', help: "blocks kept frozen when fine-tuning the rotation encoder, or 'none'" },
       head: { type: 'string', value: 'KIND', default: defaults.finetune.head, help: 'head of fine-tuned models: linear or mlp' },
       config: { type: 'string', value: 'FILE', help: 'JSON merged over the built-in configuration (before the options above)' },
