@@ -6,23 +6,18 @@
 // Accuracies are on the test split: use a sweep to compare recipes, not to pick
 // settings by a point (they would fit the test set).
 import { runTextExperiment, defaultTextConfig, type TextExperimentConfig } from '../src/experiment/text.js';
+import { mergeConfig, TEXT_OPTIONAL_SETTINGS } from '../src/cli/commands/experiment.js';
 
 const [name, json = '{}'] = process.argv.slice(2);
 if (!name) throw new Error("usage: node dist/bench/text-sweep.js NAME '{\"mlm\": {...}, \"bpe\": {...}}'");
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-const merge = (base: Json, over: Json): Json => {
-  const out: Json = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(base[k]) ? merge(base[k] as Json, v) : v;
-  return out;
-};
 const d = defaultTextConfig();
 const base: TextExperimentConfig = {
   ...d, fortunes: null, ks: [10], seeds: [0, 1, 2, 3, 4], methods: ['mlm-probe'],
   skipgram: { ...d.skipgram, timeBudgetSeconds: 2 }, mlm: { ...d.mlm, timeBudgetSeconds: 150 },
 };
-const overrides = JSON.parse(json) as Json;
-const config = merge(base as unknown as Json, overrides) as unknown as TextExperimentConfig;
+const overrides = JSON.parse(json) as Record<string, unknown>;
+// The CLI's --config merge: unknown settings are errors, so a typo does not run a sweep point for nothing.
+const config = mergeConfig(base as unknown as Record<string, unknown>, overrides, 'sweep', TEXT_OPTIONAL_SETTINGS) as unknown as TextExperimentConfig;
 const t0 = performance.now();
 const r = await runTextExperiment(config, `runs/sweep-${name}`, (line) => { if (/^(masked LM|skip-gram):|^task/.test(line)) process.stderr.write(line + '\n'); }, { handleInterrupt: false });
 const results = r.results.map((x) => `${x.method} k=${x.k} ${(100 * x.mean).toFixed(1)}±${(100 * x.std).toFixed(1)}`).join(', ');

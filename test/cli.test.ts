@@ -357,7 +357,9 @@ describe('text', () => {
     if (!experimentBuilt) return t.skip('src/experiment/text.ts is not built');
     if (!existsSync('/usr/share/wordnet')) return t.skip('WordNet is not installed');
     const out = join(tmp, 'text');
-    const r = await cli('experiment', '--modality', 'text', '--quick', '--seeds', '0', '--minutes', '0.05', '--out', out, '--json');
+    const config = join(tmp, 'text-options.json');
+    writeFileSync(config, JSON.stringify({ mlm: { maskFrequencyThreshold: 1e-3 } })); // an option off by default is still a known setting
+    const r = await cli('experiment', '--modality', 'text', '--quick', '--seeds', '0', '--minutes', '0.05', '--config', config, '--out', out, '--json');
     assertExit(r, 0);
     const j = lastJson(r);
     assert.equal(j.modality, 'text');
@@ -368,7 +370,9 @@ describe('text', () => {
     }
     assert.equal(j.reportPath, join(out, 'report.html'));
     assert.ok(existsSync(join(out, 'report-data.json')));
-    assert.equal(JSON.parse(readFileSync(join(out, 'report-data.json'), 'utf8')).config.mlm.timeBudgetSeconds, 3, "--minutes sets the masked LM's time budget");
+    const saved = JSON.parse(readFileSync(join(out, 'report-data.json'), 'utf8')).config;
+    assert.equal(saved.mlm.timeBudgetSeconds, 3, "--minutes sets the masked LM's time budget");
+    assert.equal(saved.mlm.maskFrequencyThreshold, 1e-3);
     const n = await cli('neighbors', 'the', '--vectors', out, '--count', '4', '--json');
     assertExit(n, 0);
     assert.equal(lastJson(n).neighbors.length, 4);

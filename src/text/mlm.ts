@@ -277,9 +277,10 @@ export async function pretrainMaskedLM(o: MlmPretrainOptions): Promise<MlmPretra
     { params: tables, lr: c.lr * (c.embeddingLrScale ?? 1), weightDecay: c.embeddingWeightDecay ?? c.weightDecay },
     { params: model.parameters().filter((p) => !tables.includes(p)), lr: c.lr },
   ], { weightDecay: c.weightDecay });
-  const counts = tokenCounts(seqs, vocabSize).fill(0, 0, o.tokenizer.firstRegularId);
-  const sampled = c.sampledNegatives ? new SampledSoftmax(counts, c.sampledNegatives) : undefined;
-  const tokenWeights = c.maskFrequencyThreshold ? keep(tensor(frequencyMaskWeights(counts, c.maskFrequencyThreshold, c.maskProb))) : undefined;
+  // Token frequencies, for the negatives' proposal and frequency-weighted masking (specials never count).
+  const counts = c.sampledNegatives || c.maskFrequencyThreshold ? tokenCounts(seqs, vocabSize).fill(0, 0, o.tokenizer.firstRegularId) : null;
+  const sampled = counts && c.sampledNegatives ? new SampledSoftmax(counts, c.sampledNegatives) : undefined;
+  const tokenWeights = counts && c.maskFrequencyThreshold ? keep(tensor(frequencyMaskWeights(counts, c.maskFrequencyThreshold, c.maskProb))) : undefined;
   const negativeGenerator = sampled ? new TorchGenerator(mixSeed(c.seed, 0x5a3)) : undefined;
   const scheduler = new BudgetLinearDecayLR(optimizer, { totalSteps: c.epochs * stepsPerEpoch, budgetSeconds: c.timeBudgetSeconds, warmupSteps: c.warmupSteps, minFactor: 0 });
   const batches = function* (epoch: number): Generator<TensorBatch> {

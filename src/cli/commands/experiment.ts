@@ -24,6 +24,8 @@ const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' 
 
 /** Settings the image configuration may hold that its defaults leave out. */
 const OPTIONAL_SETTINGS = ['width', 'testLimit', 'block', 'maxSteps', 'timeBudgetSeconds', 'warmupSteps', 'weightDecay', 'momentum', 'crop', 'flip', 'stepsPerK', 'lrScale'];
+/** Settings the text configuration may hold that its defaults leave out (masked-LM options that are off by default). */
+export const TEXT_OPTIONAL_SETTINGS = ['maskFrequencyThreshold', 'embeddingWeightDecay'];
 /** Settings whose keys are data (k values, parameter prefixes): replaced whole, not checked key by key. */
 const FREE_FORM = ['stepsPerK', 'lrScale'];
 
@@ -116,7 +118,7 @@ async function runText(args: Args, out: Output, outDir: string, file: Json | nul
   const started = performance.now();
   if (args.flag('quick') && typeof text.quickTextConfig !== 'function') throw new Error('--quick: this build\'s text experiment has no quickTextConfig');
   let config = args.flag('quick') ? text.quickTextConfig!() : text.defaultTextConfig();
-  if (file) config = mergeConfig(config, file, args.string('config')!);
+  if (file) config = mergeConfig(config, file, args.string('config')!, TEXT_OPTIONAL_SETTINGS);
   if (args.has('seeds')) config = { ...config, seeds: args.intList('seeds')! };
   if (args.has('ks')) config = { ...config, ks: args.intList('ks', { min: 1 })! };
   if (args.has('minutes')) {
