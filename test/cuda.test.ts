@@ -24,7 +24,7 @@ import { rotationBatch } from '../src/ssl/rotation.js';
 import { saveCheckpoint, loadCheckpoint } from '../src/io/index.js';
 import { DataLoader } from '../src/data/loader.js';
 import { makeDataset, type ImageDataset } from '../src/data/dataset.js';
-import { pretrainRotation } from '../src/ssl/rotnet.js';
+import { pretrainRotation } from '../src/ssl/methods/rotation.js';
 import { trainSupervised } from '../src/train/supervised.js';
 import { accuracy, extractFeatures, labelTensor } from '../src/eval/evaluate.js';
 import { knnClassify } from '../src/eval/knn.js';

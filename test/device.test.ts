@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { checkDevice, cuda, memory, randn, tensor, setNumThreads } from '../src/tensor/index.js';
 import { createBackbone, Classifier, linearHead, SmallCnn } from '../src/models/index.js';
 import { makeDataset } from '../src/data/index.js';
-import { pretrainRotation } from '../src/ssl/rotnet.js';
+import { pretrainRotation } from '../src/ssl/methods/rotation.js';
 import { trainSupervised } from '../src/train/supervised.js';
 import { fit } from '../src/train/trainer.js';
 import { knnClassify } from '../src/eval/knn.js';

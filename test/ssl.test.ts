@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensor, arange, randn, manualSeed, memory, setNumThreads, tidy, Tensor } from '../src/index.js';
 import { rotationBatch } from '../src/ssl/rotation.js';
-import { pretrainRotation, rotationAccuracy } from '../src/ssl/rotnet.js';
+import { pretrainRotation, rotationAccuracy } from '../src/ssl/methods/rotation.js';
 import { knnClassify } from '../src/eval/knn.js';
 import { linearProbe } from '../src/eval/probe.js';
 import { SmallCnn, Classifier, linearHead, createBackbone } from '../src/models/index.js';

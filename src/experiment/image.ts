@@ -15,7 +15,7 @@ import type { Callbacks } from '../train/trainer.js';
 import { accuracy, extractFeatures, labelTensor, type Normalization } from '../eval/evaluate.js';
 import { knnClassify } from '../eval/knn.js';
 import { linearProbe } from '../eval/probe.js';
-import { pretrainRotation, rotationSamples } from '../ssl/rotnet.js';
+import { pretrainRotation, rotationSamples } from '../ssl/methods/rotation.js';
 import type { MethodResult, TrainingCurve, ReportData, EmbeddingSet, RotationSample } from '../report/types.js';
 import { InterruptWatch } from './interrupt.js';
 import { summarize } from './summary.js';

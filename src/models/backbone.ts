@@ -2,13 +2,42 @@
 // block can be frozen by name and its features tapped for a probe.
 import { Tensor, tidy, F } from '../tensor/index.js';
 import { Module, Sequential } from '../nn/index.js';
+import type { Encoder } from './encoder.js';
 
-export abstract class Backbone extends Module {
+export abstract class Backbone extends Module implements Encoder {
   /** Block names in order. */
   readonly blockNames: string[] = [];
   /** Channels each block puts out, in order. */
   readonly blockChannels: number[] = [];
   readonly #blocks: Module[] = [];
+  /** The block whose pooled features `embed` returns (default: the last). */
+  embedBlock: string | undefined = undefined;
+
+  /** `options` are the subclass constructor's, kept so that `cloneArchitecture` can build a twin. */
+  constructor(protected readonly options: object = {}) {
+    super();
+  }
+
+  /** Width of `embed`'s output. */
+  get embedDim(): number {
+    return this.featureDim(this.embedBlock);
+  }
+
+  /** The pooled features of `embedBlock`, [N, embedDim]: what every method and protocol uses. */
+  embed(x: Tensor): Tensor {
+    return this.features(x, this.embedBlock);
+  }
+
+  /**
+   * A new backbone of the same class and options, with freshly drawn weights on the CPU
+   * (load a state dict into it for a copy). Momentum encoders are made this way.
+   */
+  cloneArchitecture(): Backbone {
+    const make = this.constructor as new (o: object) => Backbone;
+    const twin = new make(this.options);
+    twin.embedBlock = this.embedBlock;
+    return twin;
+  }
 
   protected addBlock(name: string, block: Module, channels: number): void {
     this.#blocks.push(this.registerModule(name, block));

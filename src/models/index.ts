@@ -7,6 +7,7 @@ import { ResNet18 } from './resnet.js';
 
 export { Backbone, SmallCnn, NetworkInNetwork, ResNet18 };
 export { linearHead, mlpHead, Classifier } from './heads.js';
+export type { Encoder } from './encoder.js';
 export type { SmallCnnOptions } from './small-cnn.js';
 export type { NinOptions } from './nin.js';
 export type { ResNetOptions } from './resnet.js';

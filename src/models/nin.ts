@@ -18,7 +18,7 @@ export interface NinOptions {
 
 export class NetworkInNetwork extends Backbone {
   constructor(o: NinOptions = {}) {
-    super();
+    super(o);
     const w = o.width ?? 192;
     const n = o.blocks ?? 4;
     if (!Number.isInteger(n) || n < 3) throw new RangeError(`NetworkInNetwork: blocks must be an integer >= 3, got ${n}`);

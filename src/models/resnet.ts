@@ -33,7 +33,7 @@ export interface ResNetOptions {
 
 export class ResNet18 extends Backbone {
   constructor(o: ResNetOptions = {}) {
-    super();
+    super(o);
     const w = o.width ?? 64;
     const c = o.inChannels ?? 3;
     this.addBlock('stem', new Sequential(new Conv2d(c, w, 3, { padding: 1, bias: false }), new BatchNorm2d(w), new ReLU()), w);

@@ -15,7 +15,7 @@ export interface SmallCnnOptions {
 
 export class SmallCnn extends Backbone {
   constructor(o: SmallCnnOptions = {}) {
-    super();
+    super(o);
     const [w1, w2, w3] = o.widths ?? [32, 64, 128];
     const c = o.inChannels ?? 1;
     this.addBlock('block1', new Sequential(...convBnRelu(c, w1), ...convBnRelu(w1, w1), new MaxPool2d(2)), w1);

@@ -1,3 +1,14 @@
-// Self-supervised methods: pretext tasks and their pretraining loops.
+// The method library: one base (method.ts), one pretraining entry point (pretrain.ts),
+// a registry of methods by name, and the building blocks they are made of.
+export { SslMethod, type ViewBatch, type MethodContext, type MethodFamily, type PretrainDefaults } from './method.js';
+export { pretrain, type PretrainOptions, type PretrainResult } from './pretrain.js';
+export { METHODS, methodNames, getMethod, createMethod, type MethodSpec } from './registry.js';
+export { embeddingMonitor, embeddingSpread, type MonitorOptions, type EmbeddingMonitor } from './monitors.js';
+export * as heads from './heads.js';
+export { frozenCopy, emaUpdate_, cosineMomentum } from './momentum.js';
+export { ClassificationPretext } from './methods/classification-pretext.js';
+export {
+  RotationPrediction, ROTATION_DEFAULTS, pretrainRotation, rotationAccuracy, rotationSamples, DEFAULT_ROTATION_OPTIMIZER,
+  type RotationOptions, type RotationPretrainOptions, type RotationPretrainResult,
+} from './methods/rotation.js';
 export { rotationBatch, ROTATION_DEGREES } from './rotation.js';
-export { pretrainRotation, rotationAccuracy, rotationSamples, DEFAULT_ROTATION_OPTIMIZER, type RotationPretrainOptions, type RotationPretrainResult } from './rotnet.js';

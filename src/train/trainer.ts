@@ -16,11 +16,26 @@ export interface StepOutput {
   loss: Tensor;
   correct?: Tensor | number;
   count: number;
+  /** Scalars to log beside the loss (monitors such as embedding spread); read only on the steps that record a curve point. */
+  logs?: Record<string, Tensor | number>;
+}
+
+/** Where a step is in the run: `step` counts optimisation steps before this one, over the whole run. */
+export interface StepContext {
+  epoch: number;
+  step: number;
+  stepInEpoch: number;
+  totalSteps: number;
+}
+
+/** Handed to callbacks: `stop` ends the run after the current step, saving as at an epoch end. */
+export interface TrainingControl {
+  stop(reason: string): void;
 }
 
 export interface Callbacks {
-  onEpochEnd?(epoch: number, logs: Record<string, number>): void | Promise<void>;
-  onStepEnd?(step: number, logs: { loss: number; lr: number }): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: Record<string, number>, control: TrainingControl): void | Promise<void>;
+  onStepEnd?(step: number, logs: { loss: number; lr: number }, control: TrainingControl): void | Promise<void>;
 }
 
 export interface FitOptions<B extends Disposable> {
@@ -41,9 +56,13 @@ export interface FitOptions<B extends Disposable> {
   stepsPerEpoch: number;
   epochs: number;
   /** Forward pass and loss for one batch. Runs inside a scope: temporaries are freed. */
-  step(batch: B): StepOutput;
+  step(batch: B, ctx: StepContext): StepOutput;
+  /** Runs right after each optimizer step, in the same scope (momentum encoders, queues). */
+  afterOptimizerStep?(ctx: StepContext): void;
   /** Evaluation after each epoch (model in eval mode), e.g. held-out accuracy. */
   validate?(epoch: number): Record<string, number>;
+  /** Also validate every this many steps inside epochs (monitors over a short run). */
+  validateEvery?: number;
   callbacks?: Callbacks;
   /** Save `<checkpoint>.safetensors/.json` after every epoch; with `resume`, continue from it. */
   checkpoint?: string;
@@ -124,6 +143,12 @@ export async function fit<B extends Disposable>(o: FitOptions<B>): Promise<FitRe
   let interrupted = false;
   let stoppedByBudget = false;
   let stopReason = '';
+  const control: TrainingControl = {
+    stop: (reason) => {
+      stoppedByBudget = true;
+      stopReason = ` (${reason})`;
+    },
+  };
   const onSigint = (): void => {
     if (interrupted) process.exit(130); // a second Ctrl-C leaves at once
     interrupted = true;
@@ -169,16 +194,23 @@ export async function fit<B extends Disposable>(o: FitOptions<B>): Promise<FitRe
         let correct = 0;
         let count = 0;
         let hasAccuracy = false;
+        const ctx: StepContext = { epoch, step: globalStep, stepInEpoch, totalSteps: startStep + totalSteps };
+        const recordsPoint = (globalStep + 1) % curveEvery === 0;
+        let extraLogs: Record<string, number> = {};
         try {
           [lossValue, correct, count] = tidy(() => {
-            const out = o.step(batch);
+            const out = o.step(batch, ctx);
             hasAccuracy = out.correct !== undefined;
+            if (recordsPoint && out.logs) {
+              extraLogs = Object.fromEntries(Object.entries(out.logs).map(([k, v]) => [k, v instanceof Tensor ? v.item() : v]));
+            }
             o.optimizer.zeroGrad();
             out.loss.backward();
             if (o.clipGradNorm) clipGradNorm_(o.model.parameters().filter((p) => p.requiresGrad), o.clipGradNorm);
             const lv = out.loss.item();
             if (!Number.isFinite(lv)) return [lv, 0, out.count] as [number, number, number];
             o.optimizer.step();
+            o.afterOptimizerStep?.(ctx);
             const c = out.correct instanceof Tensor ? out.correct.item() : (out.correct ?? 0);
             return [lv, c, out.count] as [number, number, number];
           });
@@ -201,12 +233,19 @@ export async function fit<B extends Disposable>(o: FitOptions<B>): Promise<FitRe
         const rate = windowExamples / ((performance.now() - windowStart) / 1000);
         bar.update({ epoch, epochs: o.epochs, step: stepInEpoch, steps: Math.min(o.stepsPerEpoch, o.maxSteps ?? Infinity), loss: lossValue, itemsPerSec: rate }, globalStep - startStep);
         if (globalStep % curveEvery === 0) {
-          const point: CurvePoint = { step: globalStep, epoch: epoch + stepInEpoch / o.stepsPerEpoch, loss: lossValue, lr };
+          const point: CurvePoint = { step: globalStep, epoch: epoch + stepInEpoch / o.stepsPerEpoch, loss: lossValue, lr, ...extraLogs };
           if (hasAccuracy && count > 0) point.acc = correct / count;
           curve.push(point);
-          o.metrics?.write({ run: o.name, kind: 'step', step: globalStep, epoch, loss: lossValue, lr, examples_per_s: rate });
+          o.metrics?.write({ run: o.name, kind: 'step', step: globalStep, epoch, loss: lossValue, lr, examples_per_s: rate, ...extraLogs });
         }
-        await o.callbacks?.onStepEnd?.(globalStep, { loss: lossValue, lr });
+        if (o.validate && o.validateEvery && globalStep % o.validateEvery === 0 && stepInEpoch < o.stepsPerEpoch) {
+          o.model.eval();
+          const v = o.validate(epoch);
+          o.model.train();
+          curve.push({ step: globalStep, epoch: epoch + stepInEpoch / o.stepsPerEpoch, ...prefixKeys(v, 'val_') });
+          o.metrics?.write({ run: o.name, kind: 'validation', step: globalStep, epoch, ...v });
+        }
+        await o.callbacks?.onStepEnd?.(globalStep, { loss: lossValue, lr }, control);
         // Let signal handlers run (Ctrl-C) between steps.
         await new Promise<void>((r) => setImmediate(r));
         if (o.timeBudgetSeconds !== undefined && (performance.now() - t0) / 1000 >= o.timeBudgetSeconds) {
@@ -230,7 +269,7 @@ export async function fit<B extends Disposable>(o: FitOptions<B>): Promise<FitRe
       o.metrics?.write({ run: o.name, kind: 'epoch', epoch: epoch + 1, step: globalStep, ...logs, seconds: (performance.now() - t0) / 1000 });
       const complete = stepInEpoch >= o.stepsPerEpoch;
       save(complete ? epoch + 1 : epoch, complete ? 0 : stepInEpoch);
-      await o.callbacks?.onEpochEnd?.(epoch, logs);
+      await o.callbacks?.onEpochEnd?.(epoch, logs, control);
     }
   } finally {
     if (handle) process.off('SIGINT', onSigint);
