@@ -1,0 +1,53 @@
+// The joint-embedding family: two (or more) random views of each image go through the
+// encoder and a head, and a loss pulls the views of one image together while
+// something (negatives, a momentum target, a predictor, variance terms) keeps the
+// embeddings from collapsing to a point. Views are made here, on the batch's device,
+// from the batch's own Rng, so a resumed run sees the same views.
+import { cat, tidy, F, type Tensor } from '../../tensor/index.js';
+import type { Backbone } from '../../models/index.js';
+import type { Module } from '../../nn/index.js';
+import type { MultiViewTransform } from '../transforms/index.js';
+import { SslMethod, type MethodContext, type ViewBatch } from '../method.js';
+
+export abstract class JointEmbedding extends SslMethod {
+  readonly family = 'joint-embedding' as const;
+  override readonly rawInput = true;
+
+  constructor(encoder: Backbone, readonly views: MultiViewTransform) {
+    super(encoder);
+  }
+
+  /** The batch's views, each [B, C, h, w], normalised. */
+  makeViews(batch: ViewBatch): Tensor[] {
+    return this.views.views(batch.x, batch.rng);
+  }
+
+  /**
+   * Encoder embeddings of same-sized views in one forward pass (one large batch runs
+   * faster than several small ones; BatchNorm then sees both views, as in SimCLR's
+   * reference code), split back per view.
+   */
+  embedViews(views: Tensor[], encoder: Backbone = this.encoder): Tensor[] {
+    const n = views[0]!.shape[0]!;
+    const h = encoder.embed(views.length === 1 ? views[0]! : cat(views, 0));
+    return views.map((_, i) => h.narrow(0, i * n, n));
+  }
+
+  /** `module` applied to same-sized tensors in one pass (one BatchNorm batch), split back. */
+  through(module: Module, xs: Tensor[]): Tensor[] {
+    const n = xs[0]!.shape[0]!;
+    const out = module.forward(xs.length === 1 ? xs[0]! : cat(xs, 0));
+    return xs.map((_, i) => out.narrow(0, i * n, n));
+  }
+
+  /** The collapse monitor on the training batch: spread of l2-normalised embeddings (0 means collapse). */
+  spreadLog(h: Tensor): Record<string, Tensor> {
+    return { embedding_std: tidy(() => F.normalize(h.detach(), 1).std(0).mean()) };
+  }
+}
+
+/** The image size, channel count and normalisation a method's views are built for. */
+export function viewSettings(ctx: MethodContext): { size: [number, number]; channels: number; mean: number[]; std: number[]; flip: boolean } {
+  const [channels, h, w] = ctx.imageShape;
+  return { size: [h, w], channels, mean: ctx.norm.mean, std: ctx.norm.std, flip: !ctx.noFlip };
+}
