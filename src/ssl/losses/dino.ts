@@ -1,7 +1,7 @@
 // DINO's self-distillation loss:
 // M. Caron, H. Touvron, I. Misra, H. Jegou, J. Mairal, P. Bojanowski, A. Joulin,
 // "Emerging Properties in Self-Supervised Vision Transformers", 2021,
-// https://arxiv.org/abs/2104.14294 (Eq. 3 and Algorithm 1).
+// https://arxiv.org/abs/2104.14294 (Section 3.1 and Algorithm 1).
 //
 // The teacher sees the global crops, the student every crop, global crops first. For
 // each teacher view i and each student view j != i, the cross-entropy
@@ -68,7 +68,7 @@ export class DinoLoss extends Module {
     if (!Array.isArray(studentLogits) || !Array.isArray(teacherLogits)) {
       throw new TypeError('DinoLoss.forward: expected (studentLogits: Tensor[], teacherLogits: Tensor[]), one [B, outDim] tensor per view');
     }
-    this.#checkViews(studentLogits, teacherLogits);
+    this.#checkViews('DinoLoss.forward', { studentLogits, teacherLogits }, true);
     checkPositive('DinoLoss.forward', 'teacherTemperature', teacherTemperature);
     if (studentLogits.length < teacherLogits.length || studentLogits.length < 2) {
       throw new RangeError(`DinoLoss.forward: the student needs every teacher view (its first ${teacherLogits.length}) and at least 2 views in all, ` +
@@ -93,29 +93,32 @@ export class DinoLoss extends Module {
 
   /** center = m * center + (1 - m) * (mean over the batch of all teacher views), in place. */
   updateCenter(teacherLogits: Tensor[]): void {
-    this.#checkViews(teacherLogits, teacherLogits, 'DinoLoss.updateCenter');
+    this.#checkViews('DinoLoss.updateCenter', { teacherLogits }, false);
     noGrad(() => tidy(() => {
       const batchCenter = cat(teacherLogits, 0).mean(0, true);
       this.center.mul_(this.centerMomentum).add_(batchCenter, 1 - this.centerMomentum);
     }));
   }
 
-  #checkViews(studentLogits: Tensor[], teacherLogits: Tensor[], where = 'DinoLoss.forward'): void {
-    for (const [name, list] of [['studentLogits', studentLogits], ['teacherLogits', teacherLogits]] as const) {
-      if (!Array.isArray(list) || list.length === 0) throw new TypeError(`${where}: '${name}' must be a non-empty array of Tensors (one per view)`);
-    }
+  /** Every list non-empty, every view [B, outDim] (one B for all when `sameBatch`), on the center's device. */
+  #checkViews(where: string, lists: Record<string, Tensor[]>, sameBatch: boolean): void {
     const named: Record<string, unknown> = {};
-    studentLogits.forEach((t, i) => { named[`studentLogits[${i}]`] = t; });
-    teacherLogits.forEach((t, i) => { named[`teacherLogits[${i}]`] = t; });
+    for (const [name, list] of Object.entries(lists)) {
+      if (!Array.isArray(list) || list.length === 0) throw new TypeError(`${where}: '${name}' must be a non-empty array of Tensors (one per view)`);
+      list.forEach((t, i) => { named[`${name}[${i}]`] = t; });
+    }
     checkMatrices(where, named);
-    const first = studentLogits[0]!;
-    for (const [name, t] of Object.entries(named) as [string, Tensor][]) {
-      if (t.size(1) !== this.outDim || t.size(0) !== first.size(0)) {
-        throw new RangeError(`${where}: every view must be [B, outDim] = [${first.size(0)}, ${this.outDim}], got ${name} ${shapeText(t)}`);
+    const views = Object.entries(named) as [string, Tensor][];
+    const batch = views[0]![1].size(0);
+    for (const [name, t] of views) {
+      if (t.size(1) !== this.outDim || (sameBatch && t.size(0) !== batch)) {
+        const expected = sameBatch ? `= [${batch}, ${this.outDim}]` : `with outDim = ${this.outDim}`;
+        throw new RangeError(`${where}: every view must be [B, outDim] ${expected}, got ${name} ${shapeText(t)}`);
       }
     }
-    if (!sameDevice(first.device, this.center.device)) {
-      throw new TypeError(`${where}: the logits are on ${first.device} but the center is on ${this.center.device}; move the loss with .to('${first.device}')`);
+    const device = views[0]![1].device;
+    if (!sameDevice(device, this.center.device)) {
+      throw new TypeError(`${where}: the logits are on ${device} but the center is on ${this.center.device}; move the loss with .to('${device}')`);
     }
   }
 

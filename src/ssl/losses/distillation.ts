@@ -9,7 +9,8 @@
 // is Hinton et al.'s, keeping the gradients' size independent of T; SimCLR v2's Eq. 2
 // has no such factor, which makes no difference at its T = 1.
 //
-// Default: temperature 1 (SimCLR v2's choice for distillation on unlabelled data).
+// Default: temperature 1, plain cross-entropy with the teacher's probabilities
+// (Hinton et al. also distil at higher T, with the T^2 factor).
 import { Tensor, noGrad, tidy } from '../../tensor/index.js';
 import { checkMatrices, checkPositive, checkSameShape } from './check.js';
 
