@@ -82,6 +82,11 @@ function blend(x: Tensor, other: Tensor, factor: Tensor, rest: Tensor): Tensor {
   return x.mul(factor).add_(other.mul(rest)).clamp_(0, 1);
 }
 
+/** An in-place op whose extra handle on `t` is freed at once (as Tensor's own in-place methods do). */
+function inPlace(name: string, t: Tensor, ...args: unknown[]): void {
+  op<Tensor>(name, t, ...args).dispose();
+}
+
 /**
  * Hue rotation through HSV without building HSV: for channel n in (5, 3, 1),
  * out = V - C * clamp(min(k, 4 - k), 0, 1), k = (n + 6 * (H + shift)) mod 6,
@@ -95,9 +100,12 @@ function rotateHue(x: Tensor, wheelOffsets: Tensor, active: Tensor): Tensor {
   const distance = maxc.sub(x).div_(chroma.clamp(1e-12)); // (max - channel) / chroma, [B, 3, H, W]
   const [dr, dg, db] = [distance.narrow(1, 0, 1), distance.narrow(1, 1, 1), distance.narrow(1, 2, 1)];
   const sixths = db.sub(dg).where(maxc.eq(x.narrow(1, 0, 1)), dr.sub(db).add_(2).where(maxc.eq(x.narrow(1, 1, 1)), dg.sub(dr).add_(4)));
-  const k = op<Tensor>('aten::remainder.Scalar', sixths.add(wheelOffsets), 6);
-  const ramp = k.minimum(op<Tensor>('aten::rsub.Scalar', k, 4)).clamp_(0, 1);
-  return maxc.sub(chroma.mul(ramp)).where(active, x);
+  // min(k, 4 - k) = 2 - |k - 2| on [0, 6), computed in place: fresh [B, 3, H, W] buffers cost page faults.
+  const k = sixths.add(wheelOffsets);
+  inPlace('aten::remainder_.Scalar', k, 6);
+  inPlace('aten::abs_', k.sub_(2));
+  const ramp = k.mul_(-1).add_(2).clamp_(0, 1);
+  return maxc.sub(ramp.mul_(chroma)).where(active, x);
 }
 
 /** Applies drawn factors: a few batched ops per adjustment, none for an adjustment that changes nothing. */

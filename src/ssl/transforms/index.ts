@@ -1,5 +1,5 @@
 // Batched, seeded view transforms for joint-embedding SSL (SimCLR, BYOL, MoCo, DINO).
-export { randomResizedCrop, resizedCrop, sampleCropBoxes, resolveCropOptions, type RandomResizedCropOptions, type CropBoxes } from './random-resized-crop.js';
+export { randomResizedCrop, resizedCrop, sampleCropBoxes, type RandomResizedCropOptions, type CropBoxes } from './random-resized-crop.js';
 export { randomHorizontalFlip, type HorizontalFlipOptions } from './flip.js';
 export { colorJitter, adjustColors, sampleColorJitter, type ColorJitterOptions, type ColorJitterParams, type ColorAdjustment } from './color-jitter.js';
 export { randomGrayscale, lumaOf, ITU_R_601_WEIGHTS, type RandomGrayscaleOptions } from './grayscale.js';

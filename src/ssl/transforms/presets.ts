@@ -42,7 +42,8 @@ export function buildView(recipe: ViewRecipe, channels: number, fn = 'buildView'
   const grayscale = resolveGrayscaleOptions(recipe.grayscale, fn);
   const blur = resolveBlurOptions(recipe.blur, fn);
   const solarize = resolveSolarizeOptions(recipe.solarize, fn);
-  const steps: ViewTransform[] = [viewStep((x, rng) => randomResizedCrop(x, rng, crop as RandomResizedCropOptions))];
+  const cropOptions: RandomResizedCropOptions = { size: crop.size, scale: crop.scale, ratio: crop.ratio };
+  const steps: ViewTransform[] = [viewStep((x, rng) => randomResizedCrop(x, rng, cropOptions))];
   const add = (p: number, apply: (x: Tensor, rng: Rng) => Tensor): void => { if (p > 0) steps.push(viewStep(apply)); };
   add(flip.p, (x, rng) => randomHorizontalFlip(x, rng, flip));
   add(jitter.p, (x, rng) => colorJitter(x, rng, jitter));
