@@ -4,8 +4,9 @@
 import type { Args, OptionSpec, OptionSpecs } from './options.js';
 import type { Output } from './output.js';
 import type { BackboneName } from '../models/index.js';
-import type { ImageMethod } from '../experiment/image.js';
 import { defaultImageConfig } from '../experiment/defaults.js';
+import { METHOD_CATALOG, methodNames } from '../ssl/catalog.js';
+import { PROTOCOLS } from '../experiment/protocols.js';
 
 export interface CommandModule {
   run(args: Args, out: Output): Promise<void>;
@@ -17,13 +18,24 @@ export interface CommandSpec {
   /** Positional arguments, as shown in the usage line, e.g. 'WORD'. */
   positionals?: { name: string; help: string; optional?: boolean }[];
   description: string;
+  /** Named lists shown after the description, one line per item (e.g. the methods). */
+  lists?: { title: string; items: [string, string][] }[];
   options: OptionSpecs;
   examples: string[];
   load(): Promise<CommandModule>;
 }
 
 export const BACKBONE_NAMES: readonly BackboneName[] = ['small-cnn', 'nin', 'resnet18'];
-export const METHOD_NAMES: readonly ImageMethod[] = ['scratch', 'transfer', 'rotation-finetune', 'rotation-probe', 'rotation-knn'];
+/** The registered methods, one line each, for help texts. */
+const METHOD_LIST = { title: 'Methods', items: METHOD_CATALOG.map((m): [string, string] => [m.name, `${m.summary} (${m.family}; ${shortCite(m.paper)})`]) };
+
+/** 'Gidaris, Singh & Komodakis 2018, https://...' -> 'Gidaris et al. 2018'. */
+function shortCite(paper: string): string {
+  const authors = paper.split(/ \d{4}/)[0]!;
+  const year = /\d{4}/.exec(paper)?.[0] ?? '';
+  const first = authors.split(/[ ,]/)[0]!;
+  return `${first}${/[,&]| et al/.test(authors) ? ' et al.' : ''} ${year}`;
+}
 
 const defaults = defaultImageConfig();
 const str = (v: number | string): string => String(v);
@@ -90,20 +102,23 @@ const load = (name: string) => (): Promise<CommandModule> => import(`./commands/
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'pretrain',
-    summary: 'rotation pretraining of a backbone on unlabelled images',
-    description: 'Trains an encoder to tell which of four rotations (0/90/180/270 degrees) each image is in (RotNet). ' +
-      'Labels, if any, are ignored. Saves a checkpoint after every epoch (DIR/rotation-pretrain.{safetensors,json}; ' +
+    summary: 'self-supervised pretraining of a backbone on unlabelled images, with any method (rotation by default)',
+    description: 'Trains an encoder with a self-supervised method (listed below). ' +
+      'Labels, if any, are ignored for training. Saves a checkpoint after every epoch (DIR/METHOD-pretrain.{safetensors,json}; ' +
       'Ctrl-C stops after the current step and saves one) and, at the end, the encoder as DIR/encoder.safetensors with ' +
-      'DIR/encoder.json, which finetune, probe and knn read. Prints the rotation accuracy on held-out images and the speed.',
+      'DIR/encoder.json, which finetune, probe and knn read. Prints the rotation accuracy on held-out images (rotation), or, ' +
+      'where the data has labels, kNN accuracy and the embedding spread on held-out images (monitors only), and the speed.',
+    lists: [METHOD_LIST],
     options: {
+      method: { type: 'string', value: 'NAME', default: 'rotation', help: `the method: ${methodNames().join(', ')}` },
       ...dataOptions('unlabelled images', false),
       ...BACKBONE,
       epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'passes over the images' },
-      steps: { type: 'string', value: 'N', default: str(defaults.pretrain.maxSteps ?? 0), help: 'stop after N steps in all; the learning-rate schedule ends there (0: after --epochs)' },
+      steps: { type: 'string', value: 'N', defaultText: `${defaults.pretrain.maxSteps ?? 0} for rotation, ${defaults.methodPretrain?.simclr?.maxSteps ?? 0} for the others`, help: 'stop after N steps in all; the learning-rate schedule ends there (0: after --epochs)' },
       minutes: { type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60), help: 'also stop after M minutes of training, saving as at an epoch end (0: no time limit)' },
-      'batch-size': { type: 'string', value: 'N', default: str(defaults.pretrain.batchSize), help: 'images per step before rotation (the network sees 4x as many)' },
-      lr: { type: 'string', value: 'X', default: str(defaults.pretrain.optimizer.lr), help: `peak learning rate (${defaults.pretrain.optimizer.kind}, warm-up then cosine decay)` },
-      'held-out': { type: 'string', value: 'N', default: str(defaults.pretrain.heldOut), help: 'images kept out of training to measure rotation accuracy (at most a tenth of the data)' },
+      'batch-size': { type: 'string', value: 'N', defaultText: "the method's: 128 for rotation, 256 for the joint-embedding methods", help: 'images per step before rotation or views (rotation shows the network 4x as many, the joint-embedding methods 2x)' },
+      lr: { type: 'string', value: 'X', defaultText: `the method's: ${defaults.pretrain.optimizer.lr} for rotation (${defaults.pretrain.optimizer.kind}), ${METHOD_CATALOG.find((m) => m.name === 'simclr')!.defaults.optimizer.lr} for the others (adam)`, help: 'peak learning rate (warm-up then cosine decay)' },
+      'held-out': { type: 'string', value: 'N', default: str(defaults.pretrain.heldOut), help: 'images kept out of training for rotation accuracy or the kNN monitor (at most a tenth of the data)' },
       augment: AUGMENT,
       out: { type: 'string', value: 'DIR', default: 'runs/pretrain', help: 'where the checkpoint, the encoder and metrics.jsonl go' },
       resume: { type: 'boolean', help: 'continue from DIR/rotation-pretrain (options not given are taken from it)' },
@@ -112,6 +127,7 @@ export const COMMANDS: CommandSpec[] = [
     },
     examples: [
       'selfsup pretrain --steps 1000 --out runs/rot',
+      'selfsup pretrain --method simclr --steps 2000 --out runs/simclr',
       'selfsup pretrain --data cifar10:~/data/cifar-10-batches-bin --backbone resnet18 --epochs 30 --steps 0 --minutes 60 --out runs/cifar',
       'selfsup pretrain --resume --out runs/rot        # after Ctrl-C',
     ],
@@ -187,10 +203,12 @@ export const COMMANDS: CommandSpec[] = [
     name: 'experiment',
     summary: 'the label-efficiency experiment: methods x labels per class x seeds, with an HTML report',
     description: 'For each k (labels per class) and seed, compares training from scratch, transfer from a labelled source ' +
-      'domain, and rotation pretraining (fine-tuned, linear-probed, kNN) on the same labelled subsets. Writes results.json, ' +
-      'report.html, report-data.json (everything the report is drawn from; see `selfsup report`), metrics.jsonl, the rotation ' +
-      'checkpoint and the encoder into --out, and prints a table of method x k (mean ± std %). ' +
+      'domain, and self-supervised pretraining with any methods (each under the protocols fine-tune, linear probe, kNN and ' +
+      'distill) on the same labelled subsets. Writes results.json, ' +
+      'report.html, report-data.json (everything the report is drawn from; see `selfsup report`), metrics.jsonl, each method\'s ' +
+      'checkpoint and encoder into --out, and prints a table of method x k (mean ± std %). ' +
       'With --modality text, runs the text experiment instead.',
+    lists: [METHOD_LIST, { title: 'Protocols', items: [['finetune', 'a new head on the encoder, trained on the k labels (--freeze blocks kept)'], ['probe', 'a linear classifier on frozen pooled features'], ['knn', 'weighted cosine kNN on frozen features'], ['distill', 'self-training: a student from the encoder learns the fine-tuned teacher\'s predictions on every unlabelled image']] }],
     options: {
       modality: { type: 'string', value: 'KIND', default: 'image', help: 'image or text' },
       ...dataOptions('target images'),
@@ -198,7 +216,11 @@ export const COMMANDS: CommandSpec[] = [
       ...BACKBONE,
       ks: { type: 'string', value: 'LIST', default: defaults.ks.join(','), help: 'labels per class to compare' },
       seeds: SEEDS(defaults.seeds.join(',')),
-      methods: { type: 'string', value: 'LIST', default: defaults.methods.join(','), help: `methods to run, from ${METHOD_NAMES.join(', ')}` },
+      methods: {
+        type: 'string', value: 'LIST', default: defaults.methods.join(','),
+        help: `what to compare: baselines (scratch, transfer), methods (${methodNames().join(', ')}; each under every --protocols), or METHOD-PROTOCOL pairs (e.g. simclr-knn); scratch is added when no baseline is named`,
+      },
+      protocols: { type: 'string', value: 'LIST', default: 'finetune,probe,knn', help: `protocols for the methods named alone in --methods: ${PROTOCOLS.join(', ')}` },
       'pretrain-steps': PRETRAIN_STEPS,
       epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'epochs of rotation pretraining (at most --pretrain-steps steps)' },
       minutes: { ...MINUTES, help: 'also stop rotation pretraining after M minutes, whatever the steps; with --modality text, the masked LM\'s pretraining time (default 10) (0: no time limit)' },
@@ -213,6 +235,7 @@ export const COMMANDS: CommandSpec[] = [
     examples: [
       'selfsup experiment --ks 10,100 --seeds 0,1,2 --pretrain-steps 600 --out runs/exp',
       'selfsup experiment --methods scratch,rotation-probe --ks 10 --limit 10000',
+      'selfsup experiment --methods rotation,simclr,byol --protocols finetune,knn,distill --ks 10,100',
       'selfsup experiment --modality text --out runs/text',
     ],
     load: load('experiment'),

@@ -41,6 +41,10 @@ export function commandHelp(c: CommandSpec): string {
     '',
     wrap(c.description, 0),
   ];
+  for (const list of c.lists ?? []) {
+    const width = Math.max(...list.items.map(([name]) => name.length)) + 4;
+    parts.push('', `${list.title}:`, ...list.items.map(([name, text]) => `  ${name.padEnd(width - 2)}${wrap(text, width).slice(width)}`));
+  }
   if (c.positionals?.length) {
     parts.push('', 'Arguments:', ...c.positionals.map((p) => `  ${p.name.padEnd(column - 2)}${p.help}`));
   }

@@ -50,12 +50,14 @@ export async function runImageCommand(command: string, data: ImageExperimentData
   out.note('writing the report...');
   const written = await writeReport(outDir, r.report);
   let encoderJson: string | null = null;
-  if (r.rotationAccuracy !== null) {
+  // encoder.json (what finetune, probe and knn read from --encoder DIR) names rotation's encoder, or the first method's.
+  const encoderMethod = r.encoders.rotation ? 'rotation' : Object.keys(r.encoders)[0];
+  if (encoderMethod) {
     const inChannels = data.train.imageShape[0];
     encoderJson = writeEncoderInfo(outDir, backboneBlocks(config.backbone, inChannels, config.width), {
       backbone: config.backbone, width: config.width ?? null, inChannels, imageShape: data.train.imageShape,
-      norm: channelStats(data.train), method: 'rotation', data: dataSpec, rotationAccuracy: r.rotationAccuracy,
-    }, 'rotation-encoder.safetensors');
+      norm: channelStats(data.train), method: encoderMethod, data: dataSpec, rotationAccuracy: encoderMethod === 'rotation' ? r.rotationAccuracy : null,
+    }, `${encoderMethod}-encoder.safetensors`);
   }
   const seconds = (performance.now() - started) / 1000;
 
@@ -65,13 +67,14 @@ export async function runImageCommand(command: string, data: ImageExperimentData
   out.say(resultsTable(r.results));
   out.say('');
   if (r.rotationAccuracy !== null) {
-    out.say(`rotation pretraining: ${pct(r.rotationAccuracy)} held-out rotation accuracy, ${r.pretrainImagesPerSecond?.toFixed(0)} images/s`);
+    out.say(`rotation pretraining: ${pct(r.rotationAccuracy)} held-out rotation accuracy, ${r.pretrainRates.rotation?.toFixed(0)} images/s`);
   }
+  for (const [name, rate] of Object.entries(r.pretrainRates)) if (name !== 'rotation') out.say(`${name} pretraining: ${rate.toFixed(0)} images/s`);
   out.say(`report: ${written.html}`);
   out.say(`results: ${written.json}${encoderJson ? `; encoder: ${encoderJson}` : ''} (${(seconds / 60).toFixed(1)} min)`);
   const result = {
     command, ok: true, modality: 'image', results: r.results, rotationAccuracy: r.rotationAccuracy,
-    pretrainImagesPerSecond: r.pretrainImagesPerSecond, reportPath: written.html, resultsPath: written.json,
+    pretrainImagesPerSecond: r.pretrainImagesPerSecond, pretrainRates: r.pretrainRates, encoders: r.encoders, reportPath: written.html, resultsPath: written.json,
     reportDataPath: reportData, encoder: encoderJson, outDir, seconds, data: dataSpec, testImages: data.test.length, config,
   };
   if (r.interrupted) {

@@ -1,6 +1,14 @@
 // Default settings of the image experiment and the demo, found by trying recipes
 // on Fashion-MNIST on a 2-core CPU (see the README's results section).
-import type { ImageExperimentConfig } from './image.js';
+import type { ImageExperimentConfig, PretrainSettings } from './image.js';
+import { METHOD_CATALOG } from '../ssl/catalog.js';
+
+/** Pretraining of the joint-embedding methods: their registry defaults, for a fixed number of steps. */
+export function jointEmbeddingPretrain(maxSteps: number): Record<string, Partial<PretrainSettings>> {
+  return Object.fromEntries(METHOD_CATALOG.filter((m) => m.family === 'joint-embedding').map((m) => [m.name, {
+    maxSteps, epochs: 100, batchSize: m.defaults.batchSize, optimizer: m.defaults.optimizer, monitorPoints: 10,
+  }]));
+}
 
 export function defaultImageConfig(): ImageExperimentConfig {
   return {
@@ -26,7 +34,12 @@ export function defaultImageConfig(): ImageExperimentConfig {
       steps: 150, stepsPerK: { 100: 300, 1000: 600 }, batchSize: 128, head: 'linear', labelSmoothing: 0,
       optimizer: { kind: 'adam', lr: 1e-3, weightDecay: 0 }, augment: { crop: 2, flip: true },
     },
+    methodPretrain: jointEmbeddingPretrain(1000),
     probe: { block: 'block3', steps: 300, lr: 0.01, weightDecay: 5e-4 },
+    distill: {
+      steps: 500, batchSize: 256, temperature: 1, labelledWeight: 1, labelledBatchSize: 128,
+      optimizer: { kind: 'adam', lr: 1e-3, weightDecay: 0 }, augment: { crop: 2, flip: true },
+    },
     knn: { block: 'block3', k: 20, temperature: 0.07 },
     seed: 0,
     device: 'cpu',

@@ -1,6 +1,7 @@
 // The label-efficiency experiment for images: for k labels per class and several
-// seeds, compare training from scratch, transfer from another labelled domain,
-// and rotation pretraining (fine-tuned, linear-probed, kNN) on the same subsets.
+// seeds, compare training from scratch, transfer from another labelled domain, and
+// any registered self-supervised method (pretext) under each protocol (fine-tuned,
+// linear-probed, kNN, distilled onto the unlabelled pool) on the same subsets.
 // Ctrl-C stops the whole sequence after the run it interrupts; the results of the
 // runs that finished come back, marked partial.
 import { mkdirSync } from 'node:fs';
@@ -10,18 +11,41 @@ import { saveSafetensors } from '../io/index.js';
 import { createBackbone, Classifier, linearHead, mlpHead, type Backbone, type BackboneName } from '../models/index.js';
 import { kPerClass, splitIndices, channelStats, type ImageDataset } from '../data/index.js';
 import { trainSupervised, type Augmentation, type OptimizerConfig } from '../train/supervised.js';
+import { distill, type DistillConfig } from '../train/distill.js';
 import { MetricsLog } from '../train/metrics-log.js';
 import type { Callbacks } from '../train/trainer.js';
 import { accuracy, extractFeatures, labelTensor, type Normalization } from '../eval/evaluate.js';
 import { knnClassify } from '../eval/knn.js';
 import { linearProbe } from '../eval/probe.js';
-import { pretrainRotation, rotationSamples } from '../ssl/methods/rotation.js';
-import type { MethodResult, TrainingCurve, ReportData, EmbeddingSet, RotationSample } from '../report/types.js';
+import { rotationSamples } from '../ssl/methods/rotation.js';
+import { createMethod } from '../ssl/registry.js';
+import { pretrain } from '../ssl/pretrain.js';
+import type { MethodResult, TrainingCurve, ReportData, EmbeddingSet, RotationSample, BlockProbe } from '../report/types.js';
+import { parseMethod, type Protocol } from './protocols.js';
 import { InterruptWatch } from './interrupt.js';
 import { summarize } from './summary.js';
 
-export const IMAGE_METHODS = ['scratch', 'transfer', 'rotation-finetune', 'rotation-probe', 'rotation-knn'] as const;
-export type ImageMethod = (typeof IMAGE_METHODS)[number];
+/** A baseline ('scratch', 'transfer') or `<pretext>-<protocol>` (see protocols.ts), e.g. 'simclr-knn'. */
+export type ImageMethod = string;
+
+/** How one method pretrains; `methodPretrain` entries override `pretrain` key by key. */
+export interface PretrainSettings {
+  epochs: number;
+  /** Stop pretraining after this many steps (the learning-rate schedule ends there). */
+  maxSteps?: number;
+  /** Stop pretraining after this many seconds (the checkpoint is kept). */
+  timeBudgetSeconds?: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  /** Loader-side augmentation (rotation); methods with views of their own ignore it, except for whether flips are allowed. */
+  augment: Augmentation;
+  /** Images held out of pretraining, for the pretext metric and the monitors. */
+  heldOut: number;
+  /** The method's own options (temperature, head sizes, ...), as its registry entry takes them. */
+  options?: Record<string, unknown>;
+  /** Measure the kNN and collapse monitors this many times over the run (0: after each epoch only). */
+  monitorPoints?: number;
+}
 
 export interface FinetuneConfig {
   /** Optimisation steps; `stepsPerK` overrides it for particular k (more labels need more steps). */
@@ -42,23 +66,19 @@ export interface ImageExperimentConfig {
   ks: number[];
   seeds: number[];
   methods: ImageMethod[];
-  pretrain: {
-    epochs: number;
-    /** Stop rotation pretraining after this many steps (the learning-rate schedule ends there). */
-    maxSteps?: number;
-    /** Stop rotation pretraining after this many seconds (the checkpoint is kept). */
-    timeBudgetSeconds?: number;
-    batchSize: number;
-    optimizer: OptimizerConfig;
-    augment: Augmentation;
-    /** Images held out of pretraining to measure rotation accuracy. */
-    heldOut: number;
-  };
+  /** Pretraining settings of every method (rotation's as they are). */
+  pretrain: PretrainSettings;
+  /** Per-method changes to `pretrain`, by registry name. */
+  methodPretrain?: Record<string, Partial<PretrainSettings>>;
   transfer: { steps: number; batchSize: number; optimizer: OptimizerConfig; augment: Augmentation; freeze: string[] };
   finetune: FinetuneConfig;
   /** Fine-tuning of the scratch baseline (all blocks trainable). */
   scratch: Omit<FinetuneConfig, 'freeze'>;
   probe: { block?: string; steps: number; lr: number; weightDecay: number };
+  /** Self-training of a student on the fine-tuned teacher's predictions over the unlabelled images. */
+  distill: DistillConfig;
+  /** Probe every block of each pretext's encoder at the first k and seed (RotNet's Table 1). */
+  blockProbe?: boolean;
   knn: { block?: string; k: number; temperature: number };
   /** Evaluate on the first N test images (default: all). */
   testLimit?: number;
@@ -94,7 +114,12 @@ export interface ImageExperimentOutput {
   results: MethodResult[];
   report: ReportData;
   rotationAccuracy: number | null;
+  /** Rotation's pretraining rate (or the first pretext's), images per second. */
   pretrainImagesPerSecond: number | null;
+  /** Every pretext's pretraining rate, images per second (each view counted once per image). */
+  pretrainRates: Record<string, number>;
+  /** Where each pretext's encoder was saved (safetensors). */
+  encoders: Record<string, string>;
   /** True when Ctrl-C stopped the experiment before every run finished: the results are partial. */
   interrupted: boolean;
   /** Evaluation runs (method x k x seed) finished, and planned. */
@@ -107,6 +132,18 @@ function cloneEncoder(encoder: Backbone, make: () => Backbone): Backbone {
   const copy = make().to(encoder.device);
   copy.loadStateDict(encoder.stateDict());
   return copy;
+}
+
+/** `pretrain` with the method's changes applied. */
+export function pretrainSettingsFor(c: ImageExperimentConfig, method: string): PretrainSettings {
+  const own = c.methodPretrain?.[method] ?? {};
+  return { ...c.pretrain, ...own, augment: { ...c.pretrain.augment, ...own.augment }, optimizer: { ...c.pretrain.optimizer, ...own.optimizer } };
+}
+
+/** What pretraining leaves for the protocols, per pretext. */
+interface Pretrained {
+  encoder: Backbone;
+  testFeatures: { probe: Tensor; knn: Tensor } | null;
 }
 
 export async function runImageExperiment(data: ImageExperimentData, c: ImageExperimentConfig, outDir: string,
@@ -122,6 +159,8 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   const testIndices = c.testLimit ? Int32Array.from({ length: Math.min(c.testLimit, data.test.length) }, (_, i) => i) : undefined;
   const curves: TrainingCurve[] = [];
   const runs = new Map<string, number[]>();
+  const parsed = c.methods.map((m) => ({ name: m, ...parseMethod(m) }));
+  const pretexts = [...new Set(parsed.flatMap((m) => (m.pretext ? [m.pretext] : [])))];
   const runsPlanned = c.methods.length * c.ks.length * c.seeds.length;
   let runsDone = 0;
   const record = (method: string, k: number, acc: number, seed: number): void => {
@@ -131,52 +170,181 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     metrics.write({ kind: 'result', method, k, seed, accuracy: acc });
     log(`  ${method.padEnd(18)} k=${String(k).padEnd(5)} seed=${seed}  test accuracy ${(100 * acc).toFixed(2)}%`);
   };
-  const wants = (m: ImageMethod): boolean => c.methods.includes(m);
-  const wantsRotation = c.methods.some((m) => m.startsWith('rotation'));
+  const wants = (m: string): boolean => c.methods.includes(m);
+  const wantsProtocol = (pretext: string, p: Protocol): boolean => wants(`${pretext}-${p}`);
   const callbacks = options.callbacks;
   using stop = new InterruptWatch('experiment', log, options.handleInterrupt ?? true);
   /** Records a finished run (null: interrupted, not counted); false when the experiment stops here. */
-  const done = async (method: ImageMethod, k: number, seed: number, acc: number | null): Promise<boolean> => {
+  const done = async (method: string, k: number, seed: number, acc: number | null): Promise<boolean> => {
     if (acc !== null) record(method, k, acc, seed);
     return acc !== null && !(await stop.shouldStop());
   };
 
   const testLabels = noGrad(() => labelTensor(data.test, testIndices));
-  /** What steps 1 to 3 make, filled in as they go. */
-  const got: {
-    rotationEncoder: Backbone | null; rotationAccuracy: number | null; pretrainRate: number | null; samples: RotationSample[];
-    transferEncoder: Backbone | null; rotationTestFeatures: { probe: Tensor; knn: Tensor } | null;
-  } = { rotationEncoder: null, rotationAccuracy: null, pretrainRate: null, samples: [], transferEncoder: null, rotationTestFeatures: null };
+  const pretrained = new Map<string, Pretrained>();
+  const got = {
+    rotationAccuracy: null as number | null, samples: [] as RotationSample[], transferEncoder: null as Backbone | null,
+    rates: {} as Record<string, number>, encoders: {} as Record<string, string>, blockProbes: [] as BlockProbe[],
+  };
+
+  /** 1. Pretrains `name` on the unlabelled training images; false when Ctrl-C stopped it. */
+  const pretrainPretext = async (name: string): Promise<boolean> => {
+    const s = pretrainSettingsFor(c, name);
+    // Hold out at most a fifth of the images for the pretext metric and the monitors.
+    const held = Math.min(s.heldOut, Math.floor(data.train.length / 5)) / data.train.length;
+    const [heldOut, rest] = splitIndices(data.train.length, [held, 1 - held], c.seed);
+    manualSeed(c.seed);
+    const method = createMethod(name, makeEncoder(), { imageShape: data.train.imageShape, norm, noFlip: s.augment.flip === false }, s.options);
+    const stepsPerEpoch = Math.floor(rest!.length / s.batchSize);
+    const totalSteps = Math.min(s.maxSteps ?? Infinity, s.epochs * stepsPerEpoch);
+    const half = Math.floor(heldOut!.length / 2);
+    const monitor = data.train.labels && half >= 10 && (s.monitorPoints ?? 0) > 0
+      ? { data: data.train, bank: heldOut!.subarray(0, half), queries: heldOut!.subarray(half), every: Math.max(1, Math.floor(totalSteps / s.monitorPoints!)) }
+      : undefined;
+    log(`${name} pretraining: ${c.backbone} on ${rest!.length} unlabelled images (${s.maxSteps ? `at most ${s.maxSteps} steps, ` : ''}${s.epochs} epoch${s.epochs === 1 ? '' : 's'}${s.timeBudgetSeconds ? `, at most ${s.timeBudgetSeconds} s` : ''})`);
+    const r = await stop.training(() => pretrain(method, {
+      data: data.train, indices: rest, heldOut: { data: data.train, indices: heldOut }, monitor,
+      norm, batchSize: s.batchSize, epochs: s.epochs, maxSteps: s.maxSteps, optimizer: s.optimizer,
+      augment: s.augment, seed: c.seed, metrics, timeBudgetSeconds: s.timeBudgetSeconds, device, callbacks,
+      checkpoint: join(outDir, `${name}-pretrain`), checkpointMeta: { backbone: c.backbone, width: c.width ?? null, inChannels, norm },
+    }));
+    if (r.fit.interrupted) {
+      stop.markInterrupted();
+      log(`${name} pretraining: interrupted after ${r.fit.steps} steps; its checkpoint is ${join(outDir, `${name}-pretrain`)}.safetensors`);
+      method.dispose();
+      return false;
+    }
+    got.rates[name] = r.fit.examplesPerSecond;
+    curves.push({ run: `${name}-pretrain`, points: r.fit.curve });
+    if (name === 'rotation') {
+      got.rotationAccuracy = r.validation.rotation_acc ?? null;
+      got.samples = rotationSamples(method, data.test, 32, { norm });
+      log(`rotation pretraining: held-out rotation accuracy ${(100 * (got.rotationAccuracy ?? 0)).toFixed(2)}%, ${r.fit.examplesPerSecond.toFixed(0)} images/s`);
+    } else {
+      const v = r.validation;
+      log(`${name} pretraining: ${r.fit.examplesPerSecond.toFixed(0)} images/s${v.knn_acc !== undefined ? `, monitor kNN ${(100 * v.knn_acc).toFixed(1)}%, embedding spread ${v.embedding_std?.toFixed(3)}` : ''}`);
+    }
+    const encoder = method.takeEncoder(); // heads, momentum copies and queues are freed here
+    const file = join(outDir, `${name}-encoder.safetensors`);
+    saveSafetensors(file, encoder.stateDict(), { backbone: c.backbone, method: name });
+    got.encoders[name] = file;
+    pretrained.set(name, { encoder, testFeatures: null });
+    return true;
+  };
+
+  /** Test accuracy after fine-tuning, or null when Ctrl-C interrupted the training; `keep` returns the model too. */
+  const finetuneFrom = async (name: string, encoder: Backbone, f: Omit<FinetuneConfig, 'freeze'> & { freeze: string[] }, subset: Int32Array, k: number, seed: number,
+    keep = false): Promise<{ acc: number; model: Classifier | null } | null> => {
+    const model = new Classifier(encoder, f.head === 'mlp' ? mlpHead(encoder.featureDim(), numClasses) : linearHead(encoder.featureDim(), numClasses));
+    if (f.freeze.length) model.freeze(f.freeze.map((b) => `encoder.${b}`));
+    const r = await stop.training(() => trainSupervised({
+      name, model, data: data.train, indices: subset, norm, batchSize: f.batchSize, steps: f.stepsPerK?.[String(k)] ?? f.steps,
+      optimizer: f.optimizer, augment: f.augment, labelSmoothing: f.labelSmoothing, seed, metrics, progress: false, device, callbacks,
+    }));
+    if (r.interrupted) {
+      stop.markInterrupted();
+      log(`  ${name} seed=${seed}: interrupted after ${r.steps} steps; not counted`);
+      model.dispose();
+      return null;
+    }
+    if (seed === c.seeds[0]) curves.push({ run: name, points: r.curve });
+    const acc = accuracy(model, data.test, { norm, indices: testIndices });
+    if (keep) return { acc, model };
+    model.dispose();
+    return { acc, model: null };
+  };
+
+  /** The distill protocol: a student from the pretrained encoder learns the teacher's predictions on every training image. */
+  const distillFrom = async (name: string, teacher: Classifier, encoder: Backbone, subset: Int32Array, seed: number): Promise<number | null> => {
+    const student = new Classifier(encoder, linearHead(encoder.featureDim(), numClasses));
+    const r = await stop.training(() => distill({
+      name, teacher, student, data: data.train, labelled: subset, norm, config: c.distill, seed, metrics, progress: false, device, callbacks,
+    }));
+    if (r.interrupted) {
+      stop.markInterrupted();
+      log(`  ${name} seed=${seed}: interrupted after ${r.steps} steps; not counted`);
+      student.dispose();
+      return null;
+    }
+    if (seed === c.seeds[0]) curves.push({ run: name, points: r.curve });
+    const acc = accuracy(student, data.test, { norm, indices: testIndices });
+    student.dispose();
+    return acc;
+  };
+
+  /** Fine-tune, distill, probe and kNN of one pretext on one labelled subset; false when the experiment stops. */
+  const evaluatePretext = async (name: string, p: Pretrained, subset: Int32Array, k: number, seed: number): Promise<boolean> => {
+    if (wantsProtocol(name, 'finetune') || wantsProtocol(name, 'distill')) {
+      manualSeed(seed);
+      const withDistill = wantsProtocol(name, 'distill');
+      const ft = await finetuneFrom(`${name}-finetune k=${k}`, cloneEncoder(p.encoder, makeEncoder), c.finetune, subset, k, seed, withDistill);
+      if (ft === null) return false;
+      if (wantsProtocol(name, 'finetune') && !(await done(`${name}-finetune`, k, seed, ft.acc))) {
+        ft.model?.dispose();
+        return false;
+      }
+      if (withDistill && ft.model) {
+        manualSeed(seed);
+        const acc = await distillFrom(`${name}-distill k=${k}`, ft.model, cloneEncoder(p.encoder, makeEncoder), subset, seed);
+        ft.model.dispose();
+        if (!(await done(`${name}-distill`, k, seed, acc))) return false;
+      }
+    }
+    if (!(wantsProtocol(name, 'probe') || wantsProtocol(name, 'knn'))) return true;
+    const enc = p.encoder;
+    p.testFeatures ??= {
+      probe: extractFeatures(enc, (x) => enc.features(x, c.probe.block), data.test, { norm, indices: testIndices }),
+      knn: extractFeatures(enc, (x) => enc.features(x, c.knn.block), data.test, { norm, indices: testIndices }),
+    };
+    const testFeatures = p.testFeatures;
+    const y = labelTensor(data.train, subset);
+    try {
+      if (wantsProtocol(name, 'probe')) {
+        manualSeed(seed);
+        const feats = extractFeatures(enc, (x) => enc.features(x, c.probe.block), data.train, { norm, indices: subset });
+        const r = linearProbe(feats, y, testFeatures.probe, testLabels, numClasses, { steps: c.probe.steps, lr: c.probe.lr, weightDecay: c.probe.weightDecay });
+        feats.dispose();
+        r.classifier.dispose();
+        r.mean.dispose();
+        r.std.dispose();
+        if (!await done(`${name}-probe`, k, seed, r.accuracy)) return false;
+      }
+      if (wantsProtocol(name, 'knn')) {
+        const feats = extractFeatures(enc, (x) => enc.features(x, c.knn.block), data.train, { norm, indices: subset });
+        const r = knnClassify(feats, y, testFeatures.knn, testLabels, numClasses, { k: c.knn.k, temperature: c.knn.temperature });
+        feats.dispose();
+        if (!await done(`${name}-knn`, k, seed, r.accuracy)) return false;
+      }
+    } finally {
+      y.dispose();
+    }
+    return true;
+  };
+
+  /** Which block's pooled features are best: a linear probe on each block (RotNet's Table 1), at one k and seed. */
+  const probeBlocks = (name: string, p: Pretrained, k: number, seed: number): void => {
+    const subset = kPerClass(data.train.labels!, k, seed, numClasses);
+    const y = labelTensor(data.train, subset);
+    const enc = p.encoder;
+    const blocks: Record<string, number> = {};
+    for (const block of enc.blockNames) {
+      manualSeed(seed);
+      const train = extractFeatures(enc, (x) => enc.features(x, block), data.train, { norm, indices: subset });
+      const test = extractFeatures(enc, (x) => enc.features(x, block), data.test, { norm, indices: testIndices });
+      const r = linearProbe(train, y, test, testLabels, numClasses, { steps: c.probe.steps, lr: c.probe.lr, weightDecay: c.probe.weightDecay });
+      for (const t of [train, test, r.classifier, r.mean, r.std]) t.dispose();
+      blocks[block] = r.accuracy;
+    }
+    y.dispose();
+    got.blockProbes.push({ pretext: name, k, seed, blocks });
+    log(`  ${name}: linear probe by block (k=${k}, seed ${seed}): ${Object.entries(blocks).map(([b, a]) => `${b} ${(100 * a).toFixed(1)}%`).join(', ')}`);
+  };
 
   // Steps 1 to 3; returns early when Ctrl-C stops the experiment.
   const runAll = async (): Promise<void> => {
-    // 1. Rotation pretraining on the unlabelled training images.
-    if (wantsRotation) {
-      // Hold out at most a fifth of the images for measuring rotation accuracy.
-      const held = Math.min(c.pretrain.heldOut, Math.floor(data.train.length / 5)) / data.train.length;
-      const [heldOut, rest] = splitIndices(data.train.length, [held, 1 - held], c.seed);
-      manualSeed(c.seed);
-      log(`rotation pretraining: ${c.backbone} on ${rest!.length} unlabelled images (${c.pretrain.maxSteps ? `at most ${c.pretrain.maxSteps} steps, ` : ''}${c.pretrain.epochs} epoch${c.pretrain.epochs === 1 ? '' : 's'}${c.pretrain.timeBudgetSeconds ? `, at most ${c.pretrain.timeBudgetSeconds} s` : ''})`);
-      const r = await stop.training(() => pretrainRotation({
-        encoder: makeEncoder(), data: data.train, indices: rest, heldOut: { data: data.train, indices: heldOut },
-        norm, batchSize: c.pretrain.batchSize, epochs: c.pretrain.epochs, maxSteps: c.pretrain.maxSteps, optimizer: c.pretrain.optimizer,
-        augment: c.pretrain.augment, seed: c.seed, metrics, timeBudgetSeconds: c.pretrain.timeBudgetSeconds, device, callbacks,
-        checkpoint: join(outDir, 'rotation-pretrain'), checkpointMeta: { backbone: c.backbone, width: c.width ?? null, inChannels, norm },
-      }));
-      if (r.fit.interrupted) {
-        stop.markInterrupted();
-        log(`rotation pretraining: interrupted after ${r.fit.steps} steps; its checkpoint is ${join(outDir, 'rotation-pretrain')}.safetensors`);
-        r.model.dispose();
-        return;
-      }
-      got.rotationEncoder = r.model.encoder;
-      got.rotationAccuracy = r.heldOutRotationAccuracy;
-      got.pretrainRate = r.fit.examplesPerSecond;
-      curves.push({ run: 'rotation-pretrain', points: r.fit.curve });
-      got.samples = rotationSamples(r.model, data.test, 32, { norm });
-      saveSafetensors(join(outDir, 'rotation-encoder.safetensors'), r.model.encoder.stateDict(), { backbone: c.backbone, method: 'rotation' });
-      log(`rotation pretraining: held-out rotation accuracy ${(100 * (r.heldOutRotationAccuracy ?? 0)).toFixed(2)}%, ${r.fit.examplesPerSecond.toFixed(0)} images/s`);
-      r.model.head.dispose(); // the 4-way rotation head is done; the encoder lives on
+    // 1. Each pretext's pretraining on the unlabelled training images.
+    for (const name of pretexts) {
+      if (!(await pretrainPretext(name))) return;
       if (await stop.shouldStop()) return;
     }
 
@@ -205,78 +373,26 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     }
 
     // 3. The labelled subsets.
-    const rotationEncoder = got.rotationEncoder;
     const transferEncoder = got.transferEncoder;
-    if (rotationEncoder && (wants('rotation-probe') || wants('rotation-knn'))) {
-      const enc = rotationEncoder;
-      got.rotationTestFeatures = {
-        probe: extractFeatures(enc, (x) => enc.features(x, c.probe.block), data.test, { norm, indices: testIndices }),
-        knn: extractFeatures(enc, (x) => enc.features(x, c.knn.block), data.test, { norm, indices: testIndices }),
-      };
+    if (c.blockProbe && data.train.labels) {
+      for (const [name, p] of pretrained) probeBlocks(name, p, c.ks[0]!, c.seeds[0]!);
       if (await stop.shouldStop()) return;
     }
-    /** Test accuracy after fine-tuning, or null when Ctrl-C interrupted the training. */
-    const finetuneFrom = async (name: string, encoder: Backbone, f: Omit<FinetuneConfig, 'freeze'> & { freeze: string[] }, subset: Int32Array, k: number, seed: number): Promise<number | null> => {
-      const model = new Classifier(encoder, f.head === 'mlp' ? mlpHead(encoder.featureDim(), numClasses) : linearHead(encoder.featureDim(), numClasses));
-      if (f.freeze.length) model.freeze(f.freeze.map((b) => `encoder.${b}`));
-      const r = await stop.training(() => trainSupervised({
-        name, model, data: data.train, indices: subset, norm, batchSize: f.batchSize, steps: f.stepsPerK?.[String(k)] ?? f.steps,
-        optimizer: f.optimizer, augment: f.augment, labelSmoothing: f.labelSmoothing, seed, metrics, progress: false, device, callbacks,
-      }));
-      if (r.interrupted) {
-        stop.markInterrupted();
-        log(`  ${name} seed=${seed}: interrupted after ${r.steps} steps; not counted`);
-        model.dispose();
-        return null;
-      }
-      if (seed === c.seeds[0]) curves.push({ run: name, points: r.curve });
-      const acc = accuracy(model, data.test, { norm, indices: testIndices });
-      model.dispose();
-      return acc;
-    };
-
     for (const k of c.ks) {
       for (const seed of c.seeds) {
         const subset = kPerClass(data.train.labels!, k, seed, numClasses);
         if (wants('scratch')) {
           manualSeed(seed);
-          if (!await done('scratch', k, seed, await finetuneFrom(`scratch k=${k}`, makeEncoder(), { ...c.scratch, freeze: [] }, subset, k, seed))) return;
+          const r = await finetuneFrom(`scratch k=${k}`, makeEncoder(), { ...c.scratch, freeze: [] }, subset, k, seed);
+          if (!await done('scratch', k, seed, r?.acc ?? null)) return;
         }
         if (wants('transfer') && transferEncoder) {
           manualSeed(seed);
           const enc = cloneEncoder(transferEncoder, makeEncoder);
-          if (!await done('transfer', k, seed, await finetuneFrom(`transfer k=${k}`, enc, { ...c.finetune, freeze: c.transfer.freeze }, subset, k, seed))) return;
+          const r = await finetuneFrom(`transfer k=${k}`, enc, { ...c.finetune, freeze: c.transfer.freeze }, subset, k, seed);
+          if (!await done('transfer', k, seed, r?.acc ?? null)) return;
         }
-        if (wants('rotation-finetune') && rotationEncoder) {
-          manualSeed(seed);
-          const enc = cloneEncoder(rotationEncoder, makeEncoder);
-          if (!await done('rotation-finetune', k, seed, await finetuneFrom(`rotation-finetune k=${k}`, enc, c.finetune, subset, k, seed))) return;
-        }
-        const testFeatures = got.rotationTestFeatures;
-        if (rotationEncoder && testFeatures) {
-          const enc = rotationEncoder;
-          const y = labelTensor(data.train, subset);
-          try {
-            if (wants('rotation-probe')) {
-              manualSeed(seed);
-              const feats = extractFeatures(enc, (x) => enc.features(x, c.probe.block), data.train, { norm, indices: subset });
-              const r = linearProbe(feats, y, testFeatures.probe, testLabels, numClasses, { steps: c.probe.steps, lr: c.probe.lr, weightDecay: c.probe.weightDecay });
-              feats.dispose();
-              r.classifier.dispose();
-              r.mean.dispose();
-              r.std.dispose();
-              if (!await done('rotation-probe', k, seed, r.accuracy)) return;
-            }
-            if (wants('rotation-knn')) {
-              const feats = extractFeatures(enc, (x) => enc.features(x, c.knn.block), data.train, { norm, indices: subset });
-              const r = knnClassify(feats, y, testFeatures.knn, testLabels, numClasses, { k: c.knn.k, temperature: c.knn.temperature });
-              feats.dispose();
-              if (!await done('rotation-knn', k, seed, r.accuracy)) return;
-            }
-          } finally {
-            y.dispose();
-          }
-        }
+        for (const [name, p] of pretrained) if (!(await evaluatePretext(name, p, subset, k, seed))) return;
       }
     }
   };
@@ -286,37 +402,45 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
 
   // 4. Results and report data.
   const results: MethodResult[] = [];
-  for (const m of IMAGE_METHODS) for (const k of c.ks) {
-    const r = runs.get(`${m}|${k}`);
-    if (r) results.push(summarize(m, k, r));
+  for (const m of parsed) for (const k of c.ks) {
+    const r = runs.get(`${m.name}|${k}`);
+    if (r) results.push(summarize(m.name, k, r, { pretext: m.pretext, protocol: m.protocol }));
   }
   const embeddings: EmbeddingSet[] = [];
-  const { rotationEncoder, rotationAccuracy, pretrainRate, samples, transferEncoder, rotationTestFeatures: features } = got;
-  if (rotationEncoder && features) {
+  // Maps of the best pretexts' frozen features (by their best mean at the first k).
+  const bestAt = (name: string): number => Math.max(...results.filter((r) => r.pretext === name && r.k === c.ks[0]).map((r) => r.mean), -1);
+  const ranked = [...pretrained.keys()].filter((n) => pretrained.get(n)!.testFeatures).sort((a, b) => bestAt(b) - bestAt(a));
+  for (const name of ranked.slice(0, 2)) {
+    const features = pretrained.get(name)!.testFeatures!;
     const n = Math.min(1500, features.knn.shape[0]!);
     const vectors = tidy(() => features.knn.slice(0, 0, n)).toArray() as number[][];
     const labels = data.test.labels!.subarray(0, n);
-    embeddings.push({ title: `Test images embedded by the rotation-pretrained encoder (${c.knn.block ?? 'last block'})`, vectors, labels: Array.from(labels, (l) => data.test.classNames?.[l] ?? String(l)) });
+    embeddings.push({ title: `Test images embedded by the ${name}-pretrained encoder (${c.knn.block ?? 'last block'})`, vectors, labels: Array.from(labels, (l) => data.test.classNames?.[l] ?? String(l)) });
   }
-  features?.probe.dispose();
-  features?.knn.dispose();
+  for (const p of pretrained.values()) {
+    p.testFeatures?.probe.dispose();
+    p.testFeatures?.knn.dispose();
+  }
   testLabels.dispose();
+  const { rotationAccuracy, samples, transferEncoder, rates, encoders, blockProbes } = got;
   const extra: Record<string, number | string> = {};
   if (rotationAccuracy !== null) extra['rotation accuracy (held out)'] = Number(rotationAccuracy.toFixed(4));
-  if (pretrainRate !== null) extra['pretraining images/s'] = Math.round(pretrainRate);
+  for (const [name, rate] of Object.entries(rates)) extra[`${name} pretraining images/s`] = Math.round(rate);
   const partialNote = `Interrupted by Ctrl-C: ${runsDone} of ${runsPlanned} runs finished, and only those are counted; these results are partial.`;
   const report: ReportData = {
     title: `Label efficiency on ${data.name}${interrupted ? ' (partial)' : ''}`, modality: 'image', dataset: data.name, createdAt: new Date().toISOString(),
-    results, curves, rotationSamples: samples, embeddings, extra,
+    results, curves, rotationSamples: samples, embeddings, extra, ...(blockProbes.length ? { blockProbes } : {}),
     notes: [
       ...(interrupted ? [partialNote] : []),
       `Accuracies on ${testIndices ? testIndices.length : data.test.length} test images; mean and standard deviation over seeds ${c.seeds.join(', ')} (each seed draws its own labelled subset).`,
-      `rotation-finetune fine-tunes the rotation-pretrained encoder with ${c.finetune.freeze.length ? c.finetune.freeze.join(', ') + ' frozen' : 'nothing frozen'}; rotation-probe is a linear classifier on pooled ${c.probe.block ?? 'last-block'} features; rotation-knn votes among k=${c.knn.k} cosine neighbours with temperature ${c.knn.temperature}.`,
+      `<method>-finetune fine-tunes the pretrained encoder with ${c.finetune.freeze.length ? c.finetune.freeze.join(', ') + ' frozen' : 'nothing frozen'}; <method>-probe is a linear classifier on pooled ${c.probe.block ?? 'last-block'} features; <method>-knn votes among k=${c.knn.k} cosine neighbours with temperature ${c.knn.temperature}; <method>-distill trains a student from the pretrained encoder on the fine-tuned teacher's predictions over every training image (${c.distill.steps} steps, T=${c.distill.temperature}).`,
+      'The pretraining curves carry two monitors measured on held-out training images: val_knn_acc (kNN accuracy, labels of a small held-out split) and val_embedding_std / embedding_std (spread of l2-normalised embeddings; a collapse falls toward 0). They are never used to train or to choose.',
     ],
     config: c as unknown as Record<string, unknown>,
     ...(interrupted ? { partial: true } : {}),
   };
-  rotationEncoder?.dispose();
+  for (const p of pretrained.values()) p.encoder.dispose();
   transferEncoder?.dispose();
-  return { results, report, rotationAccuracy, pretrainImagesPerSecond: pretrainRate, interrupted, runsDone, runsPlanned };
+  const pretrainImagesPerSecond = rates.rotation ?? Object.values(rates)[0] ?? null;
+  return { results, report, rotationAccuracy, pretrainImagesPerSecond, pretrainRates: rates, encoders, interrupted, runsDone, runsPlanned };
 }

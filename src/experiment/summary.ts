@@ -10,6 +10,6 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 }
 
 /** One method's result at one k: mean and sample std over the seeds' accuracies. */
-export function summarize(method: string, k: number, runs: number[]): MethodResult {
-  return { method, k, ...meanStd(runs), runs };
+export function summarize(method: string, k: number, runs: number[], parts?: { pretext: string | null; protocol: string }): MethodResult {
+  return { method, ...(parts ?? {}), k, ...meanStd(runs), runs };
 }

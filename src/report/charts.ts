@@ -142,9 +142,9 @@ function thin<T>(items: T[], max: number): T[] {
 }
 
 /** Loss (and accuracy, lr, ... where logged) against step; a line per run, one panel per kind of metric. */
-export async function trainingCurvesChart(curves: readonly TrainingCurve[]): Promise<Chart> {
-  const id = 'training-curves';
-  const title = 'Training curves';
+export async function trainingCurvesChart(curves: readonly TrainingCurve[], o: { id?: string; title?: string; metrics?: RegExp } = {}): Promise<Chart> {
+  const id = o.id ?? 'training-curves';
+  const title = o.title ?? 'Training curves';
   type Row = { run: string; step: number; metric: string; value: number };
   const rows: Row[] = [];
   let omitted = 0;
@@ -156,6 +156,7 @@ export async function trainingCurvesChart(curves: readonly TrainingCurve[]): Pro
       if (!Number.isFinite(p.step)) throw new ReportInputError(`curves[${c}] (run ${JSON.stringify(curve.run)}) point ${i}: step is ${p.step}`);
       for (const [metric, value] of Object.entries(p)) {
         if (metric === 'step' || metric === 'epoch' || value === undefined) continue;
+        if (o.metrics && !o.metrics.test(metric)) continue;
         if (typeof value !== 'number' || !Number.isFinite(value)) { omitted++; continue; }
         const list = series.get(metric) ?? [];
         list.push({ run: curve.run, step: p.step, metric, value });
@@ -296,5 +297,44 @@ export async function wordMapChart(map: WordMap, index = 0, options: MapOptions 
   return {
     id, title, svg,
     caption: `${values.length < placed.total ? `A random ${values.length} of ${placed.total}` : `All ${placed.total}`} words placed by ${how}; words used alike should sit close together.`,
+  };
+}
+
+/**
+ * Every method x protocol at each k: one bar per method (mean over seeds, a rule for
+ * ± one std), coloured by protocol, sorted best first, one panel per k.
+ */
+export async function methodComparisonChart(results: readonly MethodResult[]): Promise<Chart> {
+  const id = 'method-comparison';
+  const title = 'Method comparison';
+  if (results.length === 0) return noDataChart(id, title, 'no evaluation results');
+  checkResults(results);
+  const rows = results.map((r) => ({ method: r.method, k: `k = ${r.k}`, protocol: r.protocol ?? r.method, mean: r.mean, lo: r.mean - r.std, hi: r.mean + r.std }));
+  const protocols = unique(rows.map((r) => r.protocol));
+  const y = { field: 'method', type: 'nominal', sort: { field: 'mean', order: 'descending' }, title: null };
+  const svg = await renderSvg({
+    config: CONFIG, title,
+    data: { values: rows },
+    facet: { row: { field: 'k', type: 'nominal', title: null, sort: unique(results.map((r) => r.k)).sort((a, b) => a - b).map((k) => `k = ${k}`) } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: WIDTH - 160,
+      layer: [
+        {
+          mark: { type: 'bar', height: { band: 0.7 } },
+          encoding: {
+            y, x: { field: 'mean', type: 'quantitative', scale: { zero: false, padding: 8 }, axis: { format: '.0%', title: 'Test accuracy (mean over seeds)' } },
+            color: { field: 'protocol', type: 'nominal', scale: { domain: protocols }, legend: { title: 'Protocol', orient: 'top' } },
+          },
+        },
+        { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { y, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
+        { mark: { type: 'text', align: 'left', dx: 4, fontSize: 10 }, encoding: { y, x: { field: 'hi', type: 'quantitative' }, text: { field: 'mean', type: 'quantitative', format: '.1%' } } },
+      ],
+    },
+  } as unknown as TopLevelSpec);
+  return {
+    id, title, svg,
+    caption: 'Each method under each protocol, best first, one panel per k: bars are the mean test accuracy over seeds, black rules span ± one standard deviation. ' +
+      'Baselines: scratch trains the same network from random weights; transfer fine-tunes one trained on the source domain.',
   };
 }

@@ -4,12 +4,12 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { writeFileAtomicAsync } from '../io/atomic.js';
-import { embeddingChart, labelEfficiencyChart, trainingCurvesChart, wordMapChart, type Chart } from './charts.js';
+import { embeddingChart, labelEfficiencyChart, methodComparisonChart, trainingCurvesChart, wordMapChart, type Chart } from './charts.js';
 import { escapeHtml } from './escape.js';
 import { rotationGrid } from './images.js';
 import { resultsJson } from './json.js';
 import { REPORT_CSS } from './style.js';
-import type { MethodResult, ReportData } from './types.js';
+import type { BlockProbe, MethodResult, ReportData } from './types.js';
 
 export interface WrittenReport {
   html: string;
@@ -95,6 +95,41 @@ function resultsTable(results: readonly MethodResult[]): string {
     `<p class="table-note">Std is over runs (seeds). Bold: best mean at that k.</p>`;
 }
 
+/** Pretext x protocol at each k: mean ± std, the best of each k in bold. */
+function methodGrid(results: readonly MethodResult[]): string {
+  const ks = [...new Set(results.map((r) => r.k))].sort((a, b) => a - b);
+  const protocols = [...new Set(results.filter((r) => r.pretext).map((r) => r.protocol!))];
+  const pretexts = [...new Set(results.map((r) => r.pretext ?? r.method))];
+  const head = `<tr><th class="num">k</th><th>Method</th>${protocols.map((p) => `<th class="num">${escapeHtml(p)}</th>`).join('')}</tr>`;
+  const body = ks.flatMap((k, ki) => {
+    const atK = results.filter((r) => r.k === k);
+    const best = Math.max(...atK.map((r) => r.mean));
+    return pretexts.map((pretext, i) => {
+      const cell = (r: MethodResult | undefined): string => r ? `<td class="num${r.mean === best ? ' best' : ''}">${percent(r.mean)} ± ${percent(r.std)}</td>` : '<td class="num">–</td>';
+      const baseline = atK.find((r) => !r.pretext && r.method === pretext);
+      const cells = baseline
+        ? `<td class="num${baseline.mean === best ? ' best' : ''}" colspan="${protocols.length}">${percent(baseline.mean)} ± ${percent(baseline.std)} (baseline)</td>`
+        : protocols.map((p) => cell(atK.find((r) => r.pretext === pretext && r.protocol === p))).join('');
+      return `<tr${i === 0 && ki > 0 ? ' class="group-start"' : ''}><td class="num">${k}</td><td>${escapeHtml(pretext)}</td>${cells}</tr>`;
+    });
+  });
+  return `<div class="table-wrap"><table class="results" id="method-grid"><thead>${head}</thead><tbody>${body.join('')}</tbody></table></div>` +
+    '<p class="table-note">Test accuracy (%), mean ± std over seeds; rows are the pretraining methods, columns the protocols. Bold: best at that k.</p>';
+}
+
+/** Linear-probe accuracy on each block's pooled features, per pretext. */
+function blockProbeTable(probes: readonly BlockProbe[]): string {
+  const blocks = [...new Set(probes.flatMap((p) => Object.keys(p.blocks)))];
+  const rows = probes.map((p) => {
+    const best = Math.max(...Object.values(p.blocks));
+    return `<tr><td>${escapeHtml(p.pretext)}</td>${blocks.map((b) => p.blocks[b] === undefined ? '<td class="num">–</td>' : `<td class="num${p.blocks[b] === best ? ' best' : ''}">${percent(p.blocks[b]!)}</td>`).join('')}</tr>`;
+  });
+  const { k, seed } = probes[0]!;
+  return `<div class="table-wrap"><table class="results" id="block-probe"><thead><tr><th>Method</th>${blocks.map((b) => `<th class="num">${escapeHtml(b)}</th>`).join('')}</tr></thead>` +
+    `<tbody>${rows.join('')}</tbody></table></div><p class="table-note">A linear probe on the globally pooled output of each block (k=${k}, seed ${seed}); bold: the best block of each method. ` +
+    'Early blocks keep generic edges, the last ones what the pretext needed (as in the RotNet paper\'s Table 1).</p>';
+}
+
 function keyFigures(extra: Record<string, number | string>): string {
   const cards = Object.entries(extra).map(([label, value]) =>
     `<div class="card"><div class="label">${escapeHtml(label)}</div><div class="value">${escapeHtml(formatValue(value))}</div></div>`);
@@ -138,6 +173,25 @@ async function buildReport(data: ReportData): Promise<BuiltReport> {
     id: 'results', heading: 'Results',
     body: resultsTable(results) + await tryChart('The label-efficiency chart', () => labelEfficiencyChart(results), charts),
   });
+  if (results.some((r) => r.protocol !== undefined) && new Set(results.map((r) => r.method)).size > 2) {
+    sections.push({
+      id: 'methods', heading: 'Method comparison',
+      body: methodGrid(results) + await tryChart('The method-comparison chart', () => methodComparisonChart(results), charts),
+    });
+  }
+  if (data.blockProbes && data.blockProbes.length > 0) {
+    sections.push({ id: 'block-probe', heading: 'Which block to use', body: blockProbeTable(data.blockProbes) });
+  }
+  const monitored = curves.filter((c) => c.points.some((p) => p.val_knn_acc !== undefined || p.embedding_std !== undefined));
+  if (monitored.length > 0) {
+    sections.push({
+      id: 'monitors', heading: 'Monitors during pretraining',
+      body: '<p>Measured on training images held out of pretraining, never used to train or to choose: kNN accuracy with the labels of a small held-out split, ' +
+        'and the spread (std over the batch, averaged over dimensions) of l2-normalised embeddings, on the training batch and on the held-out images. ' +
+        'A collapsing method shows the spread falling toward 0; a healthy one stays near 1/√D.</p>' +
+        await tryChart('The monitor chart', () => trainingCurvesChart(monitored, { id: 'monitors', title: 'Monitors during pretraining', metrics: /knn_acc|embedding_std/ }), charts),
+    });
+  }
   sections.push({
     id: 'training', heading: 'Training',
     body: await tryChart('The training-curve chart', () => trainingCurvesChart(curves), charts),

@@ -1,8 +1,22 @@
 // Plain data the report is built from. No tensors: callers convert before handing over.
 
 /** Accuracy of one method at one label budget, over several seeds. Accuracies are fractions (0..1). */
+/** A linear probe on each block's pooled features of one pretext's encoder. */
+export interface BlockProbe {
+  pretext: string;
+  k: number;
+  seed: number;
+  /** Test accuracy (0..1) by block name, in block order. */
+  blocks: Record<string, number>;
+}
+
 export interface MethodResult {
+  /** `<pretext>-<protocol>` (e.g. 'simclr-knn'), or a baseline ('scratch', 'transfer'). */
   method: string;
+  /** The self-supervised method whose encoder was used; null for baselines. */
+  pretext?: string | null;
+  /** finetune, probe, knn or distill; for baselines their own name. */
+  protocol?: string;
   /** Labelled examples per class. */
   k: number;
   mean: number;
@@ -57,6 +71,8 @@ export interface ReportData {
   results: MethodResult[];
   curves: TrainingCurve[];
   rotationSamples?: RotationSample[];
+  /** Which block's features are best, per pretext. */
+  blockProbes?: BlockProbe[];
   embeddings?: EmbeddingSet[];
   wordMaps?: WordMap[];
   notes?: string[];

@@ -3,12 +3,13 @@
 export { SslMethod, type ViewBatch, type MethodContext, type MethodFamily, type PretrainDefaults } from './method.js';
 export { pretrain, type PretrainOptions, type PretrainResult } from './pretrain.js';
 export { METHODS, methodNames, getMethod, createMethod, type MethodSpec } from './registry.js';
+export { METHOD_CATALOG, methodInfo, ROTATION_DEFAULTS, JOINT_EMBEDDING_DEFAULTS, type MethodInfo } from './catalog.js';
 export { embeddingMonitor, embeddingSpread, type MonitorOptions, type EmbeddingMonitor } from './monitors.js';
 export * as heads from './heads.js';
 export { frozenCopy, emaUpdate_, cosineMomentum } from './momentum.js';
 export { ClassificationPretext } from './methods/classification-pretext.js';
 export {
-  RotationPrediction, ROTATION_DEFAULTS, pretrainRotation, rotationAccuracy, rotationSamples, DEFAULT_ROTATION_OPTIMIZER,
+  RotationPrediction, pretrainRotation, rotationAccuracy, rotationSamples, DEFAULT_ROTATION_OPTIMIZER,
   type RotationOptions, type RotationPretrainOptions, type RotationPretrainResult,
 } from './methods/rotation.js';
 export { rotationBatch, ROTATION_DEGREES } from './rotation.js';

@@ -5,7 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeReport, type MethodResult, type ReportData } from '../../report/index.js';
 import { defaultImageConfig } from '../../experiment/defaults.js';
 import type { ImageExperimentConfig } from '../../experiment/image.js';
-import { BACKBONE_NAMES, METHOD_NAMES } from '../commands.js';
+import { BACKBONE_NAMES } from '../commands.js';
+import { BASELINES, PROTOCOLS, expandMethods, experimentMethodNames, type Protocol } from '../../experiment/protocols.js';
+import { methodNames } from '../../ssl/catalog.js';
 import { loadData } from '../data.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { runImageCommand, quickImageConfig, QUICK_LIMITS } from '../image-run.js';
@@ -55,6 +57,21 @@ function readConfigFile(path: string): Json {
   return parsed;
 }
 
+/**
+ * --methods items are baselines, methods (each under every --protocols) or METHOD-PROTOCOL pairs;
+ * with --protocols alone, the configured methods' pretexts get those protocols. Scratch joins
+ * when no baseline is named, since every comparison is against it.
+ */
+export function experimentMethods(args: Args, configured: readonly string[]): string[] {
+  const protocols = args.has('protocols') ? args.choices('protocols', PROTOCOLS)! as Protocol[] : (['finetune', 'probe', 'knn'] as Protocol[]);
+  const items = args.has('methods')
+    ? args.choices('methods', [...new Set([...methodNames(), ...experimentMethodNames()])])!
+    : [...new Set(configured.map((m) => (BASELINES as readonly string[]).includes(m) ? m : m.slice(0, m.lastIndexOf('-'))))];
+  const out = items.flatMap((item) => (methodNames().includes(item) ? expandMethods([item], protocols) : [item]));
+  if (!out.some((m) => (BASELINES as readonly string[]).includes(m))) out.unshift('scratch');
+  return [...new Set(out)];
+}
+
 async function runImage(args: Args, out: Output, outDir: string, file: Json | null): Promise<void> {
   const quick = args.flag('quick');
   const base = (quick ? quickImageConfig() : defaultImageConfig()) as unknown as Json;
@@ -65,7 +82,7 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
   if (args.has('width')) c.width = args.int('width', { min: 1 });
   if (args.has('ks')) c.ks = args.intList('ks', { min: 1 })!;
   if (args.has('seeds')) c.seeds = args.intList('seeds')!;
-  if (args.has('methods')) c.methods = args.choices('methods', METHOD_NAMES)!;
+  if (args.has('methods') || args.has('protocols')) c.methods = experimentMethods(args, c.methods);
   if (args.has('epochs')) c.pretrain.epochs = args.int('epochs', { min: 1 })!;
   pretrainLimits(args, c);
   if (args.has('head')) c.finetune.head = c.scratch.head = args.choice('head', ['linear', 'mlp'] as const)!;

@@ -1,13 +1,13 @@
-// selfsup pretrain: rotation pretraining of a backbone on unlabelled images, with
-// a checkpoint every epoch (and on Ctrl-C), resume, and the encoder saved for
-// finetune, probe and knn.
-import { existsSync, readFileSync } from 'node:fs';
+// selfsup pretrain: self-supervised pretraining of a backbone on unlabelled images
+// with any registered method (rotation by default), with a checkpoint every epoch
+// (and on Ctrl-C), resume, and the encoder saved for finetune, probe and knn.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed } from '../../tensor/index.js';
 import { channelStats, splitIndices } from '../../data/index.js';
 import { createBackbone, type BackboneName } from '../../models/index.js';
 import { checkpointPaths } from '../../io/index.js';
-import { pretrainRotation } from '../../ssl/index.js';
+import { createMethod, pretrain, methodInfo, methodNames, type MonitorOptions } from '../../ssl/index.js';
 import { MetricsLog } from '../../train/metrics-log.js';
 import type { Augmentation } from '../../train/supervised.js';
 import { defaultImageConfig } from '../../experiment/defaults.js';
@@ -22,6 +22,8 @@ import { augmentation, dataLimits, fittingWarmup, pct } from '../settings.js';
 
 /** What a run was started with; saved in the checkpoint so that --resume repeats it. */
 interface PretrainSettings {
+  /** The registered method, e.g. 'rotation' or 'simclr'. */
+  method: string;
   data: string;
   limit: number | null;
   imageSize: number | null;
@@ -37,19 +39,27 @@ interface PretrainSettings {
   seed: number;
 }
 
-function settingsFromArgs(args: Args): PretrainSettings {
+/** Steps a method trains for by default: rotation's 300, or the experiment's budget for that method. */
+function defaultSteps(method: string): number {
+  const c = defaultImageConfig();
+  return c.methodPretrain?.[method]?.maxSteps ?? c.pretrain.maxSteps ?? 0;
+}
+
+function settingsFromArgs(args: Args, method: string): PretrainSettings {
   const d = defaultImageConfig().pretrain;
+  const info = methodInfo(method);
   const limits = dataLimits(args);
   return {
+    method,
     data: args.string('data')!,
     limit: limits.limit ?? null,
     imageSize: limits.imageSize ?? null,
     backbone: args.choice('backbone', BACKBONE_NAMES)!,
     width: args.int('width', { min: 1 }) ?? null,
     epochs: args.int('epochs', { min: 1 })!,
-    maxSteps: args.int('steps', { min: 0 }) || null,
-    batchSize: args.int('batch-size', { min: 1 })!,
-    lr: args.number('lr', { positive: true })!,
+    maxSteps: (args.has('steps') ? args.int('steps', { min: 0 }) : defaultSteps(method)) || null,
+    batchSize: args.has('batch-size') ? args.int('batch-size', { min: 1 })! : info.defaults.batchSize,
+    lr: args.has('lr') ? args.number('lr', { positive: true })! : info.defaults.optimizer.lr,
     heldOut: args.int('held-out', { min: 0 })!,
     augment: d.augment, // settled once the data is known (digits are not flipped)
     seed: args.int('seed', { min: 0 })!,
@@ -58,7 +68,7 @@ function settingsFromArgs(args: Args): PretrainSettings {
 
 /** The option each setting comes from, for messages. */
 const OPTION_OF: Record<keyof PretrainSettings, string> = {
-  data: 'data', limit: 'limit', imageSize: 'image-size', backbone: 'backbone', width: 'width', epochs: 'epochs', maxSteps: 'steps',
+  method: 'method', data: 'data', limit: 'limit', imageSize: 'image-size', backbone: 'backbone', width: 'width', epochs: 'epochs', maxSteps: 'steps',
   batchSize: 'batch-size', lr: 'lr', heldOut: 'held-out', augment: 'augment', seed: 'seed',
 };
 
@@ -69,6 +79,7 @@ function resumeSettings(args: Args, checkpointJson: string, fresh: PretrainSetti
   }
   const meta = (JSON.parse(readFileSync(checkpointJson, 'utf8')) as { meta?: { cli?: PretrainSettings; backbone?: BackboneName; width?: number | null; step?: number } }).meta ?? {};
   const saved: PretrainSettings = meta.cli ?? { ...fresh, backbone: meta.backbone ?? fresh.backbone, width: meta.width ?? null };
+  saved.method ??= 'rotation'; // checkpoints from before the method library
   const merged = { ...saved };
   for (const key of Object.keys(OPTION_OF) as (keyof PretrainSettings)[]) {
     const option = OPTION_OF[key];
@@ -85,27 +96,36 @@ function resumeSettings(args: Args, checkpointJson: string, fresh: PretrainSetti
   return { settings: merged, step: meta.step ?? 0 };
 }
 
+/** On --resume without --method: the method whose checkpoint is in DIR (one of them, or rotation). */
+function methodToResume(outDir: string): string {
+  const found = existsSync(outDir) ? readdirSync(outDir).filter((f) => f.endsWith('-pretrain.json')).map((f) => f.slice(0, -'-pretrain.json'.length)).filter((m) => methodNames().includes(m)) : [];
+  if (found.length > 1) throw new UsageError(`${outDir} holds checkpoints of ${found.join(' and ')}; say which to resume with --method`);
+  return found[0] ?? 'rotation';
+}
+
 export async function run(args: Args, out: Output): Promise<void> {
   const outDir = args.required('out');
   // Where to train is not a setting of the run: a resumed run may move to another device.
   const device = deviceOption(args);
-  const checkpoint = join(outDir, 'rotation-pretrain');
-  const paths = checkpointPaths(checkpoint);
   const resume = args.flag('resume');
+  const method = args.has('method') ? args.choice('method', methodNames())! : resume ? methodToResume(outDir) : 'rotation';
+  const checkpoint = join(outDir, `${method}-pretrain`);
+  const paths = checkpointPaths(checkpoint);
   const minutes = args.number('minutes', { min: 0 })!;
-  const fresh = settingsFromArgs(args);
+  const fresh = settingsFromArgs(args, method);
   const resumed = resume ? resumeSettings(args, paths.json, fresh) : null;
   const s = resumed?.settings ?? fresh;
 
   const data = await loadData(s.data, { limit: s.limit ?? undefined, imageSize: s.imageSize ?? undefined });
   const train = data.train;
-  const augment = augmentation(args, defaultImageConfig().pretrain.augment, data.digits);
+  const info = methodInfo(s.method);
+  const augment = augmentation(args, s.method === 'rotation' ? defaultImageConfig().pretrain.augment : { ...info.defaults.augment, flip: true }, data.digits);
   if (resume && args.has('augment') && JSON.stringify(augment) !== JSON.stringify(s.augment)) {
     throw new UsageError('--augment differs from the checkpoint\'s; a resumed run keeps its settings (leave --augment out)');
   }
   if (!resume) s.augment = augment;
   const [, h, w] = train.imageShape;
-  if (h !== w) throw new Error(`rotation pretraining needs square images; ${s.data} has ${h}x${w} (for folder: data, pass --image-size)`);
+  if (h !== w && s.method === 'rotation') throw new Error(`rotation pretraining needs square images; ${s.data} has ${h}x${w} (for folder: data, pass --image-size)`);
 
   const heldOut = Math.min(s.heldOut, Math.floor(train.length / 10));
   const [heldIdx, trainIdx] = splitIndices(train.length, [heldOut / train.length, 1 - heldOut / train.length], s.seed);
@@ -115,15 +135,21 @@ export async function run(args: Args, out: Output): Promise<void> {
   const norm = channelStats(train);
   const inChannels = train.imageShape[0];
 
-  const optimizer = defaultImageConfig().pretrain.optimizer;
+  const optimizer = s.method === 'rotation' ? defaultImageConfig().pretrain.optimizer : info.defaults.optimizer;
   manualSeed(s.seed);
   const encoder = createBackbone(s.backbone, { inChannels, width: s.width ?? undefined });
-  out.note(`rotation pretraining: ${s.backbone}${s.width ? ` (width ${s.width})` : ''} on ${trainIdx!.length} images of ${train.name}, ` +
+  const model = createMethod(s.method, encoder, { imageShape: train.imageShape, norm, noFlip: s.augment.flip === false });
+  // With labels, half the held-out images vote and half are classified: the kNN and collapse monitors.
+  const half = Math.floor(heldOut / 2);
+  const monitor: MonitorOptions | undefined = train.labels && half >= 10 && s.method !== 'rotation'
+    ? { data: train, bank: heldIdx!.subarray(0, half), queries: heldIdx!.subarray(half), every: Math.max(1, Math.floor(totalSteps / 10)) }
+    : undefined;
+  out.note(`${s.method} pretraining: ${s.backbone}${s.width ? ` (width ${s.width})` : ''} on ${trainIdx!.length} images of ${train.name}, ` +
     `${totalSteps} steps (${s.epochs} epoch${s.epochs > 1 ? 's' : ''} of ${stepsPerEpoch}${s.maxSteps ? `, at most ${s.maxSteps} steps` : ''})` +
     `${minutes > 0 ? `, at most ${minutes} min` : ''}; ${heldOut} images held out${device === 'cpu' ? '' : `; on ${device}`}`);
   let announced = false;
-  const r = await pretrainRotation({
-    encoder, data: train, indices: trainIdx, heldOut: heldOut > 0 ? { data: train, indices: heldIdx } : undefined,
+  const r = await pretrain(model, {
+    data: train, indices: trainIdx, heldOut: heldOut > 0 ? { data: train, indices: heldIdx } : undefined, monitor,
     norm, batchSize: s.batchSize, epochs: s.epochs, maxSteps: s.maxSteps ?? undefined, seed: s.seed, augment: s.augment, device,
     optimizer: { ...optimizer, lr: s.lr, warmupSteps: fittingWarmup(optimizer.warmupSteps, totalSteps) },
     timeBudgetSeconds: minutes > 0 ? minutes * 60 : undefined,
@@ -143,21 +169,25 @@ export async function run(args: Args, out: Output): Promise<void> {
     throw new InterruptedError(`interrupted after ${fit.steps} steps (${epochs} epochs); checkpoint saved: ${paths.tensors} and ${paths.json}. ` +
       `Continue with: selfsup pretrain --resume --out ${outDir}`);
   }
+  const rotationAccuracy = s.method === 'rotation' && heldOut > 0 ? (r.validation.rotation_acc ?? null) : null;
   const description = {
-    backbone: s.backbone, width: s.width, inChannels, imageShape: train.imageShape, norm, method: 'rotation',
-    data: s.data, rotationAccuracy: r.heldOutRotationAccuracy,
+    backbone: s.backbone, width: s.width, inChannels, imageShape: train.imageShape, norm, method: s.method,
+    data: s.data, rotationAccuracy,
   };
-  const saved = saveEncoder(outDir, r.model.encoder, description);
-  r.model.dispose();
+  const trained = model.takeEncoder();
+  const saved = saveEncoder(outDir, trained, description);
+  trained.dispose();
 
   const stop = fit.stoppedByBudget && fit.steps < totalSteps ? ` (stopped by the ${minutes}-minute limit)` : '';
   if (resumed && fit.steps === resumed.step) out.say(`nothing left to train: the checkpoint has done all ${totalSteps} steps (raise --steps or --epochs to train longer)`);
-  if (r.heldOutRotationAccuracy !== null) out.say(`held-out rotation accuracy: ${pct(r.heldOutRotationAccuracy)} (${heldOut} images x 4 rotations)`);
-  out.say(`speed: ${fit.examplesPerSecond.toFixed(0)} images/s (each rotation counted), ${fit.steps} steps = ${epochs} epochs in ${fit.seconds.toFixed(1)} s${stop}`);
+  if (rotationAccuracy !== null) out.say(`held-out rotation accuracy: ${pct(rotationAccuracy)} (${heldOut} images x 4 rotations)`);
+  const v = r.validation;
+  if (v.knn_acc !== undefined) out.say(`monitors on ${heldOut} held-out images: kNN accuracy ${pct(v.knn_acc)}, embedding spread ${v.embedding_std?.toFixed(3)} (l2-normalised; a collapse falls toward 0)`);
+  out.say(`speed: ${fit.examplesPerSecond.toFixed(0)} images/s (${s.method === 'rotation' ? 'each rotation counted' : 'each view counted'}), ${fit.steps} steps = ${epochs} epochs in ${fit.seconds.toFixed(1)} s${stop}`);
   out.say(`encoder: ${saved.weights} (rebuilt from ${saved.json})`);
   out.say(`checkpoint: ${paths.tensors}`);
   out.result({
-    command: 'pretrain', ok: true, rotationAccuracy: r.heldOutRotationAccuracy, heldOut, imagesPerSecond: fit.examplesPerSecond,
+    command: 'pretrain', ok: true, method: s.method, rotationAccuracy, monitors: v, heldOut, imagesPerSecond: fit.examplesPerSecond,
     steps: fit.steps, epochs: fit.steps / stepsPerEpoch, stepsPerEpoch, seconds: fit.seconds, stoppedByBudget: fit.stoppedByBudget,
     resumed: resume, encoder: saved.weights, encoderJson: saved.json, checkpoint: paths.tensors, outDir, settings: s, device,
   });

@@ -1,0 +1,38 @@
+// How the experiment names what it runs: baselines ('scratch', 'transfer') and
+// `<pretext>-<protocol>` pairs, where the pretext is any registered method and the
+// protocol says how its encoder meets the labels.
+import { methodNames } from '../ssl/catalog.js';
+
+export const PROTOCOLS = ['finetune', 'probe', 'knn', 'distill'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+export const BASELINES = ['scratch', 'transfer'] as const;
+export type Baseline = (typeof BASELINES)[number];
+
+export interface ParsedMethod {
+  /** The registered pretext method, or null for a baseline. */
+  pretext: string | null;
+  /** The protocol, or the baseline's own name. */
+  protocol: Protocol | Baseline;
+}
+
+/** 'simclr-knn' -> { pretext: 'simclr', protocol: 'knn' }; 'scratch' -> { pretext: null, protocol: 'scratch' }. */
+export function parseMethod(name: string): ParsedMethod {
+  if ((BASELINES as readonly string[]).includes(name)) return { pretext: null, protocol: name as Baseline };
+  const cut = name.lastIndexOf('-');
+  const pretext = name.slice(0, cut);
+  const protocol = name.slice(cut + 1);
+  if (cut < 1 || !(PROTOCOLS as readonly string[]).includes(protocol) || !methodNames().includes(pretext)) {
+    throw new RangeError(`unknown experiment method '${name}': use scratch, transfer, or <method>-<protocol> with a method of ${methodNames().join(', ')} and a protocol of ${PROTOCOLS.join(', ')}`);
+  }
+  return { pretext, protocol: protocol as Protocol };
+}
+
+/** Every `<pretext>-<protocol>` pair, pretexts outermost. */
+export function expandMethods(pretexts: readonly string[], protocols: readonly Protocol[]): string[] {
+  return pretexts.flatMap((p) => protocols.map((q) => `${p}-${q}`));
+}
+
+/** Every name the experiment accepts, for help texts and option checks. */
+export function experimentMethodNames(): string[] {
+  return [...BASELINES, ...expandMethods(methodNames(), PROTOCOLS)];
+}
