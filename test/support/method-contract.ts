@@ -18,6 +18,7 @@ import { pretrain, type PretrainOptions } from '../../src/ssl/pretrain.js';
 import type { MethodContext, MethodFamily, SslMethod, ViewBatch } from '../../src/ssl/method.js';
 import type { Normalization } from '../../src/eval/evaluate.js';
 import type { FitResult } from '../../src/train/trainer.js';
+import type { Optimizer } from '../../src/optim/index.js';
 import { SIMCLR_DEFAULTS } from '../../src/ssl/methods/simclr.js';
 import { MOCO_DEFAULTS } from '../../src/ssl/methods/moco.js';
 import { BYOL_DEFAULTS } from '../../src/ssl/methods/byol.js';
@@ -75,6 +76,11 @@ export interface RunRecord {
   losses: number[];
   /** Live tensors right after each step, indexed like `losses`. */
   tensors: number[];
+  /** Live tensors just before `pretrain` was called and just after it returned (before the contract freed its optimizer). */
+  tensorsBefore: number;
+  tensorsAfter: number;
+  /** Tensors that disposing the run's optimizer freed. */
+  optimizerTensors: number;
 }
 
 export interface ToyRun {
@@ -112,6 +118,17 @@ export async function runSteps(r: ToyRun, method: SslMethod, steps: number, extr
   const tensors: number[] = [];
   const { stopAt, ...rest } = extra;
   const stepsPerEpoch = Math.floor(r.data.length / r.batchSize);
+  // pretrain makes the optimizer and never disposes it; keep a hand on it so that its
+  // state can be freed here and live-tensor counts stay exact (GC finalizers would free
+  // it at random times otherwise). 'pretrain frees its optimizer' reports the leak itself.
+  const made: Optimizer[] = [];
+  const makeOptimizer = method.makeOptimizer.bind(method);
+  method.makeOptimizer = (c) => {
+    const opt = makeOptimizer(c);
+    made.push(opt);
+    return opt;
+  };
+  const tensorsBefore = memory().numTensors;
   const fit = (await pretrain(method, {
     data: r.data, norm: r.norm, batchSize: r.batchSize, epochs: Math.ceil(steps / stepsPerEpoch), maxSteps: steps,
     optimizer: r.spec.defaults.optimizer, augment: r.spec.defaults.augment, seed: r.seed, progress: false,
@@ -124,7 +141,9 @@ export async function runSteps(r: ToyRun, method: SslMethod, steps: number, extr
       },
     },
   })).fit;
-  return { method, fit, losses, tensors };
+  const tensorsAfter = memory().numTensors;
+  for (const opt of made) opt.dispose();
+  return { method, fit, losses, tensors, tensorsBefore, tensorsAfter, optimizerTensors: tensorsAfter - memory().numTensors };
 }
 
 /** Normalised images the way the loader makes them, [n, C, H, W]. */
@@ -190,7 +209,14 @@ export function methodContract(name: string, o: ContractOptions = {}): void {
       if (main.method.rawInput) assert.ok(!crop && !flip, 'a method with views of its own takes no loader augmentation');
     });
 
+    test('making and disposing the method leaves no tensor behind', () => {
+      const before = memory().numTensors;
+      freshMethod(r).dispose();
+      assert.equal(memory().numTensors, before);
+    });
+
     test('one training step: a finite scalar loss that reaches the encoder', () => {
+      const before = memory().numTensors;
       const method = freshMethod(r);
       method.train();
       const raw = method.rawInput;
@@ -222,6 +248,7 @@ export function methodContract(name: string, o: ContractOptions = {}): void {
         batch.dispose();
         method.dispose();
       }
+      assert.equal(memory().numTensors, before, 'a step and its gradients leave nothing behind once the method is disposed');
     });
 
     test('pretrain: every step\'s loss is finite and fit reports it', () => {
@@ -251,6 +278,19 @@ export function methodContract(name: string, o: ContractOptions = {}): void {
       assert.deepEqual(bad, [], `steps whose loss differs after resume (step, uninterrupted, resumed): ${JSON.stringify(bad)}`);
       first.method.dispose();
       second.method.dispose();
+    });
+
+    test('pretrain leaves nothing alive but its optimizer\'s state', () => {
+      assert.ok(main.optimizerTensors > 0, 'the optimizer held state');
+      assert.equal(main.tensorsAfter - main.optimizerTensors, main.tensorsBefore,
+        `live tensors before pretrain ${main.tensorsBefore}, after it ${main.tensorsAfter}, of which ${main.optimizerTensors} optimizer state`);
+    });
+
+    // Known bug: pretrain (src/ssl/pretrain.ts) never disposes the optimizer it makes, so
+    // every run leaves its optimizer state (momentum buffers, Adam moments) alive.
+    test('pretrain frees what it made (its optimizer state)', { todo: 'pretrain does not dispose its optimizer' }, () => {
+      assert.equal(main.tensorsAfter, main.tensorsBefore,
+        `live tensors before pretrain ${main.tensorsBefore}, after it returned ${main.tensorsAfter}`);
     });
 
     test('embed and takeEncoder().embed give [N, embedDim]', () => {
