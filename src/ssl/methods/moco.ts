@@ -39,7 +39,8 @@ export class MoCo extends JointEmbedding {
     this.projector = this.registerModule('projector', mocoProjectionHead(encoder.embedDim, o.hiddenDim, o.projectionDim));
     this.keyEncoder = this.registerModule('keyEncoder', frozenCopy(encoder, encoder.cloneArchitecture()));
     this.keyProjector = this.registerModule('keyProjector', frozenCopy(this.projector, mocoProjectionHead(encoder.embedDim, o.hiddenDim, o.projectionDim)));
-    this.queue = this.registerBuffer('queue', noGrad(() => F.normalize(randn([o.queueSize, o.projectionDim]), 1)));
+    // In a scope: the unnormalised draw is freed, only the queue stays.
+    this.queue = this.registerBuffer('queue', noGrad(() => tidy(() => F.normalize(randn([o.queueSize, o.projectionDim]), 1))));
     this.queueHead = this.registerBuffer('queueHead', zeros([1], { dtype: 'int64' }));
   }
 
