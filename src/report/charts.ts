@@ -311,7 +311,7 @@ export async function methodComparisonChart(results: readonly MethodResult[]): P
   checkResults(results);
   const rows = results.map((r) => ({ method: r.method, k: `k = ${r.k}`, protocol: r.protocol ?? r.method, mean: r.mean, lo: r.mean - r.std, hi: r.mean + r.std }));
   const protocols = unique(rows.map((r) => r.protocol));
-  const y = { field: 'method', type: 'nominal', sort: { field: 'mean', order: 'descending' }, title: null };
+  const y = { field: 'method', type: 'nominal', sort: { field: 'mean', op: 'max', order: 'descending' }, title: null };
   const svg = await renderSvg({
     config: CONFIG, title,
     data: { values: rows },

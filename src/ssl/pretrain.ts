@@ -78,6 +78,8 @@ export async function pretrain<M extends SslMethod>(method: M, o: PretrainOption
     });
     return { fit: result, validation: result.lastValidation };
   } finally {
+    // The optimizer's state (momenta, Adam moments) is not the caller's: a resumed run rebuilds it from the checkpoint.
+    optimizer.dispose();
     monitor?.dispose();
   }
 }

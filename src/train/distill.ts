@@ -82,5 +82,6 @@ export async function distill(o: DistillOptions): Promise<FitResult> {
     });
   } finally {
     labelledBatches.return?.(undefined);
+    optimizer.dispose();
   }
 }

@@ -80,7 +80,8 @@ export async function trainSupervised(o: SupervisedOptions): Promise<FitResult> 
   const epochs = Math.max(1, Math.ceil(o.steps / stepsPerEpoch));
   const optimizer = makeOptimizer(o.model, o.optimizer);
   const scheduler = new WarmupCosineLR(optimizer, { warmupSteps: Math.min(o.optimizer.warmupSteps ?? 0, o.steps - 1), totalSteps: Math.max(o.steps, 1) });
-  return fit({
+  try {
+    return await fit({
     name: o.name, model: o.model, device, optimizer, scheduler, stepsPerEpoch, epochs, maxSteps: o.steps,
     batches: (epoch) => loader.batches(epoch),
     step: (batch) => {
@@ -90,5 +91,8 @@ export async function trainSupervised(o: SupervisedOptions): Promise<FitResult> 
     },
     validate: o.validate, checkpoint: o.checkpoint, resume: o.resume, metrics: o.metrics, progress: o.progress,
     timeBudgetSeconds: o.timeBudgetSeconds, callbacks: o.callbacks, checkpointMeta: o.checkpointMeta,
-  });
+    });
+  } finally {
+    optimizer.dispose(); // its state is not the caller's (a resumed run rebuilds it from the checkpoint)
+  }
 }
