@@ -27,7 +27,7 @@ export interface CommandSpec {
 
 export const BACKBONE_NAMES: readonly BackboneName[] = ['small-cnn', 'nin', 'resnet18'];
 /** The registered methods, one line each, for help texts. */
-const METHOD_LIST = { title: 'Methods', items: METHOD_CATALOG.map((m): [string, string] => [m.name, `${m.summary} (${m.family}; ${shortCite(m.paper)})`]) };
+const METHOD_LIST = { title: 'Methods', items: METHOD_CATALOG.filter((m) => m.modality === 'image').map((m): [string, string] => [m.name, `${m.summary} (${m.family}; ${shortCite(m.paper)})`]) };
 
 /** 'Gidaris, Singh & Komodakis 2018, https://...' -> 'Gidaris et al. 2018'. */
 function shortCite(paper: string): string {
@@ -110,7 +110,7 @@ export const COMMANDS: CommandSpec[] = [
       'where the data has labels, kNN accuracy and the embedding spread on held-out images (monitors only), and the speed.',
     lists: [METHOD_LIST],
     options: {
-      method: { type: 'string', value: 'NAME', default: 'rotation', help: `the method: ${methodNames().join(', ')}` },
+      method: { type: 'string', value: 'NAME', default: 'rotation', help: `the method: ${methodNames('image').join(', ')}` },
       ...dataOptions('unlabelled images', false),
       ...BACKBONE,
       epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'passes over the images' },
@@ -218,7 +218,7 @@ export const COMMANDS: CommandSpec[] = [
       seeds: SEEDS(defaults.seeds.join(',')),
       methods: {
         type: 'string', value: 'LIST', default: defaults.methods.join(','),
-        help: `what to compare: baselines (scratch, transfer), methods (${methodNames().join(', ')}; each under every --protocols), or METHOD-PROTOCOL pairs (e.g. simclr-knn); scratch is added when no baseline is named`,
+        help: `what to compare: baselines (scratch, transfer), methods (${methodNames('image').join(', ')}; each under every --protocols), or METHOD-PROTOCOL pairs (e.g. simclr-knn); scratch is added when no baseline is named`,
       },
       protocols: { type: 'string', value: 'LIST', default: 'finetune,probe,knn', help: `protocols for the methods named alone in --methods: ${PROTOCOLS.join(', ')}` },
       'pretrain-steps': PRETRAIN_STEPS,

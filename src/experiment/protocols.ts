@@ -21,7 +21,7 @@ export function parseMethod(name: string): ParsedMethod {
   const cut = name.lastIndexOf('-');
   const pretext = name.slice(0, cut);
   const protocol = name.slice(cut + 1);
-  if (cut < 1 || !(PROTOCOLS as readonly string[]).includes(protocol) || !methodNames().includes(pretext)) {
+  if (cut < 1 || !(PROTOCOLS as readonly string[]).includes(protocol) || !methodNames('image').includes(pretext)) {
     throw new RangeError(`unknown experiment method '${name}': use scratch, transfer, or <method>-<protocol> with a method of ${methodNames().join(', ')} and a protocol of ${PROTOCOLS.join(', ')}`);
   }
   return { pretext, protocol: protocol as Protocol };
@@ -34,5 +34,5 @@ export function expandMethods(pretexts: readonly string[], protocols: readonly P
 
 /** Every name the experiment accepts, for help texts and option checks. */
 export function experimentMethodNames(): string[] {
-  return [...BASELINES, ...expandMethods(methodNames(), PROTOCOLS)];
+  return [...BASELINES, ...expandMethods(methodNames('image'), PROTOCOLS)];
 }

@@ -5,6 +5,8 @@ import type { MethodFamily, PretrainDefaults } from './method.js';
 
 export interface MethodInfo {
   name: string;
+  /** What it pretrains on: images, or text (token ids). */
+  modality: 'image' | 'text';
   family: MethodFamily;
   /** Authors, year and link of the paper the method follows. */
   paper: string;
@@ -32,26 +34,27 @@ export const JOINT_EMBEDDING_DEFAULTS: PretrainDefaults = {
 };
 
 export const METHOD_CATALOG: readonly MethodInfo[] = [
-  { name: 'rotation', family: 'classification-pretext', paper: 'Gidaris, Singh & Komodakis 2018, https://arxiv.org/abs/1803.07728',
+  { modality: 'image', name: 'rotation', family: 'classification-pretext', paper: 'Gidaris, Singh & Komodakis 2018, https://arxiv.org/abs/1803.07728',
     summary: 'predict which of four rotations an image is in (RotNet)', defaults: ROTATION_DEFAULTS },
-  { name: 'simclr', family: 'joint-embedding', paper: 'Chen, Kornblith, Norouzi & Hinton 2020, https://arxiv.org/abs/2002.05709',
+  { modality: 'image', name: 'simclr', family: 'joint-embedding', paper: 'Chen, Kornblith, Norouzi & Hinton 2020, https://arxiv.org/abs/2002.05709',
     summary: 'two views of each image attract, the rest of the batch repels (NT-Xent)', defaults: JOINT_EMBEDDING_DEFAULTS },
-  { name: 'moco', family: 'joint-embedding', paper: 'Chen, Fan, Girshick & He 2020 (MoCo v2), https://arxiv.org/abs/2003.04297',
+  { modality: 'image', name: 'moco', family: 'joint-embedding', paper: 'Chen, Fan, Girshick & He 2020 (MoCo v2), https://arxiv.org/abs/2003.04297',
     summary: 'contrast against a queue of keys from a momentum encoder', defaults: JOINT_EMBEDDING_DEFAULTS },
-  { name: 'byol', family: 'joint-embedding', paper: 'Grill et al. 2020, https://arxiv.org/abs/2006.07733',
+  { modality: 'image', name: 'byol', family: 'joint-embedding', paper: 'Grill et al. 2020, https://arxiv.org/abs/2006.07733',
     summary: 'predict a momentum target\'s projection of the other view; no negatives', defaults: JOINT_EMBEDDING_DEFAULTS },
-  { name: 'simsiam', family: 'joint-embedding', paper: 'Chen & He 2021, https://arxiv.org/abs/2011.10566',
+  { modality: 'image', name: 'simsiam', family: 'joint-embedding', paper: 'Chen & He 2021, https://arxiv.org/abs/2011.10566',
     summary: 'predict the other view\'s projection behind a stop-gradient; no momentum', defaults: JOINT_EMBEDDING_DEFAULTS },
-  { name: 'barlow-twins', family: 'joint-embedding', paper: 'Zbontar, Jing, Misra, LeCun & Deny 2021, https://arxiv.org/abs/2103.03230',
+  { modality: 'image', name: 'barlow-twins', family: 'joint-embedding', paper: 'Zbontar, Jing, Misra, LeCun & Deny 2021, https://arxiv.org/abs/2103.03230',
     summary: 'push the cross-correlation of the two views\' embeddings to the identity', defaults: JOINT_EMBEDDING_DEFAULTS },
-  { name: 'vicreg', family: 'joint-embedding', paper: 'Bardes, Ponce & LeCun 2022, https://arxiv.org/abs/2105.04906',
+  { modality: 'image', name: 'vicreg', family: 'joint-embedding', paper: 'Bardes, Ponce & LeCun 2022, https://arxiv.org/abs/2105.04906',
     summary: 'invariance, variance and covariance terms on the two views\' embeddings', defaults: JOINT_EMBEDDING_DEFAULTS },
-  { name: 'dino', family: 'joint-embedding', paper: 'Caron et al. 2021, https://arxiv.org/abs/2104.14294',
+  { modality: 'image', name: 'dino', family: 'joint-embedding', paper: 'Caron et al. 2021, https://arxiv.org/abs/2104.14294',
     summary: 'a student matches a centred, sharpened momentum teacher (self-distillation)', defaults: JOINT_EMBEDDING_DEFAULTS },
 ];
 
-export function methodNames(): string[] {
-  return METHOD_CATALOG.map((s) => s.name);
+/** The registered methods' names, of one modality or of all. */
+export function methodNames(modality?: 'image' | 'text'): string[] {
+  return METHOD_CATALOG.filter((s) => modality === undefined || s.modality === modality).map((s) => s.name);
 }
 
 /** The method called `name`, or a RangeError that lists the known ones. */

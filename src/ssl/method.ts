@@ -4,7 +4,7 @@
 // method on `train.fit`; the registry (registry.ts) makes them by name.
 import type { Tensor } from '../tensor/index.js';
 import { Module } from '../nn/index.js';
-import type { Backbone } from '../models/index.js';
+import type { Backbone, Encoder } from '../models/index.js';
 import type { Batch, Rng, ImageDataset } from '../data/index.js';
 import type { StepContext, StepOutput } from '../train/trainer.js';
 import { makeOptimizer, type Augmentation, type OptimizerConfig } from '../train/supervised.js';
@@ -37,18 +37,29 @@ export interface PretrainDefaults {
   augment: Augmentation;
 }
 
-export abstract class SslMethod<B extends Disposable = ViewBatch> extends Module {
+/** What image methods validate on: held-out images and their normalisation. */
+export interface ImageHeldOut {
+  data: ImageDataset;
+  indices?: ArrayLike<number>;
+  norm: Normalization;
+}
+
+/**
+ * B: what a batch is (images with an Rng for their views, or token ids); H: what `validate`
+ * takes; E: the encoder (an image Backbone, or a text encoder).
+ */
+export abstract class SslMethod<B extends Disposable = ViewBatch, H = ImageHeldOut, E extends Encoder = Backbone> extends Module {
   /** The registry name, e.g. 'simclr'. */
   abstract readonly name: string;
   abstract readonly family: MethodFamily;
-  readonly encoder: Backbone;
+  readonly encoder: E;
   /**
    * True when `trainingStep` wants raw images in [0, 1] (it makes and normalises its own
    * views); false when the loader should crop, flip and normalise (rotation).
    */
   readonly rawInput: boolean = true;
 
-  constructor(encoder: Backbone) {
+  constructor(encoder: E) {
     super();
     this.encoder = this.registerModule('encoder', encoder);
   }
@@ -65,7 +76,7 @@ export abstract class SslMethod<B extends Disposable = ViewBatch> extends Module
   }
 
   /** Pretext metrics on held-out images (e.g. rotation accuracy); none by default. */
-  validate(_heldOut: { data: ImageDataset; indices?: ArrayLike<number>; norm: Normalization }): Record<string, number> {
+  validate(_heldOut: H): Record<string, number> {
     return {};
   }
 
@@ -78,7 +89,7 @@ export abstract class SslMethod<B extends Disposable = ViewBatch> extends Module
    * Frees everything but the encoder and hands the encoder over; the method cannot
    * train afterwards. The caller owns (and disposes) the encoder.
    */
-  takeEncoder(): Backbone {
+  takeEncoder(): E {
     for (const [, child] of this.namedChildren()) if (child !== this.encoder) child.dispose();
     for (const [name, t] of [...this.namedParameters(), ...this.namedBuffers()]) if (!name.includes('.')) t.dispose();
     return this.encoder;

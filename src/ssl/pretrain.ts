@@ -7,9 +7,10 @@ import { checkDevice } from '../tensor/index.js';
 import { DataLoader, Rng, type ImageDataset, type Batch } from '../data/index.js';
 import { fit, type FitOptions, type FitResult } from '../train/trainer.js';
 import type { Augmentation, OptimizerConfig } from '../train/supervised.js';
-import { WarmupCosineLR } from '../optim/index.js';
+import { WarmupCosineLR, type LRScheduler, type Optimizer } from '../optim/index.js';
 import type { Normalization } from '../eval/evaluate.js';
 import type { SslMethod, ViewBatch } from './method.js';
+import type { Encoder } from '../models/index.js';
 import { embeddingMonitor, type MonitorOptions } from './monitors.js';
 
 export interface PretrainOptions extends Pick<FitOptions<Batch>, 'checkpoint' | 'resume' | 'metrics' | 'progress' | 'timeBudgetSeconds' | 'callbacks' | 'checkpointMeta' | 'clipGradNorm'> {
@@ -56,31 +57,68 @@ export async function pretrain<M extends SslMethod>(method: M, o: PretrainOption
     mean: raw ? undefined : o.norm?.mean, std: raw ? undefined : o.norm?.std,
   });
   if (loader.length < 1) throw new RangeError(`${name}: batch size ${o.batchSize ?? 128} is larger than the ${o.indices?.length ?? o.data.length} training images`);
-  const optimizer = method.makeOptimizer(o.optimizer);
-  const totalSteps = Math.max(2, Math.min(o.maxSteps ?? Infinity, o.epochs * loader.length));
-  // A warm-up longer than the run (a tiny data set) is cut to fit.
-  const scheduler = new WarmupCosineLR(optimizer, { warmupSteps: Math.min(o.optimizer.warmupSteps ?? 0, totalSteps - 1), totalSteps });
   const monitor = o.monitor ? embeddingMonitor(method, o.monitor, o.norm) : null;
-  const heldOut = o.heldOut && o.norm ? { ...o.heldOut, norm: o.norm } : o.heldOut ? { ...o.heldOut, norm: { mean: [0], std: [1] } } : undefined;
-  const validate = heldOut || monitor
-    ? () => ({ ...(heldOut ? method.validate(heldOut) : {}), ...(monitor?.measure() ?? {}) })
-    : undefined;
+  const heldOut = o.heldOut ? { ...o.heldOut, norm: o.norm ?? { mean: [0], std: [1] } } : undefined;
   try {
-    const result = await fit<ViewBatch>({
-      name, model: method, device, optimizer, scheduler, epochs: o.epochs, stepsPerEpoch: loader.length, maxSteps: o.maxSteps,
-      batches: (epoch) => withRng(loader.batches(epoch), o.seed, epoch),
+    return await pretrainOn(method, {
+      batches: (epoch) => withRng(loader.batches(epoch), o.seed, epoch), stepsPerEpoch: loader.length,
+    }, {
+      ...o, name, device, checkpointMeta: { ...o.checkpointMeta, blocks: method.encoder.blockNames },
+      validate: heldOut || monitor ? () => ({ ...(heldOut ? method.validate(heldOut) : {}), ...(monitor?.measure() ?? {}) }) : undefined,
+      validateEvery: monitor?.every,
+    });
+  } finally {
+    monitor?.dispose();
+  }
+}
+
+/** Where a method's batches come from: the same epoch number always gives the same batches (so resume repeats them). */
+export interface BatchSource<B> {
+  batches(epoch: number): Iterable<B>;
+  stepsPerEpoch: number;
+}
+
+export interface PretrainOnOptions extends Pick<FitOptions<Batch>, 'checkpoint' | 'resume' | 'metrics' | 'progress' | 'timeBudgetSeconds' | 'callbacks' | 'checkpointMeta' | 'clipGradNorm' | 'validateEvery' | 'unit'> {
+  name?: string;
+  device?: string;
+  epochs: number;
+  maxSteps?: number;
+  optimizer: OptimizerConfig;
+  /** Pretext metrics and monitors, after each epoch (and every `validateEvery` steps). */
+  validate?: () => Record<string, number>;
+  /** Rebuild the learning-rate schedule (default: warm-up + cosine to the last step). */
+  scheduler?: (optimizer: Optimizer, totalSteps: number) => LRScheduler;
+}
+
+/**
+ * The core every modality shares: `method`'s optimizer and schedule, then `train.fit` over
+ * `source` with the method's step and after-step hooks. Images go through `pretrain`,
+ * which builds the source from a seeded loader; text methods bring their own batches.
+ */
+export async function pretrainOn<B extends Disposable>(method: SslMethod<B, never, Encoder>, source: BatchSource<B>, o: PretrainOnOptions): Promise<PretrainResult> {
+  const name = o.name ?? `${method.name}-pretrain`;
+  const device = checkDevice(o.device, name);
+  method.to(device);
+  const optimizer = method.makeOptimizer(o.optimizer);
+  const totalSteps = Math.max(2, Math.min(o.maxSteps ?? Infinity, o.epochs * source.stepsPerEpoch));
+  // A warm-up longer than the run (a tiny data set) is cut to fit.
+  const scheduler = o.scheduler?.(optimizer, totalSteps)
+    ?? new WarmupCosineLR(optimizer, { warmupSteps: Math.min(o.optimizer.warmupSteps ?? 0, totalSteps - 1), totalSteps });
+  try {
+    const result = await fit<B>({
+      name, model: method, device, optimizer, scheduler, epochs: o.epochs, stepsPerEpoch: source.stepsPerEpoch, maxSteps: o.maxSteps,
+      batches: (epoch) => source.batches(epoch),
       step: (batch, ctx) => method.trainingStep(batch, ctx),
       afterOptimizerStep: (ctx) => method.afterStep(ctx),
-      validate, validateEvery: monitor?.every,
+      validate: o.validate, validateEvery: o.validateEvery, unit: o.unit,
       checkpoint: o.checkpoint, resume: o.resume, metrics: o.metrics, progress: o.progress, clipGradNorm: o.clipGradNorm,
       timeBudgetSeconds: o.timeBudgetSeconds, callbacks: o.callbacks,
-      checkpointMeta: { ...o.checkpointMeta, method: method.name, family: method.family, blocks: method.encoder.blockNames, ...method.describe() },
+      checkpointMeta: { ...o.checkpointMeta, method: method.name, family: method.family, ...method.describe() },
     });
     return { fit: result, validation: result.lastValidation };
   } finally {
     // The optimizer's state (momenta, Adam moments) is not the caller's: a resumed run rebuilds it from the checkpoint.
     optimizer.dispose();
-    monitor?.dispose();
   }
 }
 

@@ -65,9 +65,9 @@ function readConfigFile(path: string): Json {
 export function experimentMethods(args: Args, configured: readonly string[]): string[] {
   const protocols = args.has('protocols') ? args.choices('protocols', PROTOCOLS)! as Protocol[] : (['finetune', 'probe', 'knn'] as Protocol[]);
   const items = args.has('methods')
-    ? args.choices('methods', [...new Set([...methodNames(), ...experimentMethodNames()])])!
+    ? args.choices('methods', [...new Set([...methodNames('image'), ...experimentMethodNames()])])!
     : [...new Set(configured.map((m) => (BASELINES as readonly string[]).includes(m) ? m : m.slice(0, m.lastIndexOf('-'))))];
-  const out = items.flatMap((item) => (methodNames().includes(item) ? expandMethods([item], protocols) : [item]));
+  const out = items.flatMap((item) => (methodNames('image').includes(item) ? expandMethods([item], protocols) : [item]));
   if (!out.some((m) => (BASELINES as readonly string[]).includes(m))) out.unshift('scratch');
   return [...new Set(out)];
 }

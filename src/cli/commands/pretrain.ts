@@ -108,7 +108,7 @@ export async function run(args: Args, out: Output): Promise<void> {
   // Where to train is not a setting of the run: a resumed run may move to another device.
   const device = deviceOption(args);
   const resume = args.flag('resume');
-  const method = args.has('method') ? args.choice('method', methodNames())! : resume ? methodToResume(outDir) : 'rotation';
+  const method = args.has('method') ? args.choice('method', methodNames('image'))! : resume ? methodToResume(outDir) : 'rotation';
   const checkpoint = join(outDir, `${method}-pretrain`);
   const paths = checkpointPaths(checkpoint);
   const minutes = args.number('minutes', { min: 0 })!;
