@@ -1,6 +1,6 @@
 // selfsup: self-supervised representation learning on libtorch, from TypeScript.
 //
-//   import { tensor, tidy, F, nn, optim } from 'selfsup';
+//   import { tensor, tidy, F, nn, optim, ssl, experiment } from 'selfsup';
 //
 // The engine (tensors, autograd, lifetime) is exported at the top level; each
 // other concern is a namespace, one folder each under src/.
@@ -15,3 +15,4 @@ export * as evaluation from './eval/index.js';
 export * as train from './train/index.js';
 export * as report from './report/index.js';
 export * as text from './text/index.js';
+export * as experiment from './experiment/index.js';

@@ -65,6 +65,8 @@ export interface ImageExperimentConfig {
   width?: number;
   ks: number[];
   seeds: number[];
+  /** Other seeds for particular k (e.g. fewer at the largest k, where runs take longest). */
+  seedsPerK?: Record<string, number[]>;
   methods: ImageMethod[];
   /** Pretraining settings of every method (rotation's as they are). */
   pretrain: PretrainSettings;
@@ -161,7 +163,8 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   const runs = new Map<string, number[]>();
   const parsed = c.methods.map((m) => ({ name: m, ...parseMethod(m) }));
   const pretexts = [...new Set(parsed.flatMap((m) => (m.pretext ? [m.pretext] : [])))];
-  const runsPlanned = c.methods.length * c.ks.length * c.seeds.length;
+  const seedsFor = (k: number): number[] => c.seedsPerK?.[String(k)] ?? c.seeds;
+  const runsPlanned = c.methods.length * c.ks.reduce((n, k) => n + seedsFor(k).length, 0);
   let runsDone = 0;
   const record = (method: string, k: number, acc: number, seed: number): void => {
     const key = `${method}|${k}`;
@@ -379,7 +382,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
       if (await stop.shouldStop()) return;
     }
     for (const k of c.ks) {
-      for (const seed of c.seeds) {
+      for (const seed of seedsFor(k)) {
         const subset = kPerClass(data.train.labels!, k, seed, numClasses);
         if (wants('scratch')) {
           manualSeed(seed);
@@ -432,7 +435,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     results, curves, rotationSamples: samples, embeddings, extra, ...(blockProbes.length ? { blockProbes } : {}),
     notes: [
       ...(interrupted ? [partialNote] : []),
-      `Accuracies on ${testIndices ? testIndices.length : data.test.length} test images; mean and standard deviation over seeds ${c.seeds.join(', ')} (each seed draws its own labelled subset).`,
+      `Accuracies on ${testIndices ? testIndices.length : data.test.length} test images; mean and standard deviation over seeds ${c.seeds.join(', ')}${c.seedsPerK ? ` (${Object.entries(c.seedsPerK).map(([k, s]) => `k=${k}: seeds ${s.join(', ')}`).join('; ')})` : ''} (each seed draws its own labelled subset).`,
       `<method>-finetune fine-tunes the pretrained encoder with ${c.finetune.freeze.length ? c.finetune.freeze.join(', ') + ' frozen' : 'nothing frozen'}; <method>-probe is a linear classifier on pooled ${c.probe.block ?? 'last-block'} features; <method>-knn votes among k=${c.knn.k} cosine neighbours with temperature ${c.knn.temperature}; <method>-distill trains a student from the pretrained encoder on the fine-tuned teacher's predictions over every training image (${c.distill.steps} steps, T=${c.distill.temperature}).`,
       'The pretraining curves carry two monitors measured on held-out training images: val_knn_acc (kNN accuracy, labels of a small held-out split) and val_embedding_std / embedding_std (spread of l2-normalised embeddings; a collapse falls toward 0). They are never used to train or to choose.',
     ],

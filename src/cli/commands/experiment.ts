@@ -25,11 +25,12 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Settings the image configuration may hold that its defaults leave out. */
-const OPTIONAL_SETTINGS = ['width', 'testLimit', 'block', 'maxSteps', 'timeBudgetSeconds', 'warmupSteps', 'weightDecay', 'momentum', 'crop', 'flip', 'stepsPerK', 'lrScale'];
+const OPTIONAL_SETTINGS = ['width', 'testLimit', 'block', 'maxSteps', 'timeBudgetSeconds', 'warmupSteps', 'weightDecay', 'momentum', 'crop', 'flip', 'stepsPerK', 'lrScale',
+  'seedsPerK', 'options', 'monitorPoints', 'blockProbe', ...methodNames('image')];
 /** Settings the text configuration may hold that its defaults leave out (masked-LM options that are off by default). */
 export const TEXT_OPTIONAL_SETTINGS = ['maskFrequencyThreshold', 'embeddingWeightDecay'];
 /** Settings whose keys are data (k values, parameter prefixes): replaced whole, not checked key by key. */
-const FREE_FORM = ['stepsPerK', 'lrScale'];
+const FREE_FORM = ['stepsPerK', 'lrScale', 'seedsPerK', 'options'];
 
 /** `over` merged into `base` key by key; nested objects merge, everything else replaces. Unknown keys are errors. */
 export function mergeConfig(base: Json, over: Json, where: string, optionalKeys: readonly string[] = []): Json {

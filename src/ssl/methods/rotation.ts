@@ -2,7 +2,7 @@
 // https://arxiv.org/abs/1803.07728): every image appears in the batch in all four
 // rotations and a 4-way head on the pooled features learns which one it is. The
 // loader crops, flips and normalises (the paper's setting); the rotations are exact.
-import { tidy, noGrad, type Tensor } from '../../tensor/index.js';
+import { tidy, noGrad, checkDevice, type Tensor } from '../../tensor/index.js';
 import type { Module } from '../../nn/index.js';
 import { linearHead, mlpHead, type Backbone } from '../../models/index.js';
 import { DataLoader, type ImageDataset } from '../../data/index.js';
@@ -111,6 +111,7 @@ export const DEFAULT_ROTATION_OPTIMIZER: OptimizerConfig = { kind: 'sgd', lr: 0.
 
 /** Shorthand for `pretrain(new RotationPrediction(encoder), options)` that also reports held-out rotation accuracy. */
 export async function pretrainRotation(o: RotationPretrainOptions): Promise<RotationPretrainResult> {
+  checkDevice(o.device, 'pretrainRotation');
   const model = new RotationPrediction(o.encoder, { head: o.head });
   const { encoder: _e, head: _h, ...options } = o;
   const r = await pretrain(model, { ...options, name: o.name ?? 'rotation-pretrain', optimizer: o.optimizer ?? DEFAULT_ROTATION_OPTIMIZER });

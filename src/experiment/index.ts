@@ -1,0 +1,10 @@
+// The label-efficiency experiments: images (any registered method under each
+// protocol, against scratch and transfer) and text, with their default settings.
+export {
+  runImageExperiment, pretrainSettingsFor, type ImageExperimentConfig, type ImageExperimentData, type ImageExperimentOptions,
+  type ImageExperimentOutput, type FinetuneConfig, type PretrainSettings, type ImageMethod,
+} from './image.js';
+export { defaultImageConfig, jointEmbeddingPretrain } from './defaults.js';
+export { PROTOCOLS, BASELINES, parseMethod, expandMethods, experimentMethodNames, type Protocol, type Baseline, type ParsedMethod } from './protocols.js';
+export { meanStd, summarize } from './summary.js';
+export { runTextExperiment, defaultTextConfig, quickTextConfig, type TextExperimentConfig, type TextExperimentOutput } from './text.js';
