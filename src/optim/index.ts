@@ -8,3 +8,5 @@ export {
   stepLr, multiStepLr, warmupCosineLr, oneCycleLr, oneCycleMomentum,
   type SchedulerState, type StepLROptions, type MultiStepLROptions, type WarmupCosineOptions, type OneCycleOptions, type OneCycleLROptions,
 } from './schedule.js';
+export { SparseAdam, isSparse, type SparseAdamOptions } from './sparse-adam.js';
+export { BudgetLinearDecayLR, type BudgetDecayOptions } from './budget-schedule.js';

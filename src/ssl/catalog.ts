@@ -33,6 +33,24 @@ export const JOINT_EMBEDDING_DEFAULTS: PretrainDefaults = {
   augment: {},
 };
 
+/**
+ * The text methods in the image-shaped PretrainDefaults, for listings and checks: their
+ * real settings are their text configs (defaultSkipGramConfig, defaultMlmConfig in
+ * ssl/methods/), which these mirror. Skip-gram's 'adam' stands for SparseAdam (its
+ * makeOptimizer); neither uses loader augmentation.
+ */
+export const SKIPGRAM_DEFAULTS: PretrainDefaults = {
+  batchSize: 8192,
+  optimizer: { kind: 'adam', lr: 0.05, weightDecay: 0 },
+  augment: {},
+};
+
+export const MASKED_LM_DEFAULTS: PretrainDefaults = {
+  batchSize: 32,
+  optimizer: { kind: 'adamw', lr: 1.25e-4, weightDecay: 0.01, warmupSteps: 100 },
+  augment: {},
+};
+
 export const METHOD_CATALOG: readonly MethodInfo[] = [
   { modality: 'image', name: 'rotation', family: 'classification-pretext', paper: 'Gidaris, Singh & Komodakis 2018, https://arxiv.org/abs/1803.07728',
     summary: 'predict which of four rotations an image is in (RotNet)', defaults: ROTATION_DEFAULTS },
@@ -50,6 +68,10 @@ export const METHOD_CATALOG: readonly MethodInfo[] = [
     summary: 'invariance, variance and covariance terms on the two views\' embeddings', defaults: JOINT_EMBEDDING_DEFAULTS },
   { modality: 'image', name: 'dino', family: 'joint-embedding', paper: 'Caron et al. 2021, https://arxiv.org/abs/2104.14294',
     summary: 'a student matches a centred, sharpened momentum teacher (self-distillation)', defaults: JOINT_EMBEDDING_DEFAULTS },
+  { modality: 'text', name: 'skipgram', family: 'context-prediction', paper: 'Mikolov, Sutskever, Chen, Corrado & Dean 2013, https://arxiv.org/abs/1310.4546',
+    summary: 'word vectors that tell a word\'s context words from noise words (skip-gram with negative sampling)', defaults: SKIPGRAM_DEFAULTS },
+  { modality: 'text', name: 'masked-lm', family: 'masked-modelling', paper: 'Devlin, Chang, Lee & Toutanova 2019, https://arxiv.org/abs/1810.04805',
+    summary: 'a transformer predicts masked tokens from the rest of the text (BERT\'s masked LM)', defaults: MASKED_LM_DEFAULTS },
 ];
 
 /** The registered methods' names, of one modality or of all. */

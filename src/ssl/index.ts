@@ -1,9 +1,12 @@
 // The method library: one base (method.ts), one pretraining entry point (pretrain.ts),
 // a registry of methods by name, and the building blocks they are made of.
 export { SslMethod, type ViewBatch, type MethodContext, type MethodFamily, type PretrainDefaults } from './method.js';
-export { pretrain, type PretrainOptions, type PretrainResult } from './pretrain.js';
-export { METHODS, methodNames, getMethod, createMethod, type MethodSpec } from './registry.js';
-export { METHOD_CATALOG, methodInfo, ROTATION_DEFAULTS, JOINT_EMBEDDING_DEFAULTS, type MethodInfo } from './catalog.js';
+export { pretrain, pretrainOn, type PretrainOptions, type PretrainResult, type PretrainOnOptions, type BatchSource } from './pretrain.js';
+export {
+  METHODS, methodNames, getMethod, getImageMethod, getTextMethod, createMethod, createTextMethod,
+  type MethodSpec, type TextMethodSpec, type TextMethodContext, type TextSslMethod, type RegisteredMethod,
+} from './registry.js';
+export { METHOD_CATALOG, methodInfo, ROTATION_DEFAULTS, JOINT_EMBEDDING_DEFAULTS, SKIPGRAM_DEFAULTS, MASKED_LM_DEFAULTS, type MethodInfo } from './catalog.js';
 export { embeddingMonitor, embeddingSpread, type MonitorOptions, type EmbeddingMonitor } from './monitors.js';
 export * as heads from './heads.js';
 export { frozenCopy, emaUpdate_, cosineMomentum } from './momentum.js';
@@ -13,3 +16,5 @@ export {
   type RotationOptions, type RotationPretrainOptions, type RotationPretrainResult,
 } from './methods/rotation.js';
 export { rotationBatch, ROTATION_DEGREES } from './rotation.js';
+export { SkipGramNegativeSampling, trainSkipGram, type SkipGramOptions } from './methods/skipgram.js';
+export { MaskedLanguageModel, MaskedTokenSource, pretrainMaskedLM } from './methods/masked-lm.js';

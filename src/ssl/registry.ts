@@ -1,7 +1,8 @@
 // Every method by name, with how to make it: the catalog (catalog.ts: names, papers,
 // defaults) plus a constructor each. A new method is one file in methods/, one
-// catalog entry and one line below.
-import type { Backbone } from '../models/index.js';
+// catalog entry and one line below. Image methods are made around a backbone; text
+// methods build their encoder from the vocabulary (createTextMethod).
+import type { Backbone, Encoder } from '../models/index.js';
 import type { MethodContext, SslMethod } from './method.js';
 import { METHOD_CATALOG, methodInfo, methodNames, type MethodInfo } from './catalog.js';
 import { RotationPrediction } from './methods/rotation.js';
@@ -12,11 +13,43 @@ import { SimSiam } from './methods/simsiam.js';
 import { BarlowTwins } from './methods/barlow-twins.js';
 import { VICReg } from './methods/vicreg.js';
 import { DINO } from './methods/dino.js';
+import { SkipGramNegativeSampling, defaultSkipGramConfig } from './methods/skipgram.js';
+import { MaskedLanguageModel, defaultMlmConfig } from './methods/masked-lm.js';
+import { WordTable } from '../models/word-table.js';
 
+/** An image method's spec. */
 export interface MethodSpec extends MethodInfo {
+  modality: 'image';
   /** A fresh method around `encoder`; `options` override the method's own defaults (temperature, head sizes ...). */
   create(encoder: Backbone, ctx: MethodContext, options?: Record<string, unknown>): SslMethod;
 }
+
+/** What a text method needs of its data to make its encoder and loss. */
+export interface TextMethodContext {
+  /** Words (skip-gram) or subword tokens (masked LM). */
+  vocabSize: number;
+  /** How often each token occurs in the training text (specials at 0): the masked LM's sampled-softmax proposal. */
+  tokenCounts?: ArrayLike<number>;
+}
+
+/** A text method: trained by pretrainOn on a batch source of its own (SkipGramSource, MaskedTokenSource). */
+export type TextSslMethod = SslMethod<Disposable, never, Encoder>;
+
+export interface TextMethodSpec extends MethodInfo {
+  modality: 'text';
+  /** A fresh method with its encoder; `options` override fields of its text config (defaultSkipGramConfig, defaultMlmConfig). */
+  create(ctx: TextMethodContext, options?: Record<string, unknown>): TextSslMethod;
+}
+
+export type RegisteredMethod = MethodSpec | TextMethodSpec;
+
+const CREATE_TEXT: Record<string, TextMethodSpec['create']> = {
+  'skipgram': (ctx, o = {}) => {
+    const c = { ...defaultSkipGramConfig(), ...o };
+    return new SkipGramNegativeSampling(new WordTable(ctx.vocabSize, c.dim), { optimizer: c.optimizer, batchSize: c.batchSize });
+  },
+  'masked-lm': (ctx, o = {}) => new MaskedLanguageModel(ctx.vocabSize, { ...defaultMlmConfig(), ...o }, { tokenCounts: ctx.tokenCounts }),
+};
 
 type Create = MethodSpec['create'];
 const CREATE: Record<string, Create> = {
@@ -30,22 +63,41 @@ const CREATE: Record<string, Create> = {
   'dino': (encoder, ctx, o = {}) => new DINO(encoder, ctx, o),
 };
 
-/** The registered methods, in the order help texts list them. */
-export const METHODS: readonly MethodSpec[] = METHOD_CATALOG.map((info) => {
-  const create = CREATE[info.name];
-  if (!create) throw new Error(`ssl registry: no constructor for the catalog's method '${info.name}'`);
-  return { ...info, create };
+/** The registered methods of both modalities, in the order help texts list them. */
+export const METHODS: readonly RegisteredMethod[] = METHOD_CATALOG.map((info): RegisteredMethod => {
+  const create = info.modality === 'image' ? CREATE[info.name] : CREATE_TEXT[info.name];
+  if (!create) throw new Error(`ssl registry: no constructor for the catalog's ${info.modality} method '${info.name}'`);
+  return info.modality === 'image' ? { ...info, modality: 'image', create: create as Create } : { ...info, modality: 'text', create: create as TextMethodSpec['create'] };
 });
 
 export { methodNames };
 
 /** The method called `name`, or a RangeError that lists the known ones. */
-export function getMethod(name: string): MethodSpec {
+export function getMethod(name: string): RegisteredMethod {
   methodInfo(name);
   return METHODS.find((s) => s.name === name)!;
 }
 
-/** Makes the method called `name` around `encoder`. */
+/** The image method called `name`; a RangeError for unknown names and for text methods. */
+export function getImageMethod(name: string): MethodSpec {
+  const spec = getMethod(name);
+  if (spec.modality !== 'image') throw new RangeError(`'${name}' is a ${spec.modality} method; image methods are ${methodNames('image').join(', ')}`);
+  return spec;
+}
+
+/** The text method called `name`; a RangeError for unknown names and for image methods. */
+export function getTextMethod(name: string): TextMethodSpec {
+  const spec = getMethod(name);
+  if (spec.modality !== 'text') throw new RangeError(`'${name}' is an ${spec.modality} method; text methods are ${methodNames('text').join(', ')}`);
+  return spec;
+}
+
+/** Makes the image method called `name` around `encoder`. */
 export function createMethod(name: string, encoder: Backbone, ctx: MethodContext, options?: Record<string, unknown>): SslMethod {
-  return getMethod(name).create(encoder, ctx, options);
+  return getImageMethod(name).create(encoder, ctx, options);
+}
+
+/** Makes the text method called `name` with a fresh encoder for `ctx.vocabSize` tokens. */
+export function createTextMethod(name: string, ctx: TextMethodContext, options?: Record<string, unknown>): TextSslMethod {
+  return getTextMethod(name).create(ctx, options);
 }

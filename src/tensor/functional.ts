@@ -1,6 +1,8 @@
 // Neural-network operators as functions (PyTorch's torch.nn.functional).
 // Modules in src/nn hold parameters and call these.
 import { Tensor, op, assertTensor, Reduction, type ReductionName } from './tensor.js';
+import { arange } from './create.js';
+import { tidy } from './scope.js';
 
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
@@ -80,6 +82,23 @@ export function pad(x: Tensor, padding: number[], mode: 'constant' | 'reflect' |
 export function embedding(indices: Tensor, weight: Tensor, paddingIdx = -1): Tensor {
   return op('aten::embedding', weight, indices, paddingIdx);
 }
+
+/**
+ * Reduces rows of `weight` over each row of `ids` [B, L] (sum or mean), skipping
+ * `paddingIdx` entries (a row of only padding gives zeros): [B, D]. One
+ * aten::embedding_bag call: averaged word vectors and bag-of-words scores per batch.
+ */
+export function embeddingBag(weight: Tensor, ids: Tensor, mode: 'sum' | 'mean', paddingIdx: number): Tensor {
+  return tidy(() => {
+    const [b, l] = ids.shape as [number, number];
+    const offsets = arange(0, b * l, l, { dtype: 'int64', device: ids.device });
+    const [out] = op<Tensor[]>('aten::embedding_bag.padding_idx', weight, ids.reshape(-1), offsets, false, mode === 'sum' ? EMBEDDING_BAG_SUM : EMBEDDING_BAG_MEAN, false, null, false, paddingIdx);
+    return out!;
+  });
+}
+/** Bag modes of aten::embedding_bag. */
+const EMBEDDING_BAG_SUM = 0;
+const EMBEDDING_BAG_MEAN = 1;
 
 // activations
 export const relu = (x: Tensor): Tensor => x.relu();

@@ -1,60 +1,18 @@
-// Text classifiers trained on a few labels with the shared trainer: a linear model
-// on one-hot bags of words (the from-scratch baseline) and a pretrained encoder
-// with a linear head (fine-tuning). Inputs are token-id sequences, padded per batch.
-import { Tensor, F, tensor, tidy, noGrad, zeros } from '../tensor/index.js';
-import { Module, Linear } from '../nn/index.js';
+// Few-label text classification with the shared trainer: inputs are token-id
+// sequences, padded per batch; the models are in models/text-classifier.ts.
+import { Tensor, F, tensor, tidy, noGrad } from '../tensor/index.js';
+import type { Module } from '../nn/index.js';
 import type { Optimizer } from '../optim/index.js';
 import { fit, type FitResult } from '../train/trainer.js';
 import type { MetricsLog } from '../train/metrics-log.js';
 import { Rng } from '../data/random.js';
 import { inEvalMode } from '../eval/evaluate.js';
-import { embeddingBag } from './features.js';
-import { padSequences, TensorBatch } from './sequences.js';
-import type { TransformerTextEncoder } from './mlm.js';
-import type { WordVocab } from './vocab.js';
-
-/** A linear classifier over binary bags of words: the scores are a sum of one weight row per distinct word. */
-export class BagOfWordsClassifier extends Module {
-  readonly weight: Tensor;
-  readonly bias: Tensor;
-
-  constructor(readonly vocabSize: number, readonly numClasses: number) {
-    super();
-    this.weight = this.registerParameter('weight', zeros([vocabSize, numClasses]));
-    this.bias = this.registerParameter('bias', zeros([numClasses]));
-  }
-
-  /** Distinct word ids per document [B, L], padded with 0 (the unknown word, which carries no weight). */
-  forward(ids: Tensor): Tensor {
-    return tidy(() => embeddingBag(this.weight, ids, 'sum', 0).add(this.bias));
-  }
-}
+import { padSequences, TensorBatch } from '../data/text/sequences.js';
+import type { WordVocab } from '../data/text/vocab.js';
 
 /** The distinct known-word ids of each text: the one-hot bag of words. */
 export function bagOfWordsInputs(vocab: WordVocab, texts: readonly string[]): Int32Array[] {
   return texts.map((t) => Int32Array.from(new Set(vocab.encode(t).filter((i) => i !== 0))));
-}
-
-/**
- * A pretrained encoder with a linear head on its mean-pooled output, or with
- * `allLayers` on the pooled embedding and every layer's output side by side.
- */
-export class TextClassifier extends Module {
-  readonly encoder: TransformerTextEncoder;
-  readonly head: Linear;
-  readonly allLayers: boolean;
-
-  constructor(encoder: TransformerTextEncoder, numClasses: number, o: { allLayers?: boolean } = {}) {
-    super();
-    this.allLayers = o.allLayers ?? false;
-    this.encoder = this.registerModule('encoder', encoder);
-    const features = encoder.config.dModel * (this.allLayers ? encoder.config.layers + 1 : 1);
-    this.head = this.registerModule('head', new Linear(features, numClasses));
-  }
-
-  forward(ids: Tensor): Tensor {
-    return tidy(() => this.head.forward(this.encoder.pool(ids, { allLayers: this.allLayers })));
-  }
 }
 
 export interface SequenceData {

@@ -1,25 +1,12 @@
-// Document features from word ids: averaged word vectors and bag-of-words inputs,
-// both through libtorch's embedding_bag (one call per batch of documents).
-import { Tensor, op, tensor, tidy, noGrad, arange } from '../tensor/index.js';
-import type { WordVocab } from './vocab.js';
+// Document features: averaged word vectors through libtorch's embedding_bag
+// (F.embeddingBag, one call per batch of documents), and a text encoder's pooled outputs.
+import { Tensor, F, tensor, tidy, noGrad, keep, cat } from '../tensor/index.js';
+import { inEvalMode } from '../eval/evaluate.js';
+import type { WordVocab } from '../data/text/vocab.js';
+import { PAD_ID, type BpeTokenizer } from '../data/text/bpe.js';
+import { padSequences } from '../data/text/sequences.js';
+import type { TransformerTextEncoder } from '../models/text-transformer.js';
 import type { WordVectors } from './word-vectors.js';
-
-/** Bag modes of aten::embedding_bag. */
-const SUM = 0;
-const MEAN = 1;
-
-/**
- * Reduces rows of `weight` over each row of `ids` [B, L] (sum or mean), skipping
- * `paddingIdx` entries (a row of only padding gives zeros): [B, D].
- */
-export function embeddingBag(weight: Tensor, ids: Tensor, mode: 'sum' | 'mean', paddingIdx: number): Tensor {
-  return tidy(() => {
-    const [b, l] = ids.shape as [number, number];
-    const offsets = arange(0, b * l, l, { dtype: 'int64' });
-    const [out] = op<Tensor[]>('aten::embedding_bag.padding_idx', weight, ids.reshape(-1), offsets, false, mode === 'sum' ? SUM : MEAN, false, null, false, paddingIdx);
-    return out!;
-  });
-}
 
 /** Word ids of each text, padded with 0 (the unknown word) into [N, L] int64; `unique` keeps each word once. */
 export function wordIdMatrix(vocab: WordVocab, texts: readonly string[], o: { unique?: boolean } = {}): Tensor {
@@ -37,6 +24,28 @@ export function wordIdMatrix(vocab: WordVocab, texts: readonly string[], o: { un
 export function averageWordVectors(model: WordVectors, texts: readonly string[], o: { normalize?: boolean } = {}): Tensor {
   return noGrad(() => tidy(() => {
     const ids = wordIdMatrix(model.vocab, texts);
-    return embeddingBag(o.normalize ? model.unit : model.vectors, ids, 'mean', 0);
+    return F.embeddingBag(o.normalize ? model.unit : model.vectors, ids, 'mean', 0);
   }));
+}
+
+/** Encodes texts for the encoder: [CLS] tokens [SEP], cut to maxLen. */
+export function encodeForModel(tokenizer: BpeTokenizer, texts: readonly string[], maxLen: number): Int32Array[] {
+  return texts.map((t) => tokenizer.encode(t, { special: true, maxLength: maxLen }));
+}
+
+/** Mean-pooled encoder outputs of texts, [N, dModel], in eval mode without gradients. */
+export function encodeTexts(encoder: TransformerTextEncoder, tokenizer: BpeTokenizer, texts: readonly string[], o: { allLayers?: boolean; batchSize?: number } = {}): Tensor {
+  const batchSize = o.batchSize ?? 256;
+  const seqs = encodeForModel(tokenizer, texts, encoder.config.maxLen);
+  const parts: Tensor[] = [];
+  try {
+    inEvalMode(encoder, () => noGrad(() => {
+      for (let s = 0; s < seqs.length; s += batchSize) {
+        parts.push(keep(tidy(() => encoder.pool(padSequences(seqs.slice(s, s + batchSize), PAD_ID, encoder.config.maxLen), o))));
+      }
+    }));
+    return cat(parts, 0);
+  } finally {
+    for (const p of parts) p.dispose();
+  }
 }

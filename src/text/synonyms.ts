@@ -3,7 +3,7 @@
 // ROC AUC: the chance that a random synonym pair beats a random non-synonym pair.
 // The test synsets' glosses must be held out of the training text.
 import { Rng } from '../data/random.js';
-import type { Synset } from './wordnet.js';
+import type { Synset } from '../data/text/wordnet.js';
 
 export interface WordPair {
   a: string;

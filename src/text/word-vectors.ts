@@ -3,9 +3,9 @@
 import { existsSync } from 'node:fs';
 import { Tensor, F, keep, noGrad, tidy, tensor } from '../tensor/index.js';
 import { saveSafetensors, loadSafetensors, loadCheckpoint, checkpointPaths } from '../io/index.js';
-import { CorpusError } from './corpus.js';
-import { WordVocab, type WordVocabJson } from './vocab.js';
-import type { SkipGram } from './skipgram.js';
+import { CorpusError } from '../data/text/corpus.js';
+import { WordVocab, type WordVocabJson } from '../data/text/vocab.js';
+import type { WordTable } from '../models/word-table.js';
 
 const FORMAT = 'selfsup.word-vectors';
 
@@ -32,7 +32,7 @@ export class WordVectors implements Disposable {
    * A copy of a skip-gram model's vectors: the input (word) vectors, or by default their sum
    * with the output (context) vectors, which Levy et al. (2015) found better for similarity.
    */
-  static fromSkipGram(model: SkipGram, vocab: WordVocab, which: SkipGramVectors = 'sum'): WordVectors {
+  static fromSkipGram(model: WordTable, vocab: WordVocab, which: SkipGramVectors = 'sum'): WordVectors {
     return new WordVectors(vocab, combineVectors(model.inEmbed.weight, model.outEmbed.weight, which));
   }
 
@@ -86,8 +86,10 @@ export function loadWordVectors(path: string, which: SkipGramVectors = 'sum'): W
   }
   if (!existsSync(checkpointPaths(path).json)) throw new CorpusError(`no word vectors or skip-gram checkpoint at '${path}'`);
   const ck = loadCheckpoint(path);
-  const input = ck.model.get('in_embed.weight');
-  const output = ck.model.get('out_embed.weight');
+  // Since skip-gram became an SslMethod its checkpoints hold the table as 'encoder.*'; older ones hold it at the top.
+  const table = (name: string): Tensor | undefined => ck.model.get(`encoder.${name}`) ?? ck.model.get(name);
+  const input = table('in_embed.weight');
+  const output = table('out_embed.weight');
   const vocab = ck.meta.vocab as WordVocabJson | undefined;
   try {
     if (ck.meta.method !== 'skipgram' || !input || !output || !vocab) {

@@ -13,7 +13,7 @@ import { memory, manualSeed, tidy, noGrad, tensor, Tensor } from '../../src/tens
 import { SmallCnn, type Backbone } from '../../src/models/index.js';
 import { DataLoader, Rng, channelStats, toTensors, type ImageDataset } from '../../src/data/index.js';
 import { loadCheckpoint } from '../../src/io/index.js';
-import { getMethod, type MethodSpec } from '../../src/ssl/registry.js';
+import { getImageMethod, type MethodSpec } from '../../src/ssl/registry.js';
 import { pretrain, type PretrainOptions } from '../../src/ssl/pretrain.js';
 import type { MethodContext, MethodFamily, SslMethod, ViewBatch } from '../../src/ssl/method.js';
 import type { Normalization } from '../../src/eval/evaluate.js';
@@ -97,7 +97,7 @@ export function toyRun(name: string, o: ContractOptions = {}): ToyRun {
   const data = o.data ?? toyImages(64, { size: 16, seed: 7 });
   const norm = channelStats(data);
   return {
-    spec: getMethod(name), data, norm, ctx: { imageShape: data.imageShape, norm }, batchSize: o.batchSize ?? 16,
+    spec: getImageMethod(name), data, norm, ctx: { imageShape: data.imageShape, norm }, batchSize: o.batchSize ?? 16,
     seed: o.seed ?? 11, options: o.options ?? {},
   };
 }

@@ -1,7 +1,7 @@
 // Token sequences into padded int64 batches. An epoch's order is a function of
 // (seed, epoch); documents of similar length share a batch so padding stays small.
-import { Tensor, tensor, keep } from '../tensor/index.js';
-import { Rng } from '../data/random.js';
+import { Tensor, tensor, keep } from '../../tensor/index.js';
+import { Rng } from '../random.js';
 
 /** Pads sequences with `padId` to the longest one (at most `maxLen`; longer ones are cut): [B, L] int64. */
 export function padSequences(seqs: readonly Int32Array[], padId: number, maxLen = Infinity): Tensor {

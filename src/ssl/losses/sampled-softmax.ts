@@ -3,9 +3,9 @@
 // each logit corrected by -log(K q(token)) so that the loss estimates the full
 // softmax's. The output layer then costs K rows instead of the whole vocabulary,
 // which lets a masked model use a word-sized vocabulary on a CPU.
-import { Tensor, F, tidy, cat, keep, tensor } from '../tensor/index.js';
-import { AliasSampler, noiseDistribution } from './noise.js';
-import type { Generator } from '../tensor/index.js';
+import { Tensor, F, tidy, cat, keep, tensor } from '../../tensor/index.js';
+import { AliasSampler, noiseDistribution } from '../../data/text/noise.js';
+import type { Generator } from '../../tensor/index.js';
 
 export class SampledSoftmax implements Disposable {
   readonly sampler: AliasSampler;

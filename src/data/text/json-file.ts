@@ -1,6 +1,6 @@
 // Tokenizers are saved as small JSON documents with a type tag and a version.
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { CorpusError } from './corpus.js';
 
 export function saveJson(path: string, value: unknown): void {

@@ -2,8 +2,8 @@
 // of those, 80% become [MASK], 10% a random ordinary token and 10% stay as they
 // are. The model must predict the original token at every chosen position;
 // labels elsewhere are -100, which the loss ignores. Special tokens are never chosen.
-import { Tensor, rand, randint, tidy, type Generator } from '../tensor/index.js';
-import { keepProbabilities } from './subsample.js';
+import { Tensor, rand, randint, tidy, type Generator } from '../../tensor/index.js';
+import { keepProbabilities } from '../../data/text/subsample.js';
 
 export const IGNORE_INDEX = -100;
 

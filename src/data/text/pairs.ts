@@ -2,7 +2,7 @@
 // typed arrays: drop unknown words and subsample frequent ones, then pair every
 // kept word with the kept words of its own document within a random window
 // b in 1..window (word2vec's reduced window, which weights near words more).
-import { Rng } from '../data/random.js';
+import { Rng } from '../random.js';
 import type { EncodedCorpus } from './vocab.js';
 
 export interface PairOptions {

@@ -2,7 +2,8 @@
 // count: linear warm-up, then linear decay to `minFactor` of the base rate over
 // whichever ends first, the steps or the seconds. (A step-only schedule would stop
 // a budgeted run at a high rate, before it had annealed.)
-import { LRScheduler, type Optimizer } from '../optim/index.js';
+import { LRScheduler } from './schedule.js';
+import type { Optimizer } from './optimizer.js';
 
 export interface BudgetDecayOptions {
   totalSteps: number;

@@ -6,7 +6,7 @@
 // the optimizer step took 31 ms against PyTorch's 18-24 ms, two tensors take 26; and
 // state shaped like its parameter is what loadStateDict accepts, so runs now resume.)
 import { Tensor, op, zeros } from '../tensor/index.js';
-import { Optimizer, checkNumber, type ParamGroup, type ParamGroupSpec, type ParamState } from '../optim/optimizer.js';
+import { Optimizer, checkNumber, type ParamGroup, type ParamGroupSpec, type ParamState } from './optimizer.js';
 
 export interface SparseAdamOptions {
   lr: number;

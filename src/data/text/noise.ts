@@ -1,7 +1,7 @@
 // Word2vec's noise distribution for negative sampling: unigram counts raised to
 // 3/4 and normalised, sampled in O(1) per draw with Walker's alias table, held in
 // tensors so that a whole batch of negatives is a few tensor ops.
-import { Tensor, tensor, rand, randint, keep, tidy, type Generator } from '../tensor/index.js';
+import { Tensor, tensor, rand, randint, keep, tidy, type Generator } from '../../tensor/index.js';
 
 /** counts^power, normalised to sum to 1. */
 export function noiseDistribution(counts: ArrayLike<number>, power = 0.75): Float64Array {
