@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { setNumThreads } from '../src/tensor/index.js';
 import { METHODS, getMethod, methodNames } from '../src/ssl/registry.js';
 import { methodContract, smallHeads, toyRun, freshMethod, runSteps } from './support/method-contract.js';
-import { textMethodContract } from './support/text-method-contract.js';
 
 // Tiny shapes gain nothing from threads, and OpenMP threads crawl on shared cores.
 setNumThreads(1);
 
-// The image contract trains on toy images; text methods have a contract of their own on a toy corpus.
+// The image contract trains on toy images; text methods have a contract of their own
+// (test/text-method-contract.test.ts, its own process, so that no other test's garbage
+// is finalised in the middle of its live-tensor counts).
 for (const spec of METHODS.filter((s) => s.modality === 'image')) methodContract(spec.name, { options: smallHeads(spec.name) });
-for (const spec of METHODS.filter((s) => s.modality === 'text')) textMethodContract(spec.name);
 
 describe('registry', () => {
   test('names are unique and getMethod finds each', () => {

@@ -22,7 +22,7 @@ export function parseMethod(name: string): ParsedMethod {
   const pretext = name.slice(0, cut);
   const protocol = name.slice(cut + 1);
   if (cut < 1 || !(PROTOCOLS as readonly string[]).includes(protocol) || !methodNames('image').includes(pretext)) {
-    throw new RangeError(`unknown experiment method '${name}': use scratch, transfer, or <method>-<protocol> with a method of ${methodNames().join(', ')} and a protocol of ${PROTOCOLS.join(', ')}`);
+    throw new RangeError(`unknown experiment method '${name}': use scratch, transfer, or <method>-<protocol> with a method of ${methodNames('image').join(', ')} and a protocol of ${PROTOCOLS.join(', ')}`);
   }
   return { pretext, protocol: protocol as Protocol };
 }

@@ -30,11 +30,11 @@ export class TransformerTextEncoder extends Module implements Encoder {
     const c = config;
     this.tokEmbed = this.registerModule('tok_embed', new Embedding(vocabSize, c.dModel, { paddingIdx: PAD_ID }));
     this.posEmbed = this.registerModule('pos_embed', new Embedding(c.maxLen, c.dModel));
-    noGrad(() => { // BERT's N(0, 0.02) start keeps (tied) output logits small at first
+    noGrad(() => tidy(() => { // BERT's N(0, 0.02) start keeps (tied) output logits small at first; tidy frees the row view
       this.tokEmbed.weight.normal_(0, 0.02);
       this.tokEmbed.weight.select(0, PAD_ID).zero_();
       this.posEmbed.weight.normal_(0, 0.02);
-    });
+    }));
     this.embedDropout = this.registerModule('embed_dropout', new Dropout(c.dropout));
     for (let i = 0; i < c.layers; i++) {
       this.layers.push(this.registerModule(`layer${i}`, new TransformerEncoderLayer(c.dModel, c.heads, {
