@@ -173,22 +173,6 @@ describe('failures exit 1 with a clear message', () => {
     assertExit(r, 2);
     assert.match(r.stderr, /unknown setting 'epoch'/);
   });
-
-  test('text commands say clearly when the text modules are not built', async (t) => {
-    if (existsSync(join(root, 'dist', 'src', 'text', 'index.js'))) return t.skip('src/text is present');
-    const r = await cli('neighbors', 'king');
-    assertExit(r, 1);
-    assert.match(r.stderr, /word vectors \(src\/text\): not available in this build/);
-    noStack(r);
-  });
-
-  test('experiment --modality text says clearly when the text experiment is not built', async (t) => {
-    if (existsSync(join(root, 'dist', 'src', 'experiment', 'text.js'))) return t.skip('src/experiment/text.ts is present');
-    const r = await cli('experiment', '--modality', 'text', '--out', join(tmp, 'text'));
-    assertExit(r, 1);
-    assert.match(r.stderr, /text experiments .*not available in this build/);
-    noStack(r);
-  });
 });
 
 // Small runs: a narrow network on a few hundred images.

@@ -18,7 +18,7 @@ export function defaultImageConfig(): ImageExperimentConfig {
     methods: ['scratch', 'transfer', 'rotation-finetune', 'rotation-probe', 'rotation-knn'],
     pretrain: {
       // 300 steps of 128 images (x4 rotations): under 3 minutes on 2 idle cores (940 images/s measured).
-      epochs: 1, maxSteps: 300, batchSize: 128, heldOut: 1000,
+      epochs: 1, maxSteps: 300, batchSize: 128, heldOut: 1000, monitorPoints: 10,
       optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 5e-4, warmupSteps: 20 },
       augment: { crop: 2, flip: true },
     },

@@ -11,7 +11,6 @@ import { methodNames } from '../../ssl/catalog.js';
 import { loadData } from '../data.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { runImageCommand, quickImageConfig, QUICK_LIMITS } from '../image-run.js';
-import { importOptional } from '../optional-module.js';
 import type { Args } from '../options.js';
 import type { Output } from '../output.js';
 import { saveReportData } from '../report-data.js';
@@ -112,13 +111,6 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
   await runImageCommand('experiment', { name: data.train.name.split('/')[0]!, train: data.train, test: data.test!, source }, c, outDir, data.spec.text, out);
 }
 
-interface TextModule {
-  runTextExperiment(config: unknown, outDir: string, log?: (line: string) => void): Promise<unknown> | unknown;
-  defaultTextConfig(): Json;
-  /** Small budgets for smoke runs, when the text module has them. */
-  quickTextConfig?(): Json;
-}
-
 function looksLikeReport(v: unknown): v is ReportData {
   return isObject(v) && Array.isArray(v.results) && typeof v.title === 'string';
 }
@@ -132,10 +124,9 @@ async function runText(args: Args, out: Output, outDir: string, file: Json | nul
     if (args.has(option)) throw new UsageError(`--${option} is for image experiments; set text settings with --config FILE`);
   }
   if (args.has('device') && args.string('device') !== 'cpu') throw new UsageError(`--device ${args.string('device')}: the text experiment runs on the cpu only`);
-  const text = await importOptional<TextModule>('../experiment/text.js', 'text experiments (src/experiment/text.ts)', ['runTextExperiment', 'defaultTextConfig']);
+  const text = await import('../../experiment/text.js');
   const started = performance.now();
-  if (args.flag('quick') && typeof text.quickTextConfig !== 'function') throw new Error('--quick: this build\'s text experiment has no quickTextConfig');
-  let config = args.flag('quick') ? text.quickTextConfig!() : text.defaultTextConfig();
+  let config = (args.flag('quick') ? text.quickTextConfig() : text.defaultTextConfig()) as unknown as Json;
   if (file) config = mergeConfig(config, file, args.string('config')!, TEXT_OPTIONAL_SETTINGS);
   if (args.has('seeds')) config = { ...config, seeds: args.intList('seeds')! };
   if (args.has('ks')) config = { ...config, ks: args.intList('ks', { min: 1 })! };
@@ -145,7 +136,7 @@ async function runText(args: Args, out: Output, outDir: string, file: Json | nul
     config = { ...config, mlm: { ...(isObject(config.mlm) ? config.mlm : {}), timeBudgetSeconds: seconds || undefined } };
   }
   // Ctrl-C: the experiment stops after the run it interrupts and returns what finished.
-  const r = await text.runTextExperiment(config, outDir, (line) => out.note(line));
+  const r: unknown = await text.runTextExperiment(config as never, outDir, (line) => out.note(line));
   const result = isObject(r) ? r : {};
   const report = looksLikeReport(result.report) ? result.report : looksLikeReport(result) ? result : null;
   const results = (Array.isArray(result.results) ? result.results : report?.results ?? []) as MethodResult[];

@@ -2,23 +2,15 @@
 // loadWordVectors and nearestNeighbors from src/text.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { importOptional } from '../optional-module.js';
 import type { Args } from '../options.js';
 import type { Output } from '../output.js';
 
 /** Where `selfsup experiment --modality text` saves its skip-gram vectors. */
 const WORD_VECTORS = 'word-vectors.safetensors';
 
-interface Neighbor { word: string; similarity: number }
-interface WordVectors { dispose(): void }
+type TextModule = typeof import('../../text/index.js');
+type WordVectors = ReturnType<TextModule['loadWordVectors']>;
 
-interface TextModule {
-  /** Vectors saved by WordVectors.save, or a skip-gram checkpoint. */
-  loadWordVectors(path: string): WordVectors;
-  nearestNeighbors(model: WordVectors, word: string, k: number): Neighbor[];
-}
-
-/** Loads the vectors at `path`: a file or checkpoint, or the first loadable one in a directory. */
 function loadVectors(text: TextModule, path: string): { vectors: WordVectors; from: string } {
   if (!existsSync(path) && !existsSync(`${path}.json`)) {
     throw new Error(`word vectors not found: ${path} does not exist (train some with 'selfsup experiment --modality text --out DIR')`);
@@ -40,7 +32,8 @@ function loadVectors(text: TextModule, path: string): { vectors: WordVectors; fr
 export async function run(args: Args, out: Output): Promise<void> {
   const word = args.positionals[0]!;
   const count = args.int('count', { min: 1 })!;
-  const text = await importOptional<TextModule>('../text/index.js', 'word vectors (src/text)', ['loadWordVectors', 'nearestNeighbors']);
+  // Loaded here, not at the top: `--help` and usage errors answer without libtorch.
+  const text = await import('../../text/index.js');
   const { vectors, from } = loadVectors(text, args.string('vectors')!);
   try {
     const neighbors = text.nearestNeighbors(vectors, word, count);
