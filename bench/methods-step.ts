@@ -4,6 +4,11 @@
 // a fresh child process so that peak memory is per implementation, the two sides alternating
 // so that background load hits both alike. Prints a table, a per-phase table, then one JSON line.
 // node dist/bench/methods-step.js [--methods simclr,moco] [--rounds 2] [--steps 10] [--warmup 3]
+// Same runtime settings on both sides by default: selfsup sets OMP_WAIT_POLICY=PASSIVE
+// (src/native/binding.ts) and raises glibc's mmap threshold (native/selfsup.cc TuneMalloc);
+// both children get those values as environment variables, so PyTorch runs under them too
+// (on a busy machine spinning OpenMP waiters made PyTorch's small ops 10-50x slower).
+// --pytorch-defaults leaves PyTorch with libgomp's and glibc's defaults instead.
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +22,7 @@ const { values } = parseArgs({
   options: {
     methods: { type: 'string' }, rounds: { type: 'string', default: '2' }, steps: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' }, batch: { type: 'string', default: '256' }, threads: { type: 'string', default: '2' },
-    python: { type: 'string', default: '/usr/bin/python3' },
+    python: { type: 'string', default: '/usr/bin/python3' }, 'pytorch-defaults': { type: 'boolean', default: false },
   },
 });
 const known = methodNames('image');
@@ -25,6 +30,13 @@ const methods = values.methods ? values.methods.split(',').map((s) => s.trim()).
 for (const m of methods) if (!known.includes(m)) throw new RangeError(`methods-step: unknown image method '${m}'; choose from ${known.join(', ')}`);
 const rounds = Math.max(1, Number(values.rounds));
 const threads = values.threads!;
+// What selfsup does to itself in-process, as variables both libgomp and glibc read (user-set values win).
+const MATCHED_ENV: Record<string, string> = values['pytorch-defaults'] ? {} : {
+  OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
+  MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? String(256 << 20),
+  MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? String(1024 << 20),
+  MALLOC_TOP_PAD_: process.env.MALLOC_TOP_PAD_ ?? String(64 << 20),
+};
 const common = ['--steps', values.steps!, '--warmup', values.warmup!, '--batch', values.batch!];
 
 type Phases = Record<'views' | 'forward' | 'backward' | 'optimizer' | 'after', number>;
@@ -32,7 +44,7 @@ interface Side { impl: string; img_per_s: number; ms_per_step: number; peak_rss_
 
 function run(label: string, cmd: string, args: string[]): Side {
   process.stderr.write(`bench: ${label}...\n`);
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, SELFSUP_NUM_THREADS: threads, OMP_NUM_THREADS: threads } });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...MATCHED_ENV, SELFSUP_NUM_THREADS: threads, OMP_NUM_THREADS: threads } });
   if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status}): ${r.stderr || r.error}`);
   const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (!line) throw new Error(`${label} printed no result:\n${r.stdout}\n${r.stderr}`);
@@ -66,7 +78,8 @@ const loadAfter = loadavg();
 
 const f1 = (v: number, w: number): string => v.toFixed(1).padStart(w);
 console.log(`Pretraining step per method, batch ${values.batch} Fashion-MNIST images (images/s = images of the batch per second; ` +
-  `each makes 2 views, or 4 rotations), ${threads} threads, best of ${rounds} round(s) of ${values.steps} steps after ${values.warmup} warm-up`);
+  `each makes 2 views, or 4 rotations), ${threads} threads, ` +
+  `${values['pytorch-defaults'] ? 'PyTorch with libgomp/glibc defaults' : 'both sides with OMP_WAIT_POLICY=PASSIVE and selfsup\'s malloc thresholds'}, best of ${rounds} round(s) of ${values.steps} steps after ${values.warmup} warm-up`);
 console.log('method         selfsup img/s  PyTorch img/s   ratio  RSS ratio   first loss (selfsup / PyTorch)');
 for (const r of results) {
   console.log(`${r.method.padEnd(14)} ${f1(r.selfsup_img_per_s, 13)} ${f1(r.pytorch_img_per_s, 14)} ${r.ratio.toFixed(3).padStart(7)} ${r.peak_rss_ratio.toFixed(3).padStart(10)}   ` +
@@ -81,5 +94,5 @@ for (const r of results) {
 console.log(`load average (1/5/15 min) before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')}`);
 console.log(JSON.stringify({
   bench: 'methods-step', batch: Number(values.batch), steps: Number(values.steps), warmup: Number(values.warmup), rounds,
-  threads: Number(threads), load_before: loadBefore, load_after: loadAfter, results,
+  threads: Number(threads), matched_env: MATCHED_ENV, load_before: loadBefore, load_after: loadAfter, results,
 }));
