@@ -5,6 +5,7 @@ import type { Args, OptionSpec, OptionSpecs } from './options.js';
 import type { Output } from './output.js';
 import type { BackboneName } from '../models/index.js';
 import { defaultImageConfig } from '../experiment/defaults.js';
+import { IMAGE_PRESETS } from '../experiment/presets.js';
 import { METHOD_CATALOG, methodNames } from '../ssl/catalog.js';
 import { PROTOCOLS } from '../experiment/protocols.js';
 
@@ -226,7 +227,8 @@ export const COMMANDS: CommandSpec[] = [
       minutes: { ...MINUTES, help: 'also stop rotation pretraining after M minutes, whatever the steps; with --modality text, the masked LM\'s pretraining time (default 10) (0: no time limit)' },
       freeze: { type: 'string', value: 'LIST', default: defaults.finetune.freeze.join(',') || 'none', help: "blocks kept frozen when fine-tuning the rotation encoder, or 'none'" },
       head: { type: 'string', value: 'KIND', default: defaults.finetune.head, help: 'head of fine-tuned models: linear or mlp' },
-      config: { type: 'string', value: 'FILE', help: 'JSON merged over the built-in configuration (before the options above)' },
+      preset: { type: 'string', value: 'NAME', default: 'default', help: `a named image configuration: ${Object.entries(IMAGE_PRESETS).map(([n, p]) => `${n} (${p.summary})`).join('; ')}` },
+      config: { type: 'string', value: 'FILE', help: 'JSON merged over the built-in configuration or --preset (before the options above)' },
       quick: { type: 'boolean', help: 'tiny budgets for a smoke test; for images as demo --quick (k=10, seeds 0,1, 3,000 training and 500 test images)' },
       out: { type: 'string', value: 'DIR', defaultText: 'runs/image, or runs/text with --modality text', help: 'where results and the report go' },
       device: { ...DEVICE.device!, default: undefined, defaultText: "cpu, or the device set in --config's file; the text experiment runs on the cpu" },
@@ -236,6 +238,7 @@ export const COMMANDS: CommandSpec[] = [
       'selfsup experiment --ks 10,100 --seeds 0,1,2 --pretrain-steps 600 --out runs/exp',
       'selfsup experiment --methods scratch,rotation-probe --ks 10 --limit 10000',
       'selfsup experiment --methods rotation,simclr,byol --protocols finetune,knn,distill --ks 10,100',
+      'selfsup experiment --preset best --out runs/best',
       'selfsup experiment --modality text --out runs/text',
     ],
     load: load('experiment'),

@@ -33,6 +33,7 @@ export function quickImageConfig(): ImageExperimentConfig {
   c.methodPretrain = jointEmbeddingPretrain(40);
   for (const m of Object.values(c.methodPretrain)) m.batchSize = 64;
   c.distill = { ...c.distill, steps: 20, batchSize: 64 };
+  c.propagate = { ...c.propagate };
   return c;
 }
 

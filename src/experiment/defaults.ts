@@ -36,6 +36,7 @@ export function defaultImageConfig(): ImageExperimentConfig {
     },
     methodPretrain: jointEmbeddingPretrain(1000),
     probe: { block: 'block3', steps: 300, lr: 0.01, weightDecay: 5e-4 },
+    propagate: { graphNeighbors: 10, alpha: 0.9, iterations: 20, neighbors: 20, temperature: 0.07, withTeacher: true },
     distill: {
       steps: 500, batchSize: 256, temperature: 1, labelledWeight: 1, labelledBatchSize: 128,
       optimizer: { kind: 'adam', lr: 1e-3, weightDecay: 0 }, augment: { crop: 2, flip: true },

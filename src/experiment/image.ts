@@ -6,7 +6,7 @@
 // runs that finished come back, marked partial.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkDevice, manualSeed, noGrad, tidy, type Tensor } from '../tensor/index.js';
+import { checkDevice, manualSeed, noGrad, tidy, tensor, op, type Tensor } from '../tensor/index.js';
 import { saveSafetensors } from '../io/index.js';
 import { createBackbone, Classifier, linearHead, mlpHead, type Backbone, type BackboneName } from '../models/index.js';
 import { kPerClass, splitIndices, channelStats, type ImageDataset } from '../data/index.js';
@@ -15,7 +15,8 @@ import { distill, type DistillConfig } from '../train/distill.js';
 import { MetricsLog } from '../train/metrics-log.js';
 import type { Callbacks } from '../train/trainer.js';
 import { accuracy, extractFeatures, labelTensor, type Normalization } from '../eval/evaluate.js';
-import { knnClassify } from '../eval/knn.js';
+import { knnClassify, knnVotes } from '../eval/knn.js';
+import { knnGraph, spreadLabels, type KnnGraph } from '../eval/label-spreading.js';
 import { linearProbe } from '../eval/probe.js';
 import { rotationSamples } from '../ssl/methods/rotation.js';
 import { createMethod } from '../ssl/registry.js';
@@ -79,6 +80,8 @@ export interface ImageExperimentConfig {
   probe: { block?: string; steps: number; lr: number; weightDecay: number };
   /** Self-training of a student on the fine-tuned teacher's predictions over the unlabelled images. */
   distill: DistillConfig;
+  /** Label spreading of the fine-tuned teacher's predictions over a kNN graph of the unlabelled images' embeddings. */
+  propagate: PropagateConfig;
   /** Probe every block of each pretext's encoder at the first k and seed (RotNet's Table 1). */
   blockProbe?: boolean;
   knn: { block?: string; k: number; temperature: number };
@@ -146,6 +149,20 @@ export function pretrainSettingsFor(c: ImageExperimentConfig, method: string): P
 interface Pretrained {
   encoder: Backbone;
   testFeatures: { probe: Tensor; knn: Tensor } | null;
+  /** The propagate protocol's kNN graph over every training image, and their embeddings. */
+  pool: { features: Tensor; graph: KnnGraph } | null;
+}
+
+export interface PropagateConfig {
+  /** Neighbours of each image in the graph. */
+  graphNeighbors: number;
+  alpha: number;
+  iterations: number;
+  /** kNN vote of each test image among the spread pool labels. */
+  neighbors: number;
+  temperature: number;
+  /** Average the vote with the teacher's own probabilities (true), or use the vote alone. */
+  withTeacher: boolean;
 }
 
 export async function runImageExperiment(data: ImageExperimentData, c: ImageExperimentConfig, outDir: string,
@@ -231,7 +248,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     const file = join(outDir, `${name}-encoder.safetensors`);
     saveSafetensors(file, encoder.stateDict(), { backbone: c.backbone, method: name });
     got.encoders[name] = file;
-    pretrained.set(name, { encoder, testFeatures: null });
+    pretrained.set(name, { encoder, testFeatures: null, pool: null });
     return true;
   };
 
@@ -275,16 +292,60 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     return acc;
   };
 
-  /** Fine-tune, distill, probe and kNN of one pretext on one labelled subset; false when the experiment stops. */
+  /**
+   * The propagate protocol: the teacher's probabilities on every training image (labelled ones
+   * one-hot) spread over the pretext's kNN graph of them; each test image then takes the kNN vote
+   * of its neighbours' spread labels, averaged with the teacher's own probabilities.
+   */
+  const propagateFrom = (p: Pretrained, teacher: Classifier, subset: Int32Array): number => {
+    const g = c.propagate;
+    const enc = p.encoder;
+    p.pool ??= (() => {
+      const features = extractFeatures(enc, (x) => enc.features(x, c.knn.block), data.train, { norm });
+      return { features, graph: knnGraph(features, g.graphNeighbors) };
+    })();
+    p.testFeatures ??= {
+      probe: extractFeatures(enc, (x) => enc.features(x, c.probe.block), data.test, { norm, indices: testIndices }),
+      knn: extractFeatures(enc, (x) => enc.features(x, c.knn.block), data.test, { norm, indices: testIndices }),
+    };
+    const pool = p.pool;
+    const testKnn = p.testFeatures.knn;
+    const poolProbs = extractFeatures(teacher, (x) => teacher.forward(x).softmax(1), data.train, { norm });
+    const testProbs = extractFeatures(teacher, (x) => teacher.forward(x).softmax(1), data.test, { norm, indices: testIndices });
+    try {
+      return noGrad(() => tidy(() => {
+        // The labelled images keep their labels: one-hot rows among the teacher's guesses.
+        const rows = tensor(Int32Array.from(subset), { dtype: 'int64', device: poolProbs.device });
+        const seeds = op<Tensor>('aten::index_copy', poolProbs, 0, rows, labelTensor(data.train, subset).to(poolProbs.device).oneHot(numClasses).to('float32'));
+        const spread = spreadLabels(pool.graph, seeds, { alpha: g.alpha, iterations: g.iterations });
+        const votes = knnVotes(pool.features, spread.argmax(1), testKnn, numClasses, { k: g.neighbors, temperature: g.temperature });
+        const scores = g.withTeacher ? votes.add(testProbs) : votes;
+        return scores.argmax(1).eq(testLabels.to(scores.device)).to('float32').mean().item();
+      }));
+    } finally {
+      poolProbs.dispose();
+      testProbs.dispose();
+    }
+  };
+
+  /** Fine-tune, distill, propagate, probe and kNN of one pretext on one labelled subset; false when the experiment stops. */
   const evaluatePretext = async (name: string, p: Pretrained, subset: Int32Array, k: number, seed: number): Promise<boolean> => {
-    if (wantsProtocol(name, 'finetune') || wantsProtocol(name, 'distill')) {
+    if (wantsProtocol(name, 'finetune') || wantsProtocol(name, 'distill') || wantsProtocol(name, 'propagate')) {
       manualSeed(seed);
       const withDistill = wantsProtocol(name, 'distill');
-      const ft = await finetuneFrom(`${name}-finetune k=${k}`, cloneEncoder(p.encoder, makeEncoder), c.finetune, subset, k, seed, withDistill);
+      const withTeacher = withDistill || wantsProtocol(name, 'propagate');
+      const ft = await finetuneFrom(`${name}-finetune k=${k}`, cloneEncoder(p.encoder, makeEncoder), c.finetune, subset, k, seed, withTeacher);
       if (ft === null) return false;
       if (wantsProtocol(name, 'finetune') && !(await done(`${name}-finetune`, k, seed, ft.acc))) {
         ft.model?.dispose();
         return false;
+      }
+      if (wantsProtocol(name, 'propagate') && ft.model) {
+        const acc = propagateFrom(p, ft.model, subset);
+        if (!(await done(`${name}-propagate`, k, seed, acc))) {
+          ft.model.dispose();
+          return false;
+        }
       }
       if (withDistill && ft.model) {
         manualSeed(seed);
@@ -292,6 +353,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
         ft.model.dispose();
         if (!(await done(`${name}-distill`, k, seed, acc))) return false;
       }
+      ft.model?.dispose();
     }
     if (!(wantsProtocol(name, 'probe') || wantsProtocol(name, 'knn'))) return true;
     const enc = p.encoder;
@@ -423,6 +485,8 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   for (const p of pretrained.values()) {
     p.testFeatures?.probe.dispose();
     p.testFeatures?.knn.dispose();
+    p.pool?.features.dispose();
+    p.pool?.graph.dispose();
   }
   testLabels.dispose();
   const { rotationAccuracy, samples, transferEncoder, rates, encoders, blockProbes } = got;
@@ -436,7 +500,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     notes: [
       ...(interrupted ? [partialNote] : []),
       `Accuracies on ${testIndices ? testIndices.length : data.test.length} test images; mean and standard deviation over seeds ${c.seeds.join(', ')}${c.seedsPerK ? ` (${Object.entries(c.seedsPerK).map(([k, s]) => `k=${k}: seeds ${s.join(', ')}`).join('; ')})` : ''} (each seed draws its own labelled subset).`,
-      `<method>-finetune fine-tunes the pretrained encoder with ${c.finetune.freeze.length ? c.finetune.freeze.join(', ') + ' frozen' : 'nothing frozen'}; <method>-probe is a linear classifier on pooled ${c.probe.block ?? 'last-block'} features; <method>-knn votes among k=${c.knn.k} cosine neighbours with temperature ${c.knn.temperature}; <method>-distill trains a student from the pretrained encoder on the fine-tuned teacher's predictions over every training image (${c.distill.steps} steps, T=${c.distill.temperature}).`,
+      `<method>-finetune fine-tunes the pretrained encoder with ${c.finetune.freeze.length ? c.finetune.freeze.join(', ') + ' frozen' : 'nothing frozen'}; <method>-probe is a linear classifier on pooled ${c.probe.block ?? 'last-block'} features; <method>-knn votes among k=${c.knn.k} cosine neighbours with temperature ${c.knn.temperature}; <method>-distill trains a student from the pretrained encoder on the fine-tuned teacher's predictions over every training image (${c.distill.steps} steps, T=${c.distill.temperature}); <method>-propagate spreads the fine-tuned teacher's predictions on every training image over a ${c.propagate.graphNeighbors}-NN graph of their embeddings (label spreading, alpha ${c.propagate.alpha}, ${c.propagate.iterations} iterations) and classifies each test image by the kNN vote of the spread labels${c.propagate.withTeacher ? ', averaged with the teacher' : ''}.`,
       'The pretraining curves carry two monitors measured on held-out training images: val_knn_acc (kNN accuracy, labels of a small held-out split) and val_embedding_std / embedding_std (spread of l2-normalised embeddings; a collapse falls toward 0). They are never used to train or to choose.',
     ],
     config: c as unknown as Record<string, unknown>,

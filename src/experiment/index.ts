@@ -5,6 +5,7 @@ export {
   type ImageExperimentOutput, type FinetuneConfig, type PretrainSettings, type ImageMethod,
 } from './image.js';
 export { defaultImageConfig, jointEmbeddingPretrain } from './defaults.js';
+export { IMAGE_PRESETS, bestConfig, presetNames, type Preset } from './presets.js';
 export { PROTOCOLS, BASELINES, parseMethod, expandMethods, experimentMethodNames, type Protocol, type Baseline, type ParsedMethod } from './protocols.js';
 export { meanStd, summarize } from './summary.js';
 export { runTextExperiment, defaultTextConfig, quickTextConfig, type TextExperimentConfig, type TextExperimentOutput } from './text.js';

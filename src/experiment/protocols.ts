@@ -3,7 +3,7 @@
 // protocol says how its encoder meets the labels.
 import { methodNames } from '../ssl/catalog.js';
 
-export const PROTOCOLS = ['finetune', 'probe', 'knn', 'distill'] as const;
+export const PROTOCOLS = ['finetune', 'probe', 'knn', 'distill', 'propagate'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 export const BASELINES = ['scratch', 'transfer'] as const;
 export type Baseline = (typeof BASELINES)[number];

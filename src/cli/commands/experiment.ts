@@ -3,8 +3,8 @@
 // Ctrl-C writes the results so far, marked partial, and exits with 130.
 import { existsSync, readFileSync } from 'node:fs';
 import { writeReport, type MethodResult, type ReportData } from '../../report/index.js';
-import { defaultImageConfig } from '../../experiment/defaults.js';
 import type { ImageExperimentConfig } from '../../experiment/image.js';
+import { IMAGE_PRESETS, presetNames } from '../../experiment/presets.js';
 import { BACKBONE_NAMES } from '../commands.js';
 import { BASELINES, PROTOCOLS, expandMethods, experimentMethodNames, type Protocol } from '../../experiment/protocols.js';
 import { methodNames } from '../../ssl/catalog.js';
@@ -74,7 +74,9 @@ export function experimentMethods(args: Args, configured: readonly string[]): st
 
 async function runImage(args: Args, out: Output, outDir: string, file: Json | null): Promise<void> {
   const quick = args.flag('quick');
-  const base = (quick ? quickImageConfig() : defaultImageConfig()) as unknown as Json;
+  const preset = args.has('preset') ? args.choice('preset', presetNames())! : 'default';
+  if (quick && args.has('preset')) throw new UsageError('--quick and --preset: choose one (--quick is its own tiny preset)');
+  const base = (quick ? quickImageConfig() : IMAGE_PRESETS[preset]!.config()) as unknown as Json;
   const c = (file ? mergeConfig(base, file, args.string('config')!, OPTIONAL_SETTINGS) : base) as unknown as ImageExperimentConfig;
   // Checked before any data is read; --device wins over the config file's.
   c.device = args.has('device') ? deviceOption(args) : usableDevice(c.device, `${args.string('config')}: device`);
