@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { checkDevice, manualSeed, noGrad, tidy, tensor, op, type Tensor } from '../tensor/index.js';
 import { saveSafetensors } from '../io/index.js';
 import { createBackbone, Classifier, linearHead, mlpHead, type Backbone, type BackboneName } from '../models/index.js';
-import { kPerClass, splitIndices, channelStats, type ImageDataset } from '../data/index.js';
+import { kPerClass, splitIndices, channelStats, permutation, type ImageDataset } from '../data/index.js';
 import { trainSupervised, type Augmentation, type OptimizerConfig } from '../train/supervised.js';
 import { distill, type DistillConfig } from '../train/distill.js';
 import { MetricsLog } from '../train/metrics-log.js';
@@ -150,7 +150,7 @@ interface Pretrained {
   encoder: Backbone;
   testFeatures: { probe: Tensor; knn: Tensor } | null;
   /** The propagate protocol's kNN graph over every training image, and their embeddings. */
-  pool: { features: Tensor; graph: KnnGraph } | null;
+  pool: { features: Tensor; graph: KnnGraph; indices: Int32Array | null } | null;
 }
 
 export interface PropagateConfig {
@@ -163,6 +163,8 @@ export interface PropagateConfig {
   temperature: number;
   /** Average the vote with the teacher's own probabilities (true), or use the vote alone. */
   withTeacher: boolean;
+  /** Build the graph over this many training images (a seeded sample), not all: faster. Labelled images outside the sample only teach through the teacher. */
+  poolLimit?: number;
 }
 
 export async function runImageExperiment(data: ImageExperimentData, c: ImageExperimentConfig, outDir: string,
@@ -301,8 +303,9 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     const g = c.propagate;
     const enc = p.encoder;
     p.pool ??= (() => {
-      const features = extractFeatures(enc, (x) => enc.features(x, c.knn.block), data.train, { norm });
-      return { features, graph: knnGraph(features, g.graphNeighbors) };
+      const indices = g.poolLimit && g.poolLimit < data.train.length ? permutation(data.train.length, c.seed + 0x9001).subarray(0, g.poolLimit) : null;
+      const features = extractFeatures(enc, (x) => enc.features(x, c.knn.block), data.train, { norm, indices: indices ?? undefined });
+      return { features, graph: knnGraph(features, g.graphNeighbors), indices };
     })();
     p.testFeatures ??= {
       probe: extractFeatures(enc, (x) => enc.features(x, c.probe.block), data.test, { norm, indices: testIndices }),
@@ -310,13 +313,18 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     };
     const pool = p.pool;
     const testKnn = p.testFeatures.knn;
-    const poolProbs = extractFeatures(teacher, (x) => teacher.forward(x).softmax(1), data.train, { norm });
+    // Rows of the labelled images in the pool (all of them, unless the pool is a sample).
+    const rowOf = pool.indices ? new Map(Array.from(pool.indices, (img, row) => [img, row])) : null;
+    const labelled = rowOf ? subset.filter((i) => rowOf.has(i)) : subset;
+    const labelledRows = rowOf ? Int32Array.from(labelled, (i) => rowOf.get(i)!) : subset;
+    const poolProbs = extractFeatures(teacher, (x) => teacher.forward(x).softmax(1), data.train, { norm, indices: pool.indices ?? undefined });
     const testProbs = extractFeatures(teacher, (x) => teacher.forward(x).softmax(1), data.test, { norm, indices: testIndices });
     try {
       return noGrad(() => tidy(() => {
         // The labelled images keep their labels: one-hot rows among the teacher's guesses.
-        const rows = tensor(Int32Array.from(subset), { dtype: 'int64', device: poolProbs.device });
-        const seeds = op<Tensor>('aten::index_copy', poolProbs, 0, rows, labelTensor(data.train, subset).to(poolProbs.device).oneHot(numClasses).to('float32'));
+        const rows = tensor(labelledRows, { dtype: 'int64', device: poolProbs.device });
+        const seeds = labelled.length === 0 ? poolProbs
+          : op<Tensor>('aten::index_copy', poolProbs, 0, rows, labelTensor(data.train, labelled).to(poolProbs.device).oneHot(numClasses).to('float32'));
         const spread = spreadLabels(pool.graph, seeds, { alpha: g.alpha, iterations: g.iterations });
         const votes = knnVotes(pool.features, spread.argmax(1), testKnn, numClasses, { k: g.neighbors, temperature: g.temperature });
         const scores = g.withTeacher ? votes.add(testProbs) : votes;
