@@ -1,15 +1,27 @@
-// The training loop every method shares: steps in a scope (nothing leaks),
-// progress, metrics as JSON lines, a checkpoint every epoch, exact resume, a
-// clear stop on a NaN loss, and Ctrl-C that finishes the step, saves and returns.
+// The training loop every method shares: steps in a scope (nothing leaks) and
+// a clear stop on a NaN loss; everything else is a callback (./callbacks/):
+// progress, metrics as JSON lines, a checkpoint every epoch, exact resume,
+// Ctrl-C that finishes the step, saves and returns, the time budget, the curve
+// and validation. `fit` builds those from its options; `trainLoop` takes a list.
 import { existsSync } from 'node:fs';
 import { Tensor, tidy, checkDevice, sameDevice } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import type { Optimizer, LRScheduler } from '../optim/index.js';
 import { clipGradNorm_ } from '../optim/index.js';
-import { saveCheckpoint, loadCheckpoint, checkpointPaths } from '../io/index.js';
-import { ProgressBar } from './progress.js';
-import { MetricsLog } from './metrics-log.js';
+import { checkpointPaths } from '../io/index.js';
+import type { MetricsLog } from './metrics-log.js';
 import type { CurvePoint } from '../report/types.js';
+import type { Callbacks, EpochEnd, RunContext, StepEnd, TrainingCallback, TrainingControl } from './callbacks/types.js';
+import { ProgressCallback } from './callbacks/progress.js';
+import { MetricsLogCallback } from './callbacks/metrics-log.js';
+import { CheckpointCallback, resumeFromCheckpoint, type ResumePoint } from './callbacks/checkpoint.js';
+import { InterruptCallback } from './callbacks/interrupt.js';
+import { TimeBudgetCallback } from './callbacks/time-budget.js';
+import { CurveCallback } from './callbacks/curve.js';
+import { ValidationCallback } from './callbacks/validation.js';
+import { fromFitCallbacks } from './callbacks/fit-callbacks.js';
+
+export type { Callbacks, TrainingControl } from './callbacks/types.js';
 
 /** What a step's loss function returns; `correct`/`count` give a running accuracy. */
 export interface StepOutput {
@@ -26,16 +38,6 @@ export interface StepContext {
   step: number;
   stepInEpoch: number;
   totalSteps: number;
-}
-
-/** Handed to callbacks: `stop` ends the run after the current step, saving as at an epoch end. */
-export interface TrainingControl {
-  stop(reason: string): void;
-}
-
-export interface Callbacks {
-  onEpochEnd?(epoch: number, logs: Record<string, number>, control: TrainingControl): void | Promise<void>;
-  onStepEnd?(step: number, logs: { loss: number; lr: number }, control: TrainingControl): void | Promise<void>;
 }
 
 export interface FitOptions<B extends Disposable> {
@@ -63,7 +65,8 @@ export interface FitOptions<B extends Disposable> {
   validate?(epoch: number): Record<string, number>;
   /** Also validate every this many steps inside epochs (monitors over a short run). */
   validateEvery?: number;
-  callbacks?: Callbacks;
+  /** Called in order, after the built-in callbacks that record the step or epoch. */
+  callbacks?: Callbacks | readonly Callbacks[];
   /** Save `<checkpoint>.safetensors/.json` after every epoch; with `resume`, continue from it. */
   checkpoint?: string;
   resume?: boolean;
@@ -109,180 +112,227 @@ export class NonFiniteLossError extends Error {
 
 /** Trains `model` for `epochs` epochs; see FitOptions. */
 export async function fit<B extends Disposable>(o: FitOptions<B>): Promise<FitResult> {
-  let startEpoch = 0;
-  let globalStep = 0;
-  /** Steps of the first epoch already done before an interrupted run was saved. */
-  let skipSteps = 0;
-  const curve: CurvePoint[] = [];
   const device = o.device === undefined ? o.model.device : checkDevice(o.device, o.name);
   if (!sameDevice(o.model.device, device)) {
     throw new Error(`${o.name}: the model is on ${o.model.device}, not on ${device}; move it there (model.to('${device}')) before making its optimizer`);
   }
-  if (o.resume && o.checkpoint && existsSync(checkpointPaths(o.checkpoint).json)) {
-    const ck = loadCheckpoint(o.checkpoint, { device });
-    try {
-      o.model.loadStateDict(ck.model);
-      if (ck.optimizer) o.optimizer.loadStateDict(ck.optimizer as never);
-      const meta = ck.meta as { epoch?: number; stepInEpoch?: number; step?: number; scheduler?: unknown; curve?: CurvePoint[] };
-      startEpoch = meta.epoch ?? 0;
-      skipSteps = meta.stepInEpoch ?? 0;
-      globalStep = meta.step ?? 0;
-      if (o.scheduler && meta.scheduler) o.scheduler.loadStateDict(meta.scheduler as never);
-      if (Array.isArray(meta.curve)) curve.push(...meta.curve);
-    } finally {
-      for (const t of ck.model.values()) t.dispose();
-      for (const t of ck.optimizer?.state.values() ?? []) t.dispose();
-    }
-    process.stderr.write(`${o.name}: resumed from ${checkpointPaths(o.checkpoint).json} at epoch ${startEpoch + 1}, step ${globalStep}\n`);
-  }
+  const resumeAt = o.resume && o.checkpoint ? resumeFromCheckpoint(o.checkpoint, { ...o, device }) : undefined;
+  return trainLoop({ ...o, resumeAt, sampleEvery: o.curveEvery }, fitCallbacks(o));
+}
 
-  const startStep = globalStep;
-  const totalSteps = Math.min(o.epochs * o.stepsPerEpoch, o.maxSteps ?? Infinity) - startStep;
-  const bar = new ProgressBar(o.name, totalSteps, process.stderr, o.progress ?? true, undefined, o.unit, o.timeBudgetSeconds);
-  const curveEvery = o.curveEvery ?? Math.max(1, Math.floor(totalSteps / 100));
-  let interrupted = false;
-  let stoppedByBudget = false;
-  let stopReason = '';
-  const control: TrainingControl = {
-    stop: (reason) => {
-      stoppedByBudget = true;
-      stopReason = ` (${reason})`;
-    },
-  };
-  const onSigint = (): void => {
-    if (interrupted) process.exit(130); // a second Ctrl-C leaves at once
-    interrupted = true;
-    process.stderr.write(`\n${o.name}: stopping after this step${o.checkpoint ? ' and saving' : ''} (Ctrl-C again to quit at once)\n`);
-  };
-  const handle = o.handleInterrupt ?? true;
-  if (handle) process.on('SIGINT', onSigint);
+/** `fit`'s options as callbacks. The order matters: validation adds to the events that curve, metrics and yours record; the checkpoint saves the curve. */
+function fitCallbacks<B extends Disposable>(o: FitOptions<B>): TrainingCallback[] {
+  const callbacks: TrainingCallback[] = [new ProgressCallback({ enabled: o.progress ?? true, unit: o.unit, budgetSeconds: o.timeBudgetSeconds })];
+  if (o.validate) callbacks.push(new ValidationCallback(o.validate, o.validateEvery));
+  callbacks.push(new CurveCallback());
+  if (o.metrics) callbacks.push(new MetricsLogCallback(o.metrics));
+  if (o.checkpoint) callbacks.push(new CheckpointCallback(o.checkpoint, o.checkpointMeta));
+  for (const c of [o.callbacks ?? []].flat()) callbacks.push(fromFitCallbacks(c));
+  if (o.timeBudgetSeconds !== undefined) callbacks.push(new TimeBudgetCallback(o.timeBudgetSeconds));
+  if (o.handleInterrupt ?? true) callbacks.push(new InterruptCallback());
+  return callbacks;
+}
 
-  const t0 = performance.now();
-  let examples = 0;
-  let lastLoss = NaN;
-  let lastValidation: Record<string, number> = {};
-  let epoch = startEpoch;
+export interface TrainLoopOptions<B extends Disposable> extends Pick<FitOptions<B>,
+  'name' | 'model' | 'optimizer' | 'scheduler' | 'batches' | 'stepsPerEpoch' | 'epochs' | 'step' | 'afterOptimizerStep' | 'clipGradNorm' | 'maxSteps'> {
+  /** Continue a stopped run (see resumeFromCheckpoint). */
+  resumeAt?: ResumePoint;
+  /** Take curve points, step records and `StepOutput.logs` every this many steps (default: ~100 per run). */
+  sampleEvery?: number;
+}
 
-  const save = (epochsDone: number, stepInEpoch: number): void => {
-    if (!o.checkpoint) return;
-    saveCheckpoint(o.checkpoint, {
-      model: o.model,
-      optimizer: o.optimizer,
-      meta: { ...o.checkpointMeta, run: o.name, epoch: epochsDone, stepInEpoch, step: globalStep, scheduler: o.scheduler?.stateDict() ?? null, curve },
-      keepPrevious: true,
-    });
-  };
-
+/** The loop under `fit`: steps and epochs, with `callbacks` doing the rest (see ./callbacks/index.ts). */
+export async function trainLoop<B extends Disposable>(o: TrainLoopOptions<B>, callbacks: readonly TrainingCallback[]): Promise<FitResult> {
+  const run = new TrainingRun(o);
+  const call = hookCaller(callbacks);
+  let failure: { error: unknown } | undefined;
   try {
-    for (; epoch < o.epochs && !interrupted && !stoppedByBudget; epoch++) {
+    await call('onTrainBegin', run);
+    run.startClock();
+    for (; run.epoch < o.epochs && !run.interrupted && !run.stopped; run.epoch++) {
       o.model.train();
-      let epochLoss = 0;
-      let epochCorrect = 0;
-      let epochCount = 0;
-      let stepInEpoch = 0;
-      const windowStart = performance.now();
-      let windowExamples = 0;
-      for (const batch of o.batches(epoch)) {
-        if (skipSteps > 0) {
-          // Resuming inside an epoch: these batches were trained on before the stop.
-          batch[Symbol.dispose]();
-          skipSteps--;
-          stepInEpoch++;
-          continue;
-        }
-        let lossValue: number;
-        let correct = 0;
-        let count = 0;
-        let hasAccuracy = false;
-        const ctx: StepContext = { epoch, step: globalStep, stepInEpoch, totalSteps: startStep + totalSteps };
-        const recordsPoint = (globalStep + 1) % curveEvery === 0;
-        let extraLogs: Record<string, number> = {};
-        try {
-          [lossValue, correct, count] = tidy(() => {
-            const out = o.step(batch, ctx);
-            hasAccuracy = out.correct !== undefined;
-            if (recordsPoint && out.logs) {
-              extraLogs = Object.fromEntries(Object.entries(out.logs).map(([k, v]) => [k, v instanceof Tensor ? v.item() : v]));
-            }
-            o.optimizer.zeroGrad();
-            out.loss.backward();
-            if (o.clipGradNorm) clipGradNorm_(o.model.parameters().filter((p) => p.requiresGrad), o.clipGradNorm);
-            const lv = out.loss.item();
-            if (!Number.isFinite(lv)) return [lv, 0, out.count] as [number, number, number];
-            o.optimizer.step();
-            o.afterOptimizerStep?.(ctx);
-            const c = out.correct instanceof Tensor ? out.correct.item() : (out.correct ?? 0);
-            return [lv, c, out.count] as [number, number, number];
-          });
-        } finally {
-          batch[Symbol.dispose]();
-        }
-        if (!Number.isFinite(lossValue)) {
-          throw new NonFiniteLossError(o.name, epoch, globalStep, lossValue, o.checkpoint && existsSync(checkpointPaths(o.checkpoint).json) ? checkpointPaths(o.checkpoint).json : undefined);
-        }
+      const epoch = run.beginEpoch();
+      await call('onEpochBegin', run);
+      for (const batch of o.batches(run.epoch)) {
+        if (run.skipsResumedStep(batch)) continue;
+        const done = trainStep(o, batch, run.stepContext(), (run.step + 1) % run.sampleEvery === 0);
+        if (!Number.isFinite(done.loss)) throw new NonFiniteLossError(o.name, run.epoch, run.step, done.loss, lastGoodCheckpoint(run));
         o.scheduler?.step();
-        globalStep++;
-        stepInEpoch++;
-        examples += count;
-        windowExamples += count;
-        epochLoss += lossValue * count;
-        epochCorrect += correct;
-        epochCount += count;
-        lastLoss = lossValue;
-        const lr = o.optimizer.paramGroups[0]!.lr;
-        const rate = windowExamples / ((performance.now() - windowStart) / 1000);
-        bar.update({ epoch, epochs: o.epochs, step: stepInEpoch, steps: Math.min(o.stepsPerEpoch, o.maxSteps ?? Infinity), loss: lossValue, itemsPerSec: rate }, globalStep - startStep);
-        if (globalStep % curveEvery === 0) {
-          const point: CurvePoint = { step: globalStep, epoch: epoch + stepInEpoch / o.stepsPerEpoch, loss: lossValue, lr, ...extraLogs };
-          if (hasAccuracy && count > 0) point.acc = correct / count;
-          curve.push(point);
-          o.metrics?.write({ run: o.name, kind: 'step', step: globalStep, epoch, loss: lossValue, lr, examples_per_s: rate, ...extraLogs });
-        }
-        if (o.validate && o.validateEvery && globalStep % o.validateEvery === 0 && stepInEpoch < o.stepsPerEpoch) {
-          o.model.eval();
-          const v = o.validate(epoch);
-          o.model.train();
-          curve.push({ step: globalStep, epoch: epoch + stepInEpoch / o.stepsPerEpoch, ...prefixKeys(v, 'val_') });
-          o.metrics?.write({ run: o.name, kind: 'validation', step: globalStep, epoch, ...v });
-        }
-        await o.callbacks?.onStepEnd?.(globalStep, { loss: lossValue, lr }, control);
-        // Let signal handlers run (Ctrl-C) between steps.
-        await new Promise<void>((r) => setImmediate(r));
-        if (o.timeBudgetSeconds !== undefined && (performance.now() - t0) / 1000 >= o.timeBudgetSeconds) {
-          stoppedByBudget = true;
-          stopReason = ' (time budget reached)';
-        }
-        if (o.maxSteps !== undefined && globalStep >= o.maxSteps) {
-          stoppedByBudget = true;
-          stopReason = ' (step limit reached)';
-        }
-        if (interrupted || stoppedByBudget) break;
+        run.countStep(done);
+        epoch.add(done);
+        await call('onStepEnd', run, { ...done, lr: o.optimizer.paramGroups[0]!.lr, examplesPerSecond: epoch.examplesPerSecond() });
+        if (run.step >= run.maxSteps) run.stop('step limit reached');
+        await new Promise<void>((r) => setImmediate(r)); // let signal handlers (Ctrl-C) run between steps
+        if (run.interrupted || run.stopped) break;
       }
-      const logs: Record<string, number> = { loss: epochLoss / Math.max(1, epochCount) };
-      if (epochCount > 0 && epochCorrect > 0) logs.acc = epochCorrect / epochCount;
-      if (o.validate && !interrupted) {
-        o.model.eval();
-        lastValidation = o.validate(epoch);
-        Object.assign(logs, lastValidation);
-        curve.push({ step: globalStep, epoch: epoch + 1, ...prefixKeys(lastValidation, 'val_') });
-      }
-      o.metrics?.write({ run: o.name, kind: 'epoch', epoch: epoch + 1, step: globalStep, ...logs, seconds: (performance.now() - t0) / 1000 });
-      const complete = stepInEpoch >= o.stepsPerEpoch;
-      save(complete ? epoch + 1 : epoch, complete ? 0 : stepInEpoch);
-      await o.callbacks?.onEpochEnd?.(epoch, logs, control);
+      await call('onEpochEnd', run, { logs: epoch.logs() });
     }
+  } catch (error) {
+    failure = { error };
+    throw error;
   } finally {
-    if (handle) process.off('SIGINT', onSigint);
+    run.stopClock();
+    await call('onTrainEnd', run, failure?.error);
   }
-  const seconds = (performance.now() - t0) / 1000;
-  bar.finish(`${globalStep} steps in ${seconds.toFixed(1)} s, ${(examples / seconds).toFixed(0)} examples/s, last loss ${lastLoss.toFixed(4)}` +
-    (interrupted ? (o.checkpoint ? ' (interrupted; checkpoint saved)' : ' (interrupted)') : stopReason));
-  return {
-    epochsDone: Math.min(epoch, o.epochs), steps: globalStep, interrupted, stoppedByBudget,
-    examplesPerSecond: examples / seconds, seconds, lastLoss, curve, lastValidation,
+  return run.result();
+}
+
+/** What one step gives the callbacks, before the learning rate and throughput are added. */
+type StepTotals = Pick<StepEnd, 'loss' | 'correct' | 'count' | 'hasAccuracy' | 'monitors'>;
+
+/** Forward, backward and optimizer step in one scope; the batch is disposed. On a non-finite loss the optimizer is not stepped. */
+function trainStep<B extends Disposable>(o: TrainLoopOptions<B>, batch: B, ctx: StepContext, readMonitors: boolean): StepTotals {
+  try {
+    return tidy(() => {
+      const out = o.step(batch, ctx);
+      const hasAccuracy = out.correct !== undefined;
+      const monitors = readMonitors && out.logs ? Object.fromEntries(Object.entries(out.logs).map(([k, v]) => [k, v instanceof Tensor ? v.item() : v])) : {};
+      o.optimizer.zeroGrad();
+      out.loss.backward();
+      if (o.clipGradNorm) clipGradNorm_(o.model.parameters().filter((p) => p.requiresGrad), o.clipGradNorm);
+      const loss = out.loss.item();
+      if (!Number.isFinite(loss)) return { loss, correct: 0, count: out.count, hasAccuracy, monitors };
+      o.optimizer.step();
+      o.afterOptimizerStep?.(ctx);
+      const correct = out.correct instanceof Tensor ? out.correct.item() : (out.correct ?? 0);
+      return { loss, correct, count: out.count, hasAccuracy, monitors };
+    });
+  } finally {
+    batch[Symbol.dispose]();
+  }
+}
+
+function lastGoodCheckpoint(run: RunContext): string | undefined {
+  const json = run.checkpointPath && checkpointPaths(run.checkpointPath).json;
+  return json && existsSync(json) ? json : undefined;
+}
+
+/** Calls one hook on every callback in order, awaiting each, with the callback as `this`. */
+function hookCaller(callbacks: readonly TrainingCallback[]) {
+  return async <K extends keyof TrainingCallback>(hook: K, ...args: Parameters<NonNullable<TrainingCallback[K]>>): Promise<void> => {
+    for (const c of callbacks) await (c[hook] as ((...a: typeof args) => unknown) | undefined)?.apply(c, args);
   };
 }
 
-function prefixKeys(r: Record<string, number>, prefix: string): Record<string, number> {
-  return Object.fromEntries(Object.entries(r).map(([k, v]) => [prefix + k, v]));
+/** The epoch's running loss and accuracy, and its throughput. */
+class EpochTally {
+  private readonly started = performance.now();
+  private lossSum = 0;
+  private correct = 0;
+  private count = 0;
+
+  add(s: StepTotals): void {
+    this.lossSum += s.loss * s.count;
+    this.correct += s.correct;
+    this.count += s.count;
+  }
+
+  examplesPerSecond(): number {
+    return this.count / ((performance.now() - this.started) / 1000);
+  }
+
+  logs(): EpochEnd['logs'] {
+    const logs: Record<string, number> = { loss: this.lossSum / Math.max(1, this.count) };
+    if (this.count > 0 && this.correct > 0) logs.acc = this.correct / this.count;
+    return logs;
+  }
+}
+
+/** The RunContext the loop keeps up to date. */
+class TrainingRun implements RunContext {
+  readonly name: string;
+  readonly model: Module;
+  readonly optimizer: Optimizer;
+  readonly scheduler?: LRScheduler;
+  readonly epochs: number;
+  readonly stepsPerEpoch: number;
+  readonly maxSteps: number;
+  readonly totalSteps: number;
+  readonly startStep: number;
+  readonly sampleEvery: number;
+  epoch: number;
+  step: number;
+  stepInEpoch = 0;
+  examples = 0;
+  lastLoss = NaN;
+  readonly curve: CurvePoint[];
+  lastValidation: Record<string, number> = {};
+  checkpointPath?: string;
+  interrupted = false;
+  stopped = false;
+  stopReason = '';
+  readonly control: TrainingControl = { stop: (reason) => this.stop(reason) };
+  /** Steps of the first epoch trained before the stop this run resumes from. */
+  private resumedStepsLeft: number;
+  private startTime = performance.now();
+  private endTime?: number;
+
+  constructor(o: TrainLoopOptions<Disposable>) {
+    this.name = o.name;
+    this.model = o.model;
+    this.optimizer = o.optimizer;
+    this.scheduler = o.scheduler;
+    this.epochs = o.epochs;
+    this.stepsPerEpoch = o.stepsPerEpoch;
+    this.maxSteps = o.maxSteps ?? Infinity;
+    this.epoch = o.resumeAt?.epoch ?? 0;
+    this.step = this.startStep = o.resumeAt?.step ?? 0;
+    this.resumedStepsLeft = o.resumeAt?.stepInEpoch ?? 0;
+    this.curve = [...(o.resumeAt?.curve ?? [])];
+    this.totalSteps = Math.min(o.epochs * o.stepsPerEpoch, this.maxSteps);
+    this.sampleEvery = o.sampleEvery ?? Math.max(1, Math.floor((this.totalSteps - this.startStep) / 100));
+  }
+
+  get seconds(): number {
+    return ((this.endTime ?? performance.now()) - this.startTime) / 1000;
+  }
+
+  startClock(): void {
+    this.startTime = performance.now();
+  }
+
+  stopClock(): void {
+    this.endTime = performance.now();
+  }
+
+  interrupt(): void {
+    this.interrupted = true;
+  }
+
+  stop(reason: string): void {
+    this.stopped = true;
+    this.stopReason = reason;
+  }
+
+  beginEpoch(): EpochTally {
+    this.stepInEpoch = 0;
+    return new EpochTally();
+  }
+
+  /** Resuming inside an epoch: the batches trained on before the stop are disposed unseen. */
+  skipsResumedStep(batch: Disposable): boolean {
+    if (this.resumedStepsLeft === 0) return false;
+    batch[Symbol.dispose]();
+    this.resumedStepsLeft--;
+    this.stepInEpoch++;
+    return true;
+  }
+
+  stepContext(): StepContext {
+    return { epoch: this.epoch, step: this.step, stepInEpoch: this.stepInEpoch, totalSteps: this.totalSteps };
+  }
+
+  countStep(s: StepTotals): void {
+    this.step++;
+    this.stepInEpoch++;
+    this.examples += s.count;
+    this.lastLoss = s.loss;
+  }
+
+  result(): FitResult {
+    return {
+      epochsDone: Math.min(this.epoch, this.epochs), steps: this.step, interrupted: this.interrupted, stoppedByBudget: this.stopped,
+      examplesPerSecond: this.examples / this.seconds, seconds: this.seconds, lastLoss: this.lastLoss, curve: this.curve, lastValidation: this.lastValidation,
+    };
+  }
 }
