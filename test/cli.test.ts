@@ -267,6 +267,38 @@ describe('pretrain, then finetune, probe and knn on its encoder', () => {
     // A class-balanced labelled set beats chance (10%) even for a one-epoch encoder.
     assert.ok(j.mean > 0.2, `kNN accuracy ${j.mean}`);
   });
+
+  test('pretrain --method simclr: the monitors, a checkpoint named for the method, an encoder that finetune and knn take, and resume', async () => {
+    const out = join(tmp, 'simclr');
+    const r = await cli('pretrain', '--method', 'simclr', ...TINY, '--steps', '6', '--out', out, '--json');
+    assertExit(r, 0);
+    const j = lastJson(r);
+    assert.equal(j.method, 'simclr');
+    assert.equal(j.steps, 6);
+    assert.equal(j.rotationAccuracy, null);
+    assert.ok(j.monitors.knn_acc >= 0 && j.monitors.knn_acc <= 1, 'kNN monitor on the held-out images');
+    assert.ok(j.monitors.embedding_std > 0, 'embedding spread');
+    assert.match(r.stderr, /monitors on 60 held-out images: kNN accuracy/);
+    for (const f of ['simclr-pretrain.safetensors', 'simclr-pretrain.json', 'encoder.safetensors', 'encoder.json']) assert.ok(existsSync(join(out, f)), `${f} missing`);
+    assert.equal(JSON.parse(readFileSync(join(out, 'encoder.json'), 'utf8')).method, 'simclr');
+    const ft = await cli('finetune', '--encoder', out, ...LABELLED, '--k', '5', '--seeds', '0', '--steps', '3', '--json');
+    assertExit(ft, 0);
+    const kn = await cli('knn', '--encoder', out, ...LABELLED, '--k', '5', '--seeds', '0', '--json');
+    assertExit(kn, 0);
+    const resumed = await cli('pretrain', '--resume', '--steps', '8', '--out', out, '--json');
+    assertExit(resumed, 0);
+    assert.match(resumed.stderr, /simclr-pretrain: resumed from .*simclr-pretrain\.json/);
+    assert.equal(lastJson(resumed).method, 'simclr', 'the method comes from the checkpoint');
+    const bad = await cli('pretrain', '--method', 'simclrr', '--out', out);
+    assertExit(bad, 2);
+    assert.match(bad.stderr, /--method must be one of rotation, simclr, .*dino; got 'simclrr' \(did you mean simclr\?\)/);
+  });
+
+  test('pretrain --help lists every image method with a line each', async () => {
+    const r = await cli('pretrain', '--help');
+    assertExit(r, 0);
+    for (const m of ['rotation', 'simclr', 'moco', 'byol', 'simsiam', 'barlow-twins', 'vicreg', 'dino']) assert.match(r.stdout, new RegExp(`^  ${m} +\\S`, 'm'));
+  });
 });
 
 describe('experiment', () => {
