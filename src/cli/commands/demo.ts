@@ -1,7 +1,7 @@
-// selfsup demo: Fashion-MNIST, rotation pretraining, then 10 labels per class
-// over several seeds: scratch vs transfer from MNIST digits vs rotation-finetune,
-// -probe and -knn, with the table and the HTML report. --quick is a tiny run.
-import { defaultImageConfig } from '../../experiment/defaults.js';
+// selfsup demo: Fashion-MNIST, rotation and SimCLR pretraining, then 1, 10 and 100
+// labels per class over several seeds: scratch vs transfer from MNIST digits vs each
+// method's protocols, with the table and the HTML report. --quick is a tiny run.
+import { demoConfig } from '../../experiment/presets.js';
 import { loadData, firstImages } from '../data.js';
 import { runImageCommand, quickImageConfig, QUICK_LIMITS } from '../image-run.js';
 import type { Args } from '../options.js';
@@ -11,9 +11,12 @@ import { deviceOption } from '../device.js';
 
 export async function run(args: Args, out: Output): Promise<void> {
   const quick = args.flag('quick');
-  const c = quick ? quickImageConfig() : { ...defaultImageConfig(), ks: [10] };
+  const c = quick ? quickImageConfig() : demoConfig();
   c.device = deviceOption(args);
-  if (args.has('seeds')) c.seeds = args.intList('seeds')!;
+  if (args.has('seeds')) {
+    c.seeds = args.intList('seeds')!;
+    delete c.seedsPerK; // the given seeds at every k
+  }
   pretrainLimits(args, c);
   const outDir = args.string('out')!;
   const testLimit = args.int('test-limit', { min: 1 }) ?? (quick ? QUICK_LIMITS.test : undefined);
@@ -21,6 +24,6 @@ export async function run(args: Args, out: Output): Promise<void> {
   const digits = (await loadData('mnist-digits', { option: 'source' })).train;
   const source = quick ? firstImages(digits, QUICK_LIMITS.source) : digits;
   out.note(quick ? 'demo --quick: tiny budgets, for smoke tests; the numbers mean little'
-    : `demo: rotation pretraining (${c.pretrain.maxSteps ?? 'all'} steps), then ${c.seeds.length} seeds of 5 methods at k=10; about 8 minutes on 2 idle cores`);
+    : `demo: rotation (${c.pretrain.maxSteps ?? 'all'} steps) and SimCLR (${c.methodPretrain?.simclr?.maxSteps ?? 'all'} steps) pretraining, then ${c.methods.length} methods at k = ${c.ks.join(', ')}; under 15 minutes on 2 idle cores`);
   await runImageCommand('demo', { name: 'Fashion-MNIST', train: data.train, test: data.test!, source }, c, outDir, 'fashion-mnist', out);
 }
