@@ -263,17 +263,21 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
       name, model, data: data.train, indices: subset, norm, batchSize: f.batchSize, steps: f.stepsPerK?.[String(k)] ?? f.steps,
       optimizer: f.optimizer, augment: f.augment, labelSmoothing: f.labelSmoothing, seed, metrics, progress: false, device, callbacks,
     }));
+    const acc = testAfter(name, model, r, seed);
+    if (acc !== null && keep) return { acc, model };
+    model.dispose();
+    return acc === null ? null : { acc, model: null };
+  };
+
+  /** A protocol's trained model: its test accuracy, or null (not counted) when Ctrl-C interrupted its training. */
+  const testAfter = (name: string, model: Classifier, r: { interrupted: boolean; steps: number; curve: TrainingCurve['points'] }, seed: number): number | null => {
     if (r.interrupted) {
       stop.markInterrupted();
       log(`  ${name} seed=${seed}: interrupted after ${r.steps} steps; not counted`);
-      model.dispose();
       return null;
     }
     if (seed === c.seeds[0]) curves.push({ run: name, points: r.curve });
-    const acc = accuracy(model, data.test, { norm, indices: testIndices });
-    if (keep) return { acc, model };
-    model.dispose();
-    return { acc, model: null };
+    return accuracy(model, data.test, { norm, indices: testIndices });
   };
 
   /** The distill protocol: a student from the pretrained encoder learns the teacher's predictions on every training image. */
@@ -282,14 +286,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     const r = await stop.training(() => distill({
       name, teacher, student, data: data.train, labelled: subset, norm, config: c.distill, seed, metrics, progress: false, device, callbacks,
     }));
-    if (r.interrupted) {
-      stop.markInterrupted();
-      log(`  ${name} seed=${seed}: interrupted after ${r.steps} steps; not counted`);
-      student.dispose();
-      return null;
-    }
-    if (seed === c.seeds[0]) curves.push({ run: name, points: r.curve });
-    const acc = accuracy(student, data.test, { norm, indices: testIndices });
+    const acc = testAfter(name, student, r, seed);
     student.dispose();
     return acc;
   };
