@@ -11,7 +11,7 @@ import { setNumThreads, memory, manualSeed } from '../src/tensor/index.js';
 import { runImageExperiment, type ImageExperimentConfig } from '../src/experiment/image.js';
 import { defaultImageConfig, jointEmbeddingPretrain } from '../src/experiment/defaults.js';
 import { parseMethod, expandMethods, experimentMethodNames } from '../src/experiment/protocols.js';
-import { bestConfig, presetNames } from '../src/experiment/presets.js';
+import { bestConfig, demoConfig, presetNames } from '../src/experiment/presets.js';
 import { renderReport } from '../src/report/index.js';
 import { distill } from '../src/train/distill.js';
 import { Classifier, linearHead, SmallCnn } from '../src/models/index.js';
@@ -83,12 +83,17 @@ describe('experiment: methods x protocols', () => {
     assert.throws(() => experimentMethods(args('--methods', 'simclr,nope'), []), /unknown 'nope'/);
   });
 
-  test('presets: best is SimCLR against scratch at k=10 and 100 with 5 seeds', () => {
-    assert.deepEqual(presetNames(), ['default', 'best']);
+  test('presets: best is SimCLR against scratch at k=10 and 100 with 5 seeds; demo is a curve at k = 1, 10, 100', () => {
+    assert.deepEqual(presetNames(), ['default', 'demo', 'best']);
     const c = bestConfig();
     assert.deepEqual({ ks: c.ks, seeds: c.seeds }, { ks: [10, 100], seeds: [0, 1, 2, 3, 4] });
     assert.ok(c.methods.includes('scratch') && c.methods.includes('simclr-propagate'));
     assert.ok((c.methodPretrain?.simclr?.maxSteps ?? 0) > 0);
+    const d = demoConfig();
+    assert.deepEqual(d.ks, [1, 10, 100]);
+    for (const m of ['scratch', 'transfer', 'rotation-finetune', 'simclr-propagate']) assert.ok(d.methods.includes(m), m);
+    // The demo keeps today's rotation setting, so its seeds repeat the earlier numbers.
+    assert.deepEqual(d.pretrain, defaultImageConfig().pretrain);
   });
 });
 

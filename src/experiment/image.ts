@@ -82,7 +82,7 @@ export interface ImageExperimentConfig {
   distill: DistillConfig;
   /** Label spreading of the fine-tuned teacher's predictions over a kNN graph of the unlabelled images' embeddings. */
   propagate: PropagateConfig;
-  /** Probe every block of each pretext's encoder at the first k and seed (RotNet's Table 1). */
+  /** Probe every block of each pretext's encoder at the k nearest 10 and its first seed (RotNet's Table 1). */
   blockProbe?: boolean;
   knn: { block?: string; k: number; temperature: number };
   /** Evaluate on the first N test images (default: all). */
@@ -445,7 +445,9 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     // 3. The labelled subsets.
     const transferEncoder = got.transferEncoder;
     if (c.blockProbe && data.train.labels) {
-      for (const [name, p] of pretrained) probeBlocks(name, p, c.ks[0]!, c.seeds[0]!);
+      // At the k nearest 10 labels per class (RotNet's Table 1 is about features, not about one label per class).
+      const k = [...c.ks].sort((a, b) => Math.abs(Math.log(a / 10)) - Math.abs(Math.log(b / 10)))[0]!;
+      for (const [name, p] of pretrained) probeBlocks(name, p, k, seedsFor(k)[0]!);
       if (await stop.shouldStop()) return;
     }
     for (const k of c.ks) {

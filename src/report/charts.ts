@@ -316,7 +316,6 @@ export async function methodComparisonChart(results: readonly MethodResult[]): P
     config: CONFIG, title,
     data: { values: rows },
     facet: { row: { field: 'k', type: 'nominal', title: null, sort: unique(results.map((r) => r.k)).sort((a, b) => a - b).map((k) => `k = ${k}`) } },
-    resolve: { scale: { y: 'independent' } },
     spec: {
       width: WIDTH - 160,
       layer: [

@@ -24,6 +24,6 @@ export async function run(args: Args, out: Output): Promise<void> {
   const digits = (await loadData('mnist-digits', { option: 'source' })).train;
   const source = quick ? firstImages(digits, QUICK_LIMITS.source) : digits;
   out.note(quick ? 'demo --quick: tiny budgets, for smoke tests; the numbers mean little'
-    : `demo: rotation (${c.pretrain.maxSteps ?? 'all'} steps) and SimCLR (${c.methodPretrain?.simclr?.maxSteps ?? 'all'} steps) pretraining, then ${c.methods.length} methods at k = ${c.ks.join(', ')}; under 15 minutes on 2 idle cores`);
+    : `demo: rotation (${c.pretrain.maxSteps ?? 'all'} steps) and SimCLR (${c.methodPretrain?.simclr?.maxSteps ?? 'all'} steps) pretraining, then ${c.methods.length} methods at k = ${c.ks.join(', ')}; about 16 minutes on 2 idle cores`);
   await runImageCommand('demo', { name: 'Fashion-MNIST', train: data.train, test: data.test!, source }, c, outDir, 'fashion-mnist', out);
 }

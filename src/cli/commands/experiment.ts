@@ -122,7 +122,7 @@ function looksLikeReport(v: unknown): v is ReportData {
  * files are written as usual, marked partial, and the command exits with 130.
  */
 async function runText(args: Args, out: Output, outDir: string, file: Json | null): Promise<void> {
-  for (const option of ['data', 'source', 'limit', 'test-limit', 'image-size', 'backbone', 'width', 'methods', 'pretrain-steps', 'epochs', 'freeze', 'head']) {
+  for (const option of ['data', 'source', 'limit', 'test-limit', 'image-size', 'backbone', 'width', 'methods', 'protocols', 'preset', 'pretrain-steps', 'epochs', 'freeze', 'head']) {
     if (args.has(option)) throw new UsageError(`--${option} is for image experiments; set text settings with --config FILE`);
   }
   if (args.has('device') && args.string('device') !== 'cpu') throw new UsageError(`--device ${args.string('device')}: the text experiment runs on the cpu only`);
