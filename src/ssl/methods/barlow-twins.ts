@@ -10,7 +10,7 @@ import { barlowTwinsLoss } from '../losses/index.js';
 import { simclrViews } from '../transforms/index.js';
 import { expanderHead } from '../heads.js';
 import type { MethodContext, ViewBatch } from '../method.js';
-import { JointEmbedding, viewSettings } from './joint-embedding.js';
+import { JointEmbedding, viewOptions } from './joint-embedding.js';
 
 export const BARLOW_TWINS_DEFAULTS = { expanderDim: 1024, lambda: 5e-3, minScale: 0.2 };
 export type BarlowTwinsOptions = Partial<typeof BARLOW_TWINS_DEFAULTS>;
@@ -22,8 +22,7 @@ export class BarlowTwins extends JointEmbedding {
 
   constructor(encoder: Backbone, ctx: MethodContext, options: BarlowTwinsOptions = {}) {
     const o = { ...BARLOW_TWINS_DEFAULTS, ...options };
-    const v = viewSettings(ctx);
-    super(encoder, simclrViews({ size: v.size, channels: v.channels, mean: v.mean, std: v.std, minScale: o.minScale, flipP: v.flip ? 0.5 : 0 }));
+    super(encoder, simclrViews({ ...viewOptions(ctx), minScale: o.minScale }));
     this.projector = this.registerModule('projector', expanderHead(encoder.embedDim, o.expanderDim));
     this.lambda = o.lambda;
   }

@@ -13,7 +13,7 @@ import { byolViews } from '../transforms/index.js';
 import { byolHead } from '../heads.js';
 import { frozenCopy, emaUpdate_, cosineMomentum } from '../momentum.js';
 import type { MethodContext, ViewBatch } from '../method.js';
-import { JointEmbedding, viewSettings } from './joint-embedding.js';
+import { JointEmbedding, viewOptions } from './joint-embedding.js';
 
 export const BYOL_DEFAULTS = { hiddenDim: 1024, projectionDim: 128, baseMomentum: 0.99, minScale: 0.2 };
 export type ByolOptions = Partial<typeof BYOL_DEFAULTS>;
@@ -28,8 +28,7 @@ export class BYOL extends JointEmbedding {
 
   constructor(encoder: Backbone, ctx: MethodContext, options: ByolOptions = {}) {
     const o = { ...BYOL_DEFAULTS, ...options };
-    const v = viewSettings(ctx);
-    super(encoder, byolViews({ size: v.size, channels: v.channels, mean: v.mean, std: v.std, scale: [o.minScale, 1], flipP: v.flip ? 0.5 : 0 }));
+    super(encoder, byolViews({ ...viewOptions(ctx), scale: [o.minScale, 1] }));
     this.o = o;
     this.projector = this.registerModule('projector', byolHead(encoder.embedDim, o.hiddenDim, o.projectionDim));
     this.predictor = this.registerModule('predictor', byolHead(o.projectionDim, o.hiddenDim, o.projectionDim));

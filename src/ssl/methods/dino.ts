@@ -14,7 +14,7 @@ import { dinoViews } from '../transforms/index.js';
 import { DinoHead } from '../heads.js';
 import { frozenCopy, emaUpdate_, cosineMomentum } from '../momentum.js';
 import type { MethodContext, ViewBatch } from '../method.js';
-import { JointEmbedding, viewSettings } from './joint-embedding.js';
+import { JointEmbedding, viewOptions } from './joint-embedding.js';
 
 export const DINO_DEFAULTS = {
   prototypes: 1024, hiddenDim: 512, bottleneckDim: 128, studentTemperature: 0.1, teacherTemperature: 0.04,
@@ -34,9 +34,8 @@ export class DINO extends JointEmbedding {
 
   constructor(encoder: Backbone, ctx: MethodContext, options: DinoOptions = {}) {
     const o = { ...DINO_DEFAULTS, ...options };
-    const v = viewSettings(ctx);
     super(encoder, dinoViews({
-      size: v.size, channels: v.channels, mean: v.mean, std: v.std, flipP: v.flip ? 0.5 : 0, localCrops: o.localCrops,
+      ...viewOptions(ctx), localCrops: o.localCrops,
       localSize: [o.localSize, o.localSize], globalScale: [o.globalMinScale, 1], localScale: [0.05, o.localMaxScale],
     }));
     this.o = o;

@@ -28,16 +28,12 @@ export abstract class JointEmbedding extends SslMethod {
    * reference code), split back per view.
    */
   embedViews(views: Tensor[], encoder: Backbone = this.encoder): Tensor[] {
-    const n = views[0]!.shape[0]!;
-    const h = encoder.embed(views.length === 1 ? views[0]! : cat(views, 0));
-    return views.map((_, i) => h.narrow(0, i * n, n));
+    return inOnePass((x) => encoder.embed(x), views);
   }
 
   /** `module` applied to same-sized tensors in one pass (one BatchNorm batch), split back. */
   through(module: Module, xs: Tensor[]): Tensor[] {
-    const n = xs[0]!.shape[0]!;
-    const out = module.forward(xs.length === 1 ? xs[0]! : cat(xs, 0));
-    return xs.map((_, i) => out.narrow(0, i * n, n));
+    return inOnePass((x) => module.forward(x), xs);
   }
 
   /** The collapse monitor on the training batch: spread of l2-normalised embeddings (0 means collapse). */
@@ -46,8 +42,15 @@ export abstract class JointEmbedding extends SslMethod {
   }
 }
 
-/** The image size, channel count and normalisation a method's views are built for. */
-export function viewSettings(ctx: MethodContext): { size: [number, number]; channels: number; mean: number[]; std: number[]; flip: boolean } {
+/** `fn` on the tensors stacked along the batch, its output split back the same way. */
+function inOnePass(fn: (x: Tensor) => Tensor, xs: Tensor[]): Tensor[] {
+  const n = xs[0]!.shape[0]!;
+  const out = fn(xs.length === 1 ? xs[0]! : cat(xs, 0));
+  return xs.map((_, i) => out.narrow(0, i * n, n));
+}
+
+/** The view presets' common options for the method's data: output size, channels, normalisation, and flips unless the data forbids them. */
+export function viewOptions(ctx: MethodContext): { size: [number, number]; channels: number; mean: number[]; std: number[]; flipP: number } {
   const [channels, h, w] = ctx.imageShape;
-  return { size: [h, w], channels, mean: ctx.norm.mean, std: ctx.norm.std, flip: !ctx.noFlip };
+  return { size: [h, w], channels, mean: ctx.norm.mean, std: ctx.norm.std, flipP: ctx.noFlip ? 0 : 0.5 };
 }

@@ -14,7 +14,7 @@ import { simclrViews } from '../transforms/index.js';
 import { mocoProjectionHead } from '../heads.js';
 import { frozenCopy, emaUpdate_ } from '../momentum.js';
 import type { MethodContext, ViewBatch } from '../method.js';
-import { JointEmbedding, viewSettings } from './joint-embedding.js';
+import { JointEmbedding, viewOptions } from './joint-embedding.js';
 
 export const MOCO_DEFAULTS = { temperature: 0.2, hiddenDim: 512, projectionDim: 128, queueSize: 4096, momentum: 0.99, minScale: 0.2 };
 export type MocoOptions = Partial<typeof MOCO_DEFAULTS>;
@@ -33,8 +33,7 @@ export class MoCo extends JointEmbedding {
 
   constructor(encoder: Backbone, ctx: MethodContext, options: MocoOptions = {}) {
     const o = { ...MOCO_DEFAULTS, ...options };
-    const v = viewSettings(ctx);
-    super(encoder, simclrViews({ size: v.size, channels: v.channels, mean: v.mean, std: v.std, minScale: o.minScale, flipP: v.flip ? 0.5 : 0 }));
+    super(encoder, simclrViews({ ...viewOptions(ctx), minScale: o.minScale }));
     this.o = o;
     this.projector = this.registerModule('projector', mocoProjectionHead(encoder.embedDim, o.hiddenDim, o.projectionDim));
     this.keyEncoder = this.registerModule('keyEncoder', frozenCopy(encoder, encoder.cloneArchitecture()));

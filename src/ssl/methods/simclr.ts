@@ -11,7 +11,7 @@ import { simclrViews } from '../transforms/index.js';
 import { simclrProjectionHead } from '../heads.js';
 import type { Sequential } from '../../nn/index.js';
 import type { MethodContext, ViewBatch } from '../method.js';
-import { JointEmbedding, viewSettings } from './joint-embedding.js';
+import { JointEmbedding, viewOptions } from './joint-embedding.js';
 
 /** blurP 0: SimCLR used no blur on CIFAR-10's 32x32 images, and 28x28 ones have even less detail to spare. */
 export const SIMCLR_DEFAULTS = { temperature: 0.2, hiddenDim: 512, projectionDim: 128, minScale: 0.2, blurP: 0, jitterStrength: 0.5 };
@@ -24,8 +24,7 @@ export class SimCLR extends JointEmbedding {
 
   constructor(encoder: Backbone, ctx: MethodContext, options: SimClrOptions = {}) {
     const o = { ...SIMCLR_DEFAULTS, ...options };
-    const v = viewSettings(ctx);
-    super(encoder, simclrViews({ size: v.size, channels: v.channels, mean: v.mean, std: v.std, minScale: o.minScale, blurP: o.blurP, jitterStrength: o.jitterStrength, flipP: v.flip ? 0.5 : 0 }));
+    super(encoder, simclrViews({ ...viewOptions(ctx), minScale: o.minScale, blurP: o.blurP, jitterStrength: o.jitterStrength }));
     this.projector = this.registerModule('projector', simclrProjectionHead(encoder.embedDim, o.hiddenDim, o.projectionDim));
     this.temperature = o.temperature;
   }

@@ -9,7 +9,7 @@ import { negativeCosineSimilarity } from '../losses/index.js';
 import { simclrViews } from '../transforms/index.js';
 import { simsiamProjectionHead, simsiamPredictionHead } from '../heads.js';
 import type { MethodContext, ViewBatch } from '../method.js';
-import { JointEmbedding, viewSettings } from './joint-embedding.js';
+import { JointEmbedding, viewOptions } from './joint-embedding.js';
 
 export const SIMSIAM_DEFAULTS = { projectionDim: 512, bottleneckDim: 128, minScale: 0.2 };
 export type SimSiamOptions = Partial<typeof SIMSIAM_DEFAULTS>;
@@ -21,8 +21,7 @@ export class SimSiam extends JointEmbedding {
 
   constructor(encoder: Backbone, ctx: MethodContext, options: SimSiamOptions = {}) {
     const o = { ...SIMSIAM_DEFAULTS, ...options };
-    const v = viewSettings(ctx);
-    super(encoder, simclrViews({ size: v.size, channels: v.channels, mean: v.mean, std: v.std, minScale: o.minScale, flipP: v.flip ? 0.5 : 0 }));
+    super(encoder, simclrViews({ ...viewOptions(ctx), minScale: o.minScale }));
     this.projector = this.registerModule('projector', simsiamProjectionHead(encoder.embedDim, o.projectionDim, o.projectionDim));
     this.predictor = this.registerModule('predictor', simsiamPredictionHead(o.projectionDim, o.bottleneckDim));
   }

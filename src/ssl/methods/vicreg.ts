@@ -9,7 +9,7 @@ import { vicregLoss } from '../losses/index.js';
 import { simclrViews } from '../transforms/index.js';
 import { expanderHead } from '../heads.js';
 import type { MethodContext, ViewBatch } from '../method.js';
-import { JointEmbedding, viewSettings } from './joint-embedding.js';
+import { JointEmbedding, viewOptions } from './joint-embedding.js';
 
 export const VICREG_DEFAULTS = { expanderDim: 1024, invarianceWeight: 25, varianceWeight: 25, covarianceWeight: 1, minScale: 0.2 };
 export type VicregOptions = Partial<typeof VICREG_DEFAULTS>;
@@ -21,8 +21,7 @@ export class VICReg extends JointEmbedding {
 
   constructor(encoder: Backbone, ctx: MethodContext, options: VicregOptions = {}) {
     const o = { ...VICREG_DEFAULTS, ...options };
-    const v = viewSettings(ctx);
-    super(encoder, simclrViews({ size: v.size, channels: v.channels, mean: v.mean, std: v.std, minScale: o.minScale, flipP: v.flip ? 0.5 : 0 }));
+    super(encoder, simclrViews({ ...viewOptions(ctx), minScale: o.minScale }));
     this.projector = this.registerModule('projector', expanderHead(encoder.embedDim, o.expanderDim));
     this.o = o;
   }
