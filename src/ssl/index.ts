@@ -1,6 +1,6 @@
 // The method library: one base (method.ts), one pretraining entry point (pretrain.ts),
 // a registry of methods by name, and the building blocks they are made of.
-export { SslMethod, type ViewBatch, type MethodContext, type MethodFamily, type PretrainDefaults } from './method.js';
+export { SslMethod, type ViewBatch, type MethodContext, type MethodFamily, type PretrainDefaults, type ImageHeldOut } from './method.js';
 export { pretrain, pretrainOn, type PretrainOptions, type PretrainResult, type PretrainOnOptions, type BatchSource } from './pretrain.js';
 export {
   METHODS, methodNames, getMethod, getImageMethod, getTextMethod, createMethod, createTextMethod,

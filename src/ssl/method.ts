@@ -41,7 +41,8 @@ export interface PretrainDefaults {
 export interface ImageHeldOut {
   data: ImageDataset;
   indices?: ArrayLike<number>;
-  norm: Normalization;
+  /** The loader's normalisation (none when pretraining had none). */
+  norm?: Normalization;
 }
 
 /**

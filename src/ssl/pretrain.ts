@@ -58,7 +58,7 @@ export async function pretrain<M extends SslMethod>(method: M, o: PretrainOption
   });
   if (loader.length < 1) throw new RangeError(`${name}: batch size ${o.batchSize ?? 128} is larger than the ${o.indices?.length ?? o.data.length} training images`);
   const monitor = o.monitor ? embeddingMonitor(method, o.monitor, o.norm) : null;
-  const heldOut = o.heldOut ? { ...o.heldOut, norm: o.norm ?? { mean: [0], std: [1] } } : undefined;
+  const heldOut = o.heldOut ? { ...o.heldOut, norm: o.norm } : undefined;
   try {
     return await pretrainOn(method, {
       batches: (epoch) => withRng(loader.batches(epoch), o.seed, epoch), stepsPerEpoch: loader.length,

@@ -10,6 +10,7 @@ import { inEvalMode, type Normalization } from '../../eval/evaluate.js';
 import type { RotationSample } from '../../report/types.js';
 import { rotationBatch } from '../rotation.js';
 import { ClassificationPretext } from './classification-pretext.js';
+import type { ImageHeldOut } from '../method.js';
 import { pretrain, type PretrainOptions } from '../pretrain.js';
 import type { FitResult } from '../../train/trainer.js';
 import type { OptimizerConfig } from '../../train/supervised.js';
@@ -32,7 +33,7 @@ export class RotationPrediction extends ClassificationPretext {
     return rotationBatch(x);
   }
 
-  override validate(h: { data: ImageDataset; indices?: ArrayLike<number>; norm: Normalization }): Record<string, number> {
+  override validate(h: ImageHeldOut): Record<string, number> {
     return { rotation_acc: rotationAccuracy(this, h.data, h) };
   }
 }
