@@ -18,7 +18,6 @@ import { pretrain, type PretrainOptions } from '../../src/ssl/pretrain.js';
 import type { MethodContext, MethodFamily, SslMethod, ViewBatch } from '../../src/ssl/method.js';
 import type { Normalization } from '../../src/eval/evaluate.js';
 import type { FitResult } from '../../src/train/trainer.js';
-import type { Optimizer } from '../../src/optim/index.js';
 import { SIMCLR_DEFAULTS } from '../../src/ssl/methods/simclr.js';
 import { MOCO_DEFAULTS } from '../../src/ssl/methods/moco.js';
 import { BYOL_DEFAULTS } from '../../src/ssl/methods/byol.js';
@@ -26,6 +25,7 @@ import { SIMSIAM_DEFAULTS } from '../../src/ssl/methods/simsiam.js';
 import { BARLOW_TWINS_DEFAULTS } from '../../src/ssl/methods/barlow-twins.js';
 import { VICREG_DEFAULTS } from '../../src/ssl/methods/vicreg.js';
 import { DINO_DEFAULTS } from '../../src/ssl/methods/dino.js';
+import { trackOptimizers } from './track-optimizers.js';
 import { toyImages } from './toy-images.js';
 
 const FAMILIES: readonly MethodFamily[] = ['classification-pretext', 'joint-embedding', 'masked-modelling', 'context-prediction'];
@@ -118,16 +118,8 @@ export async function runSteps(r: ToyRun, method: SslMethod, steps: number, extr
   const tensors: number[] = [];
   const { stopAt, ...rest } = extra;
   const stepsPerEpoch = Math.floor(r.data.length / r.batchSize);
-  // pretrain makes the optimizer and never disposes it; keep a hand on it so that its
-  // state can be freed here and live-tensor counts stay exact (GC finalizers would free
-  // it at random times otherwise). 'pretrain frees its optimizer' reports the leak itself.
-  const made: Optimizer[] = [];
-  const makeOptimizer = method.makeOptimizer.bind(method);
-  method.makeOptimizer = (c) => {
-    const opt = makeOptimizer(c);
-    made.push(opt);
-    return opt;
-  };
+  // pretrain frees its optimizer's state; the test frees it again (a no-op) so the counts stay exact even if it did not.
+  const made = trackOptimizers(method);
   const tensorsBefore = memory().numTensors;
   const fit = (await pretrain(method, {
     data: r.data, norm: r.norm, batchSize: r.batchSize, epochs: Math.ceil(steps / stepsPerEpoch), maxSteps: steps,
