@@ -10,7 +10,8 @@ import { checkDevice, manualSeed, noGrad, tidy, tensor, op, type Tensor } from '
 import { saveSafetensors } from '../io/index.js';
 import { createBackbone, Classifier, linearHead, mlpHead, type Backbone, type BackboneName } from '../models/index.js';
 import { kPerClass, splitIndices, channelStats, permutation, type ImageDataset } from '../data/index.js';
-import { trainSupervised, type Augmentation, type OptimizerConfig } from '../train/supervised.js';
+import type { OptimizerConfig } from '../optim/index.js';
+import { trainSupervised, type Augmentation } from '../train/supervised.js';
 import { distill, type DistillConfig } from '../train/distill.js';
 import { MetricsLog } from '../train/metrics-log.js';
 import type { Callbacks } from '../train/trainer.js';

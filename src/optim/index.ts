@@ -1,4 +1,5 @@
-// selfsup.optim: optimizers, gradient clipping and learning-rate schedules, matching torch.optim.
+// selfsup.optim: optimizers, gradient clipping and learning-rate schedules, matching torch.optim,
+// and makeOptimizer, which builds one from a plain configuration.
 export { Optimizer, type ParamGroup, type ParamGroupSpec, type ParamState, type OptimizerStateDict, type OptimizerMeta } from './optimizer.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
@@ -10,3 +11,4 @@ export {
 } from './schedule.js';
 export { SparseAdam, isSparse, type SparseAdamOptions } from './sparse-adam.js';
 export { BudgetLinearDecayLR, type BudgetDecayOptions } from './budget-schedule.js';
+export { makeOptimizer, type OptimizerConfig } from './factory.js';

@@ -7,8 +7,8 @@ import { Module } from '../nn/index.js';
 import type { Backbone, Encoder } from '../models/index.js';
 import type { Batch, Rng, ImageDataset } from '../data/index.js';
 import type { StepContext, StepOutput } from '../train/trainer.js';
-import { makeOptimizer, type Augmentation, type OptimizerConfig } from '../train/supervised.js';
-import type { Optimizer } from '../optim/index.js';
+import type { Augmentation } from '../train/supervised.js';
+import { makeOptimizer, type Optimizer, type OptimizerConfig } from '../optim/index.js';
 import type { Normalization } from '../eval/evaluate.js';
 
 /** The families the library serves; a method belongs to one. */

@@ -6,8 +6,8 @@
 import { checkDevice } from '../tensor/index.js';
 import { DataLoader, Rng, type ImageDataset, type Batch } from '../data/index.js';
 import { fit, type FitOptions, type FitResult } from '../train/trainer.js';
-import type { Augmentation, OptimizerConfig } from '../train/supervised.js';
-import { WarmupCosineLR, type LRScheduler, type Optimizer } from '../optim/index.js';
+import type { Augmentation } from '../train/supervised.js';
+import { WarmupCosineLR, type LRScheduler, type Optimizer, type OptimizerConfig } from '../optim/index.js';
 import type { Normalization } from '../eval/evaluate.js';
 import type { SslMethod, ViewBatch } from './method.js';
 import type { Encoder } from '../models/index.js';

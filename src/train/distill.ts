@@ -9,7 +9,7 @@
 // https://arxiv.org/abs/2001.07685).
 import { F, noGrad, tidy, checkDevice } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
-import { WarmupCosineLR } from '../optim/index.js';
+import { WarmupCosineLR, makeOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { DataLoader, type ImageDataset, type Batch } from '../data/index.js';
 import { distillationLoss } from '../ssl/losses/index.js';
 import { inEvalMode, type Normalization } from '../eval/evaluate.js';
@@ -17,7 +17,7 @@ import { fit, type FitOptions, type FitResult } from './trainer.js';
 import { normalizeBatch, Rng } from '../data/index.js';
 import { viewPipeline, viewStep, normalizeView, randomResizedCrop, randomHorizontalFlip, colorJitter, type ViewTransform } from '../ssl/transforms/index.js';
 import type { Tensor } from '../tensor/index.js';
-import { makeOptimizer, type Augmentation, type OptimizerConfig } from './supervised.js';
+import type { Augmentation } from './supervised.js';
 
 export interface DistillConfig {
   steps: number;

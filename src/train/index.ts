@@ -4,6 +4,8 @@ export {
   type FitOptions, type FitResult, type StepOutput, type StepContext, type TrainLoopOptions, type Callbacks, type TrainingControl,
 } from './trainer.js';
 export * from './callbacks/index.js';
-export { trainSupervised, makeOptimizer, type SupervisedOptions, type OptimizerConfig, type Augmentation } from './supervised.js';
+export { trainSupervised, type SupervisedOptions, type Augmentation } from './supervised.js';
+// The optimizer factory lives in optim/; train keeps exposing it, as it always has.
+export { makeOptimizer, type OptimizerConfig } from '../optim/factory.js';
 export { ProgressBar, type ProgressState } from './progress.js';
 export { MetricsLog, readMetrics, type MetricsRecord } from './metrics-log.js';

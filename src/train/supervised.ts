@@ -1,8 +1,8 @@
 // Supervised training of an encoder+head classifier on labelled images: the
 // scratch baseline, the source task of transfer, and every fine-tuning run.
-import { F, checkDevice, type Tensor } from '../tensor/index.js';
+import { F, checkDevice } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
-import { SGD, Adam, AdamW, WarmupCosineLR, type Optimizer } from '../optim/index.js';
+import { WarmupCosineLR, makeOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { DataLoader, type ImageDataset, type Batch } from '../data/index.js';
 import { fit, type FitResult, type FitOptions } from './trainer.js';
 import type { Normalization } from '../eval/evaluate.js';
@@ -12,39 +12,6 @@ export interface Augmentation {
   crop?: number;
   /** Random horizontal flip (not for digits or text-like images). */
   flip?: boolean;
-}
-
-export interface OptimizerConfig {
-  kind: 'sgd' | 'adam' | 'adamw';
-  lr: number;
-  weightDecay?: number;
-  momentum?: number;
-  /** Linear warm-up steps before the cosine decay (default 0). */
-  warmupSteps?: number;
-  /**
-   * Learning-rate multipliers by parameter-name prefix, e.g. `{ encoder: 0.1 }` to
-   * fine-tune a pretrained encoder more gently than a new head.
-   */
-  lrScale?: Record<string, number>;
-}
-
-export function makeOptimizer(model: Module, c: OptimizerConfig): Optimizer {
-  const trainable = model.namedParameters().filter(([, p]) => p.requiresGrad);
-  if (trainable.length === 0) throw new Error('nothing to train: every parameter is frozen');
-  // One parameter group per distinct multiplier, in first-seen order.
-  const groups = new Map<number, Tensor[]>();
-  for (const [name, p] of trainable) {
-    const prefix = Object.keys(c.lrScale ?? {}).find((k) => name === k || name.startsWith(`${k}.`));
-    const scale = prefix === undefined ? 1 : c.lrScale![prefix]!;
-    groups.set(scale, [...(groups.get(scale) ?? []), p]);
-  }
-  const params = [...groups].map(([scale, ps]) => ({ params: ps, lr: c.lr * scale }));
-  switch (c.kind) {
-    case 'sgd': return new SGD(params, { lr: c.lr, momentum: c.momentum ?? 0.9, nesterov: (c.momentum ?? 0.9) > 0, weightDecay: c.weightDecay ?? 5e-4 });
-    case 'adam': return new Adam(params, { lr: c.lr, weightDecay: c.weightDecay ?? 0 });
-    case 'adamw': return new AdamW(params, { lr: c.lr, weightDecay: c.weightDecay ?? 0.01 });
-    default: throw new RangeError(`unknown optimizer '${String((c as OptimizerConfig).kind)}'; use sgd, adam or adamw`);
-  }
 }
 
 export interface SupervisedOptions extends Pick<FitOptions<Batch>, 'checkpoint' | 'resume' | 'metrics' | 'progress' | 'timeBudgetSeconds' | 'callbacks' | 'checkpointMeta'> {

@@ -18,7 +18,7 @@ import { defaultSkipGramConfig } from '../../src/ssl/methods/skipgram.js';
 import { MaskedTokenSource, maskedLmData, defaultMlmConfig, type MlmConfig } from '../../src/ssl/methods/masked-lm.js';
 import { createTextMethod, getTextMethod, type TextSslMethod } from '../../src/ssl/registry.js';
 import { pretrainOn, type BatchSource } from '../../src/ssl/pretrain.js';
-import type { OptimizerConfig } from '../../src/train/supervised.js';
+import type { OptimizerConfig } from '../../src/optim/index.js';
 import { trackOptimizers } from './track-optimizers.js';
 
 const TOPICS = [

@@ -13,7 +13,7 @@ import { ClassificationPretext } from './classification-pretext.js';
 import type { ImageHeldOut } from '../method.js';
 import { pretrain, type PretrainOptions } from '../pretrain.js';
 import type { FitResult } from '../../train/trainer.js';
-import type { OptimizerConfig } from '../../train/supervised.js';
+import type { OptimizerConfig } from '../../optim/index.js';
 
 export interface RotationOptions {
   /** 'linear' (the paper's, on pooled features; default) or 'mlp'. */

@@ -5,9 +5,8 @@
 // from the corpus side (data/text/skipgram-batches.ts). The embedding gradients are
 // sparse, so the optimizer is SparseAdam (or word2vec's plain SGD).
 import { Tensor, cat, tidy } from '../../tensor/index.js';
-import { SGD, SparseAdam, BudgetLinearDecayLR, type Optimizer } from '../../optim/index.js';
+import { SGD, SparseAdam, BudgetLinearDecayLR, type Optimizer, type OptimizerConfig } from '../../optim/index.js';
 import type { FitOptions, FitResult, StepOutput } from '../../train/trainer.js';
-import type { OptimizerConfig } from '../../train/supervised.js';
 import { WordTable } from '../../models/word-table.js';
 import { SkipGramSource, type SkipGramBatch } from '../../data/text/skipgram-batches.js';
 import type { WordVocab, EncodedCorpus } from '../../data/text/vocab.js';
