@@ -1,7 +1,7 @@
 // Running a trained model over a data set: accuracy, predictions and features,
 // in eval mode, without gradients, one batch at a time, on the model's device.
 import { Tensor, tidy, noGrad, cat, keep, tensor } from '../tensor/index.js';
-import type { Module } from '../nn/index.js';
+import { inEvalMode, type Module } from '../nn/index.js';
 import { DataLoader, type ImageDataset } from '../data/index.js';
 
 export interface Normalization { mean: number[]; std: number[] }
@@ -9,17 +9,6 @@ export interface Normalization { mean: number[]; std: number[] }
 /** Batches in source order, made where `model` is. */
 function evalLoader(model: Module, data: ImageDataset, norm: Normalization | undefined, batchSize: number, indices?: ArrayLike<number>): DataLoader {
   return new DataLoader(data, { batchSize, shuffle: false, indices, mean: norm?.mean, std: norm?.std, device: model.device });
-}
-
-/** Runs `fn` with `model` in eval mode and restores its previous mode afterwards. */
-export function inEvalMode<T>(model: Module, fn: () => T): T {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return fn();
-  } finally {
-    if (wasTraining) model.train();
-  }
 }
 
 /** Top-1 accuracy of a classifier on a labelled data set (or a subset of it). */

@@ -1,5 +1,6 @@
 // selfsup.nn: layers and models over the tensor engine, with PyTorch's names and defaults.
 export { Module, type StateDict, type LoadStateDictResult } from './module.js';
+export { inEvalMode } from './mode.js';
 export * as init from './init.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { Conv2d, type Conv2dOptions, type Pair } from './conv.js';

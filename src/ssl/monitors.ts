@@ -5,7 +5,8 @@
 // never used to train or to choose a model.
 import { tidy, noGrad, F, type Tensor } from '../tensor/index.js';
 import type { ImageDataset } from '../data/index.js';
-import { extractFeatures, labelTensor, inEvalMode, type Normalization } from '../eval/evaluate.js';
+import { inEvalMode } from '../nn/index.js';
+import { extractFeatures, labelTensor, type Normalization } from '../eval/evaluate.js';
 import { knnClassify } from '../eval/knn.js';
 import type { SslMethod } from './method.js';
 

@@ -1,12 +1,11 @@
 // Few-label text classification with the shared trainer: inputs are token-id
 // sequences, padded per batch; the models are in models/text-classifier.ts.
 import { Tensor, F, tensor, tidy, noGrad } from '../tensor/index.js';
-import type { Module } from '../nn/index.js';
+import { inEvalMode, type Module } from '../nn/index.js';
 import type { Optimizer } from '../optim/index.js';
 import { fit, type FitResult } from '../train/trainer.js';
 import type { MetricsLog } from '../train/metrics-log.js';
 import { Rng } from '../data/random.js';
-import { inEvalMode } from '../eval/evaluate.js';
 import { padSequences, TensorBatch } from '../data/text/sequences.js';
 import type { WordVocab } from '../data/text/vocab.js';
 

@@ -1,7 +1,7 @@
 // Document features: averaged word vectors through libtorch's embedding_bag
 // (F.embeddingBag, one call per batch of documents), and a text encoder's pooled outputs.
 import { Tensor, F, tensor, tidy, noGrad, keep, cat } from '../tensor/index.js';
-import { inEvalMode } from '../eval/evaluate.js';
+import { inEvalMode } from '../nn/index.js';
 import type { WordVocab } from '../data/text/vocab.js';
 import { PAD_ID, type BpeTokenizer } from '../data/text/bpe.js';
 import { padSequences } from '../data/text/sequences.js';

@@ -8,11 +8,11 @@
 // teacher's confident hard labels only (FixMatch's threshold, Sohn et al. 2020,
 // https://arxiv.org/abs/2001.07685).
 import { F, noGrad, tidy, checkDevice } from '../tensor/index.js';
-import type { Module } from '../nn/index.js';
+import { inEvalMode, type Module } from '../nn/index.js';
 import { WarmupCosineLR, makeOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { DataLoader, type ImageDataset, type Batch } from '../data/index.js';
 import { distillationLoss } from '../ssl/losses/index.js';
-import { inEvalMode, type Normalization } from '../eval/evaluate.js';
+import type { Normalization } from '../eval/evaluate.js';
 import { fit, type FitOptions, type FitResult } from './trainer.js';
 import { normalizeBatch, Rng } from '../data/index.js';
 import { viewPipeline, viewStep, normalizeView, randomResizedCrop, randomHorizontalFlip, colorJitter, type ViewTransform } from '../ssl/transforms/index.js';

@@ -7,11 +7,10 @@
 // (transforms/token-mask.ts) happens in the batch source, with one generator per epoch,
 // so a resumed run masks the batches it skips just as an uninterrupted one did.
 import { Tensor, F, tidy, noGrad, zeros, keep, tensor, Generator as TorchGenerator } from '../../tensor/index.js';
-import { Linear, LayerNorm } from '../../nn/index.js';
+import { Linear, LayerNorm, inEvalMode } from '../../nn/index.js';
 import { AdamW, BudgetLinearDecayLR, type Optimizer, type OptimizerConfig } from '../../optim/index.js';
 import type { FitOptions, FitResult, StepOutput } from '../../train/trainer.js';
 import { mixSeed } from '../../data/random.js';
-import { inEvalMode } from '../../eval/evaluate.js';
 import { PAD_ID, MASK_ID, SPECIAL_TOKENS, type BpeTokenizer } from '../../data/text/bpe.js';
 import { padSequences, lengthBucketedBatches, bucketedBatchCount, TensorBatch } from '../../data/text/sequences.js';
 import { TransformerTextEncoder, type EncoderConfig } from '../../models/text-transformer.js';

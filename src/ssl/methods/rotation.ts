@@ -3,10 +3,10 @@
 // rotations and a 4-way head on the pooled features learns which one it is. The
 // loader crops, flips and normalises (the paper's setting); the rotations are exact.
 import { tidy, noGrad, checkDevice, type Tensor } from '../../tensor/index.js';
-import type { Module } from '../../nn/index.js';
+import { inEvalMode, type Module } from '../../nn/index.js';
 import { linearHead, mlpHead, type Backbone } from '../../models/index.js';
 import { DataLoader, type ImageDataset } from '../../data/index.js';
-import { inEvalMode, type Normalization } from '../../eval/evaluate.js';
+import type { Normalization } from '../../eval/evaluate.js';
 import type { RotationSample } from '../../report/types.js';
 import { rotationBatch } from '../rotation.js';
 import { ClassificationPretext } from './classification-pretext.js';
