@@ -25,7 +25,7 @@ import { pretrain } from '../ssl/pretrain.js';
 import type { MethodResult, TrainingCurve, ReportData, EmbeddingSet, RotationSample, BlockProbe } from '../report/types.js';
 import { parseMethod, type Protocol } from './protocols.js';
 import { InterruptWatch } from './interrupt.js';
-import { summarize } from './summary.js';
+import { GridRunner } from './runner.js';
 
 /** A baseline ('scratch', 'transfer') or `<pretext>-<protocol>` (see protocols.ts), e.g. 'simclr-knn'. */
 export type ImageMethod = string;
@@ -180,28 +180,19 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   const norm: Normalization = channelStats(data.train);
   const testIndices = c.testLimit ? Int32Array.from({ length: Math.min(c.testLimit, data.test.length) }, (_, i) => i) : undefined;
   const curves: TrainingCurve[] = [];
-  const runs = new Map<string, number[]>();
   const parsed = c.methods.map((m) => ({ name: m, ...parseMethod(m) }));
   const pretexts = [...new Set(parsed.flatMap((m) => (m.pretext ? [m.pretext] : [])))];
-  const seedsFor = (k: number): number[] => c.seedsPerK?.[String(k)] ?? c.seeds;
-  const runsPlanned = c.methods.length * c.ks.reduce((n, k) => n + seedsFor(k).length, 0);
-  let runsDone = 0;
-  const record = (method: string, k: number, acc: number, seed: number): void => {
-    const key = `${method}|${k}`;
-    runs.set(key, [...(runs.get(key) ?? []), acc]);
-    runsDone++;
-    metrics.write({ kind: 'result', method, k, seed, accuracy: acc });
-    log(`  ${method.padEnd(18)} k=${String(k).padEnd(5)} seed=${seed}  test accuracy ${(100 * acc).toFixed(2)}%`);
-  };
   const wants = (m: string): boolean => c.methods.includes(m);
   const wantsProtocol = (pretext: string, p: Protocol): boolean => wants(`${pretext}-${p}`);
   const callbacks = options.callbacks;
   using stop = new InterruptWatch('experiment', log, options.handleInterrupt ?? true);
+  // The grid of step 3 (method x k x seed): recording, Ctrl-C between runs, the summary.
+  const runner = new GridRunner({ ks: c.ks, seeds: c.seeds, seedsPerK: c.seedsPerK, methods: c.methods }, {
+    stop, metrics, log, line: (r) => `  ${r.method.padEnd(18)} k=${String(r.k).padEnd(5)} seed=${r.seed}  test accuracy ${(100 * r.accuracy).toFixed(2)}%`,
+  });
+  const seedsFor = (k: number): readonly number[] => runner.seedsFor(k);
   /** Records a finished run (null: interrupted, not counted); false when the experiment stops here. */
-  const done = async (method: string, k: number, seed: number, acc: number | null): Promise<boolean> => {
-    if (acc !== null) record(method, k, acc, seed);
-    return acc !== null && !(await stop.shouldStop());
-  };
+  const done = (method: string, k: number, seed: number, acc: number | null): Promise<boolean> => runner.record(method, k, seed, acc);
 
   const testLabels = noGrad(() => labelTensor(data.test, testIndices));
   const pretrained = new Map<string, Pretrained>();
@@ -451,34 +442,31 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
       for (const [name, p] of pretrained) probeBlocks(name, p, k, seedsFor(k)[0]!);
       if (await stop.shouldStop()) return;
     }
-    for (const k of c.ks) {
-      for (const seed of seedsFor(k)) {
-        const subset = kPerClass(data.train.labels!, k, seed, numClasses);
+    await runner.run({
+      subset: (k, seed) => kPerClass(data.train.labels!, k, seed, numClasses),
+      evaluate: async ({ k, seed, subset }) => {
         if (wants('scratch')) {
           manualSeed(seed);
           const r = await finetuneFrom(`scratch k=${k}`, makeEncoder(), { ...c.scratch, freeze: [] }, subset, k, seed);
-          if (!await done('scratch', k, seed, r?.acc ?? null)) return;
+          if (!await done('scratch', k, seed, r?.acc ?? null)) return false;
         }
         if (wants('transfer') && transferEncoder) {
           manualSeed(seed);
           const enc = cloneEncoder(transferEncoder, makeEncoder);
           const r = await finetuneFrom(`transfer k=${k}`, enc, { ...c.finetune, freeze: c.transfer.freeze }, subset, k, seed);
-          if (!await done('transfer', k, seed, r?.acc ?? null)) return;
+          if (!await done('transfer', k, seed, r?.acc ?? null)) return false;
         }
-        for (const [name, p] of pretrained) if (!(await evaluatePretext(name, p, subset, k, seed))) return;
-      }
-    }
+        for (const [name, p] of pretrained) if (!(await evaluatePretext(name, p, subset, k, seed))) return false;
+        return true;
+      },
+    });
   };
   await runAll();
-  const interrupted = stop.requested && runsDone < runsPlanned;
+  const { interrupted, runsDone, runsPlanned } = runner;
   if (interrupted) log(`experiment: stopped by Ctrl-C after ${runsDone} of ${runsPlanned} runs; the results are partial`);
 
   // 4. Results and report data.
-  const results: MethodResult[] = [];
-  for (const m of parsed) for (const k of c.ks) {
-    const r = runs.get(`${m.name}|${k}`);
-    if (r) results.push(summarize(m.name, k, r, { pretext: m.pretext, protocol: m.protocol }));
-  }
+  const results: MethodResult[] = runner.results(parseMethod);
   const embeddings: EmbeddingSet[] = [];
   // Maps of the best pretexts' frozen features (by their best mean at the first k).
   const bestAt = (name: string): number => Math.max(...results.filter((r) => r.pretext === name && r.k === c.ks[0]).map((r) => r.mean), -1);
