@@ -4,6 +4,9 @@
 // class, against a bag-of-words classifier trained from scratch on the same labels.
 // Ctrl-C stops the whole experiment after the run it interrupts; the runs that
 // finished come back, marked partial (an interrupted pretraining: none, and its checkpoint).
+// The steps are functions below, in order: corpora and tasks, the pretraining text,
+// skip-gram, the masked LM, each task's few-label grid (on runner.ts, as for images),
+// and the report data; runTextExperiment runs them.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed, noGrad, tidy, tensor, type Tensor } from '../tensor/index.js';
@@ -15,7 +18,7 @@ import { Rng } from '../data/random.js';
 import { checkpointPaths } from '../io/index.js';
 import type { Callbacks } from '../train/trainer.js';
 import { InterruptWatch } from './interrupt.js';
-import { summarize } from './summary.js';
+import { GridRunner, plannedRuns, type Cell } from './runner.js';
 import type { MethodResult, TrainingCurve, ReportData, WordMap } from '../report/types.js';
 import {
   readWordNet, synsetText, glossCorpus, readFortunes, readTextCorpus, CorpusError, WordVocab, BpeTokenizer, PAD_ID,
@@ -23,7 +26,7 @@ import {
   TransformerTextEncoder, encodeTexts, encodeForModel, averageWordVectors, BagOfWordsClassifier, bagOfWordsInputs,
   TextClassifier, trainClassifier, classifierAccuracy, subsetCorpus,
   DEFAULT_WORDNET_DIR, DEFAULT_FORTUNE_DIR, defaultSkipGramConfig, defaultMlmConfig,
-  type SkipGramConfig, type MlmConfig, type TextCorpus, type Synset, type SequenceData,
+  type SkipGramConfig, type MlmConfig, type TextCorpus, type Synset, type SequenceData, type SynonymTest, type EncodedCorpus,
 } from '../text/index.js';
 
 export const TEXT_METHODS = ['bow-scratch', 'skipgram-linear', 'mlm-probe', 'mlm-finetune'] as const;
@@ -119,21 +122,70 @@ function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
-  log: (line: string) => void = (l) => process.stderr.write(l + '\n'), options: TextExperimentOptions = {}): Promise<TextExperimentOutput> {
-  mkdirSync(outDir, { recursive: true });
-  using stop = new InterruptWatch('experiment', log, options.handleInterrupt ?? true);
-  const metrics = new MetricsLog(join(outDir, 'metrics.jsonl'));
-  const curves: TrainingCurve[] = [];
-  const notes: string[] = [];
-  const wants = (m: TextMethod): boolean => c.methods.includes(m);
-  const wantsMlm = wants('mlm-probe') || wants('mlm-finetune');
+/** What every step of one text experiment shares. */
+interface TextRun {
+  c: TextExperimentConfig;
+  outDir: string;
+  log: (line: string) => void;
+  callbacks?: Callbacks;
+  stop: InterruptWatch;
+  metrics: MetricsLog;
+  curves: TrainingCurve[];
+  /** Lines for the report's notes (skip-gram's neighbours). */
+  notes: string[];
+}
 
-  // 1. Corpora and tasks.
+/** A labelled corpus to classify with k labels per class. */
+interface TextTask {
+  name: string;
+  corpus: TextCorpus;
+  testPerClass: number;
+}
+
+/** The text read from disk: WordNet, fortunes, the user's text, and the labelled tasks made of them. */
+interface Corpora {
+  synsets: Synset[];
+  fortunes: TextCorpus | null;
+  extra: string[];
+  /** The gloss task first. */
+  tasks: TextTask[];
+}
+
+/** The unlabelled pretraining text (the synonym test's synsets held out) and its word vocabulary. */
+interface PretrainingText {
+  synTest: SynonymTest;
+  heldOut: Set<Synset>;
+  texts: string[];
+  vocab: WordVocab;
+  corpus: EncodedCorpus;
+}
+
+/** What pretraining makes, filled in as it goes (an early stop leaves the rest unset). */
+interface Pretrained {
+  vectors: WordVectors | null;
+  sgRates: { words: number; pairs: number } | null;
+  synonymAuc: number;
+  synonymPairs: [number, number];
+  wordMap: WordMap | null;
+  tokenizer: BpeTokenizer | null;
+  encoder: TransformerTextEncoder | null;
+  mlmAccuracy: number | null;
+  mlmRate: number | null;
+  /** The pretraining Ctrl-C interrupted: no classification ran after it. */
+  stoppedIn: { run: string; steps: number; checkpoint: string } | null;
+}
+
+/** The methods the config asks for, in TEXT_METHODS order. */
+function wantedMethods(c: TextExperimentConfig): TextMethod[] {
+  return TEXT_METHODS.filter((m) => c.methods.includes(m));
+}
+
+/** 1. Corpora and tasks. */
+function readCorpora(c: TextExperimentConfig): Corpora {
   const synsets = readWordNet(c.wordnetDir);
   const fortunes = c.fortuneDir ? readFortunes(c.fortuneDir) : null;
   const extra = (c.extraText ?? []).flatMap((p) => readTextCorpus(p).texts);
-  const tasks: { name: string; corpus: TextCorpus; testPerClass: number }[] = [
+  const tasks: TextTask[] = [
     { name: 'WordNet glosses', corpus: glossCorpus(synsets, c.gloss.categories), testPerClass: c.gloss.testPerClass },
   ];
   if (c.fortunes) {
@@ -145,249 +197,233 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
     if (!corpus.labels) throw new CorpusError(`user task '${t.name}': '${t.path}' has no labels (use a TSV of label<TAB>text, or one sub-folder per label)`);
     tasks.push({ name: t.name, corpus, testPerClass: t.testPerClass });
   }
-  const runsPlanned = tasks.length * c.ks.length * c.seeds.length * TEXT_METHODS.filter(wants).length;
-  let runsDone = 0;
+  return { synsets, fortunes, extra, tasks };
+}
 
-  // 2. The synonym test's synsets, and the pretraining text without their glosses.
+/** 2. The synonym test's synsets, and the pretraining text without their glosses; saves the vocabulary. */
+function pretrainingText(c: TextExperimentConfig, { synsets, fortunes, extra }: Corpora, outDir: string, log: (line: string) => void): PretrainingText {
   const allTexts = [...synsets.map(synsetText), ...(fortunes?.texts ?? []), ...extra];
   const fullCounts = WordVocab.build(allTexts, { minCount: 1 });
   const synTest = synonymTest(synsets, (w) => (fullCounts.has(w) ? fullCounts.counts[fullCounts.id(w)]! : 0), { pairs: c.synonyms.pairs, minCount: c.synonyms.minCount, seed: c.seed });
   const heldOut = new Set<Synset>(synTest.synsets);
-  let pretrainTexts = [...synsets.filter((s) => !heldOut.has(s)).map(synsetText), ...(fortunes?.texts ?? []), ...extra].filter((t) => t.length > 0);
-  if (c.maxPretrainDocs && pretrainTexts.length > c.maxPretrainDocs) {
-    const order = new Rng(c.seed, 0xd0c).shuffle(Int32Array.from(pretrainTexts.keys()));
-    pretrainTexts = Array.from(order.subarray(0, c.maxPretrainDocs)).sort((a, b) => a - b).map((i) => pretrainTexts[i]!);
+  let texts = [...synsets.filter((s) => !heldOut.has(s)).map(synsetText), ...(fortunes?.texts ?? []), ...extra].filter((t) => t.length > 0);
+  if (c.maxPretrainDocs && texts.length > c.maxPretrainDocs) {
+    const order = new Rng(c.seed, 0xd0c).shuffle(Int32Array.from(texts.keys()));
+    texts = Array.from(order.subarray(0, c.maxPretrainDocs)).sort((a, b) => a - b).map((i) => texts[i]!);
   }
-  const vocab = WordVocab.build(pretrainTexts, c.vocab);
+  const vocab = WordVocab.build(texts, c.vocab);
   vocab.save(join(outDir, 'vocab.json'));
-  const corpus = vocab.encodeCorpus(pretrainTexts);
-  log(`text: ${pretrainTexts.length} unlabelled documents, ${corpus.ids.length} words, vocabulary of ${vocab.size} words (min count ${c.vocab.minCount}); ${heldOut.size} synonym-test synsets held out`);
+  const corpus = vocab.encodeCorpus(texts);
+  log(`text: ${texts.length} unlabelled documents, ${corpus.ids.length} words, vocabulary of ${vocab.size} words (min count ${c.vocab.minCount}); ${heldOut.size} synonym-test synsets held out`);
+  return { synTest, heldOut, texts, vocab, corpus };
+}
 
-  /** What steps 3 to 5 make, filled in as they go (an early stop leaves the rest unset). */
-  const got: {
-    vectors: WordVectors | null; sgRates: { words: number; pairs: number } | null; synonymAuc: number; synonymPairs: [number, number]; wordMap: WordMap | null;
-    tokenizer: BpeTokenizer | null; encoder: TransformerTextEncoder | null; mlmAccuracy: number | null; mlmRate: number | null;
-    /** The pretraining Ctrl-C interrupted: no classification ran after it. */
-    stoppedIn: { run: string; steps: number; checkpoint: string } | null;
-  } = { vectors: null, sgRates: null, synonymAuc: NaN, synonymPairs: [0, 0], wordMap: null, tokenizer: null, encoder: null, mlmAccuracy: null, mlmRate: null, stoppedIn: null };
-  const taskResults: TaskResults[] = [];
-  const methodSeconds: Partial<Record<TextMethod, number>> = {};
+/** Marks the experiment stopped in `run`'s pretraining, keeping its checkpoint's name. */
+function pretrainingInterrupted(r: TextRun, got: Pretrained, run: string, steps: number, checkpoint: string): void {
+  r.stop.markInterrupted();
+  got.stoppedIn = { run, steps, checkpoint: checkpointPaths(checkpoint).tensors };
+  r.log(`${run}: interrupted after ${steps} steps; its checkpoint is ${got.stoppedIn.checkpoint}; no classification runs`);
+}
 
-  const pretrainingInterrupted = (run: string, steps: number, checkpoint: string): void => {
-    stop.markInterrupted();
-    got.stoppedIn = { run, steps, checkpoint: checkpointPaths(checkpoint).tensors };
-    log(`${run}: interrupted after ${steps} steps; its checkpoint is ${got.stoppedIn.checkpoint}; no classification runs`);
-  };
-
-  // Steps 3 to 5; returns early when Ctrl-C stops the experiment.
-  const runAll = async (): Promise<void> => {
-    // 3. Skip-gram word vectors: the synonym test, the word map, skipgram-linear.
-    manualSeed(c.seed);
-    log(`skip-gram: ${c.skipgram.dim}-d vectors, window ${c.skipgram.window}, ${c.skipgram.negatives} negatives, ${c.skipgram.epochs} epochs${c.skipgram.timeBudgetSeconds ? `, at most ${c.skipgram.timeBudgetSeconds} s` : ''}`);
-    const sgCheckpoint = join(outDir, 'skipgram');
-    const sg = await stop.training(() => trainSkipGram({ vocab, corpus, config: c.skipgram, metrics, checkpoint: sgCheckpoint, callbacks: options.callbacks }));
-    got.sgRates = { words: sg.wordsPerSecond, pairs: sg.pairsPerSecond };
-    if (sg.fit.interrupted) {
-      sg.model.dispose();
-      pretrainingInterrupted('skip-gram', sg.fit.steps, sgCheckpoint);
-      return;
-    }
-    curves.push({ run: 'skipgram-pretrain', points: sg.fit.curve });
-    const vectors = got.vectors = WordVectors.fromSkipGram(sg.model, vocab);
+/** 3. Skip-gram word vectors, with the synonym test and the word map; false when Ctrl-C stopped it. */
+async function pretrainSkipGram(r: TextRun, text: PretrainingText, got: Pretrained): Promise<boolean> {
+  const { c, outDir, log, stop, metrics } = r;
+  const { vocab, corpus, synTest } = text;
+  manualSeed(c.seed);
+  log(`skip-gram: ${c.skipgram.dim}-d vectors, window ${c.skipgram.window}, ${c.skipgram.negatives} negatives, ${c.skipgram.epochs} epochs${c.skipgram.timeBudgetSeconds ? `, at most ${c.skipgram.timeBudgetSeconds} s` : ''}`);
+  const sgCheckpoint = join(outDir, 'skipgram');
+  const sg = await stop.training(() => trainSkipGram({ vocab, corpus, config: c.skipgram, metrics, checkpoint: sgCheckpoint, callbacks: r.callbacks }));
+  got.sgRates = { words: sg.wordsPerSecond, pairs: sg.pairsPerSecond };
+  if (sg.fit.interrupted) {
     sg.model.dispose();
-    vectors.save(join(outDir, 'word-vectors.safetensors'));
-    const inVocab = (p: { a: string; b: string }): boolean => vocab.has(p.a) && vocab.has(p.b);
-    const ids = (ps: { a: string; b: string }[]): [number, number][] => ps.filter(inVocab).map((p) => [vocab.id(p.a), vocab.id(p.b)]);
-    const synSims = pairSimilarities(vectors, ids(synTest.synonyms));
-    const randSims = pairSimilarities(vectors, ids(synTest.random));
-    got.synonymAuc = synSims.length && randSims.length ? rocAuc(synSims, randSims) : NaN;
-    got.synonymPairs = [synSims.length, randSims.length];
-    log(`skip-gram: ${sg.fit.steps} steps in ${sg.fit.seconds.toFixed(0)} s, ${Math.round(sg.wordsPerSecond)} words/s (${Math.round(sg.pairsPerSecond)} pairs/s); synonym AUC ${got.synonymAuc.toFixed(3)} over ${synSims.length} synonym and ${randSims.length} random pairs`);
-    for (const w of ['dog', 'music', 'computer', 'red', 'king', 'happy']) {
-      if (!vocab.has(w)) continue;
-      const nn = nearestNeighbors(vectors, w, 8).map((n) => n.word).join(', ');
-      notes.push(`Skip-gram neighbours of '${w}': ${nn}.`);
-      log(`  neighbours of ${w}: ${nn}`);
-    }
-    const mapIds = Array.from({ length: Math.min(c.wordMap.words, vocab.size - 1 - c.wordMap.skipMostFrequent) }, (_, i) => 1 + c.wordMap.skipMostFrequent + i);
-    got.wordMap = {
-      title: `Skip-gram vectors of ${mapIds.length} frequent words (ranks ${c.wordMap.skipMostFrequent + 1}-${c.wordMap.skipMostFrequent + mapIds.length})`,
-      vectors: mapIds.length ? noGrad(() => tidy(() => vectors.vectors.index([tensorOfIds(mapIds)]).toArray() as number[][])) : [],
-      words: mapIds.map((i) => vocab.words[i]!),
-    };
-    if (await stop.shouldStop()) return;
+    pretrainingInterrupted(r, got, 'skip-gram', sg.fit.steps, sgCheckpoint);
+    return false;
+  }
+  r.curves.push({ run: 'skipgram-pretrain', points: sg.fit.curve });
+  const vectors = got.vectors = WordVectors.fromSkipGram(sg.model, vocab);
+  sg.model.dispose();
+  vectors.save(join(outDir, 'word-vectors.safetensors'));
+  const inVocab = (p: { a: string; b: string }): boolean => vocab.has(p.a) && vocab.has(p.b);
+  const ids = (ps: { a: string; b: string }[]): [number, number][] => ps.filter(inVocab).map((p) => [vocab.id(p.a), vocab.id(p.b)]);
+  const synSims = pairSimilarities(vectors, ids(synTest.synonyms));
+  const randSims = pairSimilarities(vectors, ids(synTest.random));
+  got.synonymAuc = synSims.length && randSims.length ? rocAuc(synSims, randSims) : NaN;
+  got.synonymPairs = [synSims.length, randSims.length];
+  log(`skip-gram: ${sg.fit.steps} steps in ${sg.fit.seconds.toFixed(0)} s, ${Math.round(sg.wordsPerSecond)} words/s (${Math.round(sg.pairsPerSecond)} pairs/s); synonym AUC ${got.synonymAuc.toFixed(3)} over ${synSims.length} synonym and ${randSims.length} random pairs`);
+  for (const w of ['dog', 'music', 'computer', 'red', 'king', 'happy']) {
+    if (!vocab.has(w)) continue;
+    const nn = nearestNeighbors(vectors, w, 8).map((n) => n.word).join(', ');
+    r.notes.push(`Skip-gram neighbours of '${w}': ${nn}.`);
+    log(`  neighbours of ${w}: ${nn}`);
+  }
+  const mapIds = Array.from({ length: Math.min(c.wordMap.words, vocab.size - 1 - c.wordMap.skipMostFrequent) }, (_, i) => 1 + c.wordMap.skipMostFrequent + i);
+  got.wordMap = {
+    title: `Skip-gram vectors of ${mapIds.length} frequent words (ranks ${c.wordMap.skipMostFrequent + 1}-${c.wordMap.skipMostFrequent + mapIds.length})`,
+    vectors: mapIds.length ? noGrad(() => tidy(() => vectors.vectors.index([tensorOfIds(mapIds)]).toArray() as number[][])) : [],
+    words: mapIds.map((i) => vocab.words[i]!),
+  };
+  return true;
+}
 
-    // 4. The masked-token model on subwords.
-    if (wantsMlm) {
-      const tokenizer = got.tokenizer = BpeTokenizer.train(pretrainTexts, { vocabSize: c.bpe.vocabSize });
-      tokenizer.save(join(outDir, 'bpe.json'));
-      if (await stop.shouldStop()) return;
-      manualSeed(c.seed);
-      log(`masked LM: ${c.mlm.layers} transformer layer${c.mlm.layers === 1 ? '' : 's'}, d=${c.mlm.dModel}, ${c.mlm.heads} heads, ${tokenizer.size} BPE tokens${c.mlm.sampledNegatives ? ` (sampled softmax, ${c.mlm.sampledNegatives} negatives)` : ''}, ${c.mlm.epochs} epochs${c.mlm.timeBudgetSeconds ? `, at most ${c.mlm.timeBudgetSeconds} s` : ''}`);
-      const mlmCheckpoint = join(outDir, 'mlm');
-      const r = await stop.training(() => pretrainMaskedLM({ tokenizer, texts: pretrainTexts, config: c.mlm, metrics, checkpoint: mlmCheckpoint, callbacks: options.callbacks }));
-      if (r.fit.interrupted) {
-        // A half-trained encoder would make the mlm methods' numbers meaningless: stop here.
-        r.model.dispose();
-        pretrainingInterrupted('masked LM', r.fit.steps, mlmCheckpoint);
-        return;
+/** 4. The BPE tokenizer and the masked-token model on its subwords; false when Ctrl-C stopped it. */
+async function pretrainMaskedTokens(r: TextRun, text: PretrainingText, got: Pretrained): Promise<boolean> {
+  const { c, outDir, log, stop, metrics } = r;
+  const tokenizer = got.tokenizer = BpeTokenizer.train(text.texts, { vocabSize: c.bpe.vocabSize });
+  tokenizer.save(join(outDir, 'bpe.json'));
+  if (await stop.shouldStop()) return false;
+  manualSeed(c.seed);
+  log(`masked LM: ${c.mlm.layers} transformer layer${c.mlm.layers === 1 ? '' : 's'}, d=${c.mlm.dModel}, ${c.mlm.heads} heads, ${tokenizer.size} BPE tokens${c.mlm.sampledNegatives ? ` (sampled softmax, ${c.mlm.sampledNegatives} negatives)` : ''}, ${c.mlm.epochs} epochs${c.mlm.timeBudgetSeconds ? `, at most ${c.mlm.timeBudgetSeconds} s` : ''}`);
+  const mlmCheckpoint = join(outDir, 'mlm');
+  const m = await stop.training(() => pretrainMaskedLM({ tokenizer, texts: text.texts, config: c.mlm, metrics, checkpoint: mlmCheckpoint, callbacks: r.callbacks }));
+  if (m.fit.interrupted) {
+    // A half-trained encoder would make the mlm methods' numbers meaningless: stop here.
+    m.model.dispose();
+    pretrainingInterrupted(r, got, 'masked LM', m.fit.steps, mlmCheckpoint);
+    return false;
+  }
+  r.curves.push({ run: 'mlm-pretrain', points: m.fit.curve });
+  got.encoder = m.model.takeEncoder();
+  got.mlmAccuracy = m.heldOutAccuracy;
+  got.mlmRate = m.sequencesPerSecond;
+  log(`masked LM: ${m.fit.steps} steps in ${m.fit.seconds.toFixed(0)} s, ${got.mlmRate.toFixed(0)} sequences/s; held-out masked-token accuracy ${pct(got.mlmAccuracy ?? 0)}`);
+  return true;
+}
+
+/** One (k, seed)'s labelled training documents, and their labels as a tensor. */
+interface TrainingSubset {
+  train: TextCorpus;
+  y: Tensor;
+}
+
+/** One task's runs: its results, and the runner that counted them. */
+interface TaskOutcome {
+  results: MethodResult[];
+  testSize: number;
+  /** True when Ctrl-C ended the experiment during this task. */
+  stopped: boolean;
+  runner: GridRunner<TextMethod>;
+}
+
+/**
+ * 5. Few-label classification on one task: every k, seed and method on the grid runner.
+ * `headline` (the first task) also keeps the seed-0 training curves.
+ */
+async function classifyTask(r: TextRun, task: TextTask, vocab: WordVocab, got: Pretrained, headline: boolean): Promise<TaskOutcome> {
+  const { c, log, stop, metrics } = r;
+  const { vectors, tokenizer, encoder } = got;
+  const labels = task.corpus.labels!;
+  const classNames = task.corpus.classNames!;
+  const numClasses = classNames.length;
+  const { pool, test } = splitPerClass(labels, numClasses, task.testPerClass, c.seed);
+  const poolCorpus = subsetCorpus(task.corpus, pool);
+  const testCorpus = subsetCorpus(task.corpus, test);
+  log(`task ${task.name}: ${numClasses} classes (${classNames.join(', ')}), ${test.length} test documents, ${pool.length} to draw labels from`);
+  const runner = new GridRunner<TextMethod>({ ks: c.ks, seeds: c.seeds, methods: wantedMethods(c) }, {
+    stop, metrics, log, context: { task: task.name }, timed: true,
+    line: (x) => `  ${task.name}: ${x.method.padEnd(16)} k=${String(x.k).padEnd(4)} seed=${x.seed}  test accuracy ${pct(x.accuracy)}  (${x.seconds.toFixed(1)} s)`,
+  });
+  const bowTest: SequenceData = { sequences: bagOfWordsInputs(vocab, testCorpus.texts), labels: testCorpus.labels!, padId: 0 };
+  const mlmTest: SequenceData | null = tokenizer ? { sequences: encodeForModel(tokenizer, testCorpus.texts, c.mlm.maxLen), labels: testCorpus.labels!, padId: PAD_ID } : null;
+
+  /** Trains a classifier and returns its test accuracy, or null when Ctrl-C interrupted the training. */
+  const trainAndTest = async (method: TextMethod, k: number, seed: number, model: BagOfWordsClassifier | TextClassifier, optimizer: AdamW,
+    data: SequenceData, steps: number, batchSize: number, testData: SequenceData): Promise<number | null> => {
+    const name = `${method} k=${k}`;
+    try {
+      // Not under stop.training: trainClassifier leaves Ctrl-C to the watch, which lets
+      // this short run finish (and be counted), says so, and quits on a second Ctrl-C.
+      const fit = await trainClassifier({ name, model, optimizer, data, steps, batchSize, seed, metrics });
+      if (fit.interrupted) {
+        stop.markInterrupted();
+        log(`  ${task.name}: ${name} seed=${seed}: interrupted after ${fit.steps} steps; not counted`);
+        return null;
       }
-      curves.push({ run: 'mlm-pretrain', points: r.fit.curve });
-      got.encoder = r.model.takeEncoder();
-      got.mlmAccuracy = r.heldOutAccuracy;
-      got.mlmRate = r.sequencesPerSecond;
-      log(`masked LM: ${r.fit.steps} steps in ${r.fit.seconds.toFixed(0)} s, ${got.mlmRate.toFixed(0)} sequences/s; held-out masked-token accuracy ${pct(got.mlmAccuracy ?? 0)}`);
-      if (await stop.shouldStop()) return;
-    }
-
-    // 5. Few-label classification on every task; a task stopped by Ctrl-C keeps the runs that finished.
-    for (const task of tasks) {
-      const { results, testSize, stopped } = await classifyTask(task, vectors);
-      if (!stopped || results.length) taskResults.push({ task: task.name, classNames: task.corpus.classNames!, testSize, results });
-      if (stopped) return;
+      if (seed === c.seeds[0] && headline) r.curves.push({ run: name, points: fit.curve });
+      return classifierAccuracy(model, testData);
+    } finally {
+      optimizer.dispose();
+      model.dispose();
     }
   };
 
-  /** One task's runs (every k, seed and method); `stopped` when Ctrl-C ends the experiment during it. */
-  const classifyTask = async (task: (typeof tasks)[number], vectors: WordVectors): Promise<{ results: MethodResult[]; testSize: number; stopped: boolean }> => {
-    const { tokenizer, encoder } = got;
-    const labels = task.corpus.labels!;
-    const classNames = task.corpus.classNames!;
-    const numClasses = classNames.length;
-    const { pool, test } = splitPerClass(labels, numClasses, task.testPerClass, c.seed);
-    const poolCorpus = subsetCorpus(task.corpus, pool);
-    const testCorpus = subsetCorpus(task.corpus, test);
-    log(`task ${task.name}: ${numClasses} classes (${classNames.join(', ')}), ${test.length} test documents, ${pool.length} to draw labels from`);
-    const runs = new Map<string, number[]>();
-    let clock = performance.now();
-    /** Records a finished run (null: interrupted, not counted); false when the experiment stops here. */
-    const done = async (method: TextMethod, k: number, seed: number, acc: number | null): Promise<boolean> => {
-      if (acc !== null) {
-        const key = `${method}|${k}`;
-        const seconds = (performance.now() - clock) / 1000;
-        runs.set(key, [...(runs.get(key) ?? []), acc]);
-        runsDone++;
-        methodSeconds[method] = (methodSeconds[method] ?? 0) + seconds;
-        metrics.write({ kind: 'result', task: task.name, method, k, seed, accuracy: acc, seconds });
-        log(`  ${task.name}: ${method.padEnd(16)} k=${String(k).padEnd(4)} seed=${seed}  test accuracy ${pct(acc)}  (${seconds.toFixed(1)} s)`);
-      }
-      const go = acc !== null && !(await stop.shouldStop());
-      clock = performance.now();
-      return go;
-    };
-    const bowTest: SequenceData = { sequences: bagOfWordsInputs(vocab, testCorpus.texts), labels: testCorpus.labels!, padId: 0 };
-    const mlmTest: SequenceData | null = tokenizer ? { sequences: encodeForModel(tokenizer, testCorpus.texts, c.mlm.maxLen), labels: testCorpus.labels!, padId: PAD_ID } : null;
-    /** Trains a classifier and returns its test accuracy, or null when Ctrl-C interrupted the training. */
-    const trainAndTest = async (method: TextMethod, k: number, seed: number, model: BagOfWordsClassifier | TextClassifier, optimizer: AdamW,
-      data: SequenceData, steps: number, batchSize: number, testData: SequenceData): Promise<number | null> => {
-      const name = `${method} k=${k}`;
-      try {
-        // Not under stop.training: trainClassifier leaves Ctrl-C to the watch, which lets
-        // this short run finish (and be counted), says so, and quits on a second Ctrl-C.
-        const r = await trainClassifier({ name, model, optimizer, data, steps, batchSize, seed, metrics });
-        if (r.interrupted) {
-          stop.markInterrupted();
-          log(`  ${task.name}: ${name} seed=${seed}: interrupted after ${r.steps} steps; not counted`);
-          return null;
-        }
-        if (seed === c.seeds[0] && task === tasks[0]) curves.push({ run: name, points: r.curve });
-        return classifierAccuracy(model, testData);
-      } finally {
-        optimizer.dispose();
-        model.dispose();
-      }
-    };
-
-    const testY = noGrad(() => tensorOfIds(Array.from(testCorpus.labels!)));
-    let testSg: Tensor | null = null;
-    let testMlm: Tensor | null = null;
-    /** Test accuracy of a linear probe; frees the train features and everything the probe made. */
-    const probeAndFree = (trainFeatures: Tensor, trainY: Tensor, testFeatures: Tensor): number => {
-      try {
-        const r = linearProbe(trainFeatures, trainY, testFeatures, testY, numClasses, c.probe);
-        r.classifier.dispose();
-        r.mean.dispose();
-        r.std.dispose();
-        return r.accuracy;
-      } finally {
-        trainFeatures.dispose();
-      }
-    };
-    /** Every run of one k and seed; false when the experiment stops. */
-    const runSeed = async (k: number, seed: number): Promise<boolean> => {
-      const picked = kPerClass(poolCorpus.labels!, k, seed, numClasses);
-      const train = subsetCorpus(poolCorpus, picked);
-      const trainY = tensorOfIds(Array.from(train.labels!));
-      try {
-        if (wants('bow-scratch')) {
-          manualSeed(seed);
-          const model = new BagOfWordsClassifier(vocab.size, numClasses);
-          const optimizer = new AdamW(model.parameters(), { lr: c.bow.lr, weightDecay: c.bow.weightDecay });
-          const data: SequenceData = { sequences: bagOfWordsInputs(vocab, train.texts), labels: train.labels!, padId: 0 };
-          if (!await done('bow-scratch', k, seed, await trainAndTest('bow-scratch', k, seed, model, optimizer, data, c.bow.steps, c.bow.batchSize, bowTest))) return false;
-        }
-        if (testSg) {
-          manualSeed(seed);
-          if (!await done('skipgram-linear', k, seed, probeAndFree(averageWordVectors(vectors, train.texts), trainY, testSg))) return false;
-        }
-        if (testMlm && encoder) {
-          manualSeed(seed);
-          if (!await done('mlm-probe', k, seed, probeAndFree(encodeTexts(encoder, tokenizer!, train.texts, { allLayers: true }), trainY, testMlm))) return false;
-        }
-        if (encoder && mlmTest && wants('mlm-finetune')) {
-          manualSeed(seed);
-          const copy = new TransformerTextEncoder(tokenizer!.size, c.mlm);
-          copy.loadStateDict(encoder.stateDict());
-          const model = new TextClassifier(copy, numClasses, { allLayers: c.finetune.allLayers });
-          const optimizer = new AdamW([
-            { params: model.encoder.parameters(), lr: c.finetune.lr },
-            { params: model.head.parameters(), lr: c.finetune.headLr },
-          ], { weightDecay: c.finetune.weightDecay });
-          const data: SequenceData = { sequences: encodeForModel(tokenizer!, train.texts, c.mlm.maxLen), labels: train.labels!, padId: PAD_ID };
-          if (!await done('mlm-finetune', k, seed, await trainAndTest('mlm-finetune', k, seed, model, optimizer, data, c.finetune.steps, c.finetune.batchSize, mlmTest))) return false;
-        }
-        return true;
-      } finally {
-        trainY.dispose();
-      }
-    };
-
-    let stopped = false;
+  const testY = noGrad(() => tensorOfIds(Array.from(testCorpus.labels!)));
+  let testSg: Tensor | null = null;
+  let testMlm: Tensor | null = null;
+  /** Test accuracy of a linear probe; frees the train features and everything the probe made. */
+  const probeAndFree = (trainFeatures: Tensor, trainY: Tensor, testFeatures: Tensor): number => {
     try {
-      testSg = wants('skipgram-linear') ? averageWordVectors(vectors, testCorpus.texts) : null;
-      testMlm = encoder && wants('mlm-probe') ? encodeTexts(encoder, tokenizer!, testCorpus.texts, { allLayers: true }) : null;
-      stopped = await stop.shouldStop();
-      for (const k of c.ks) {
-        for (const seed of c.seeds) {
-          if (stopped) break;
-          clock = performance.now();
-          stopped = !await runSeed(k, seed);
-        }
-      }
+      const p = linearProbe(trainFeatures, trainY, testFeatures, testY, numClasses, c.probe);
+      p.classifier.dispose();
+      p.mean.dispose();
+      p.std.dispose();
+      return p.accuracy;
     } finally {
-      testSg?.dispose();
-      testMlm?.dispose();
-      testY.dispose();
+      trainFeatures.dispose();
     }
-    const results: MethodResult[] = [];
-    for (const m of TEXT_METHODS) for (const k of c.ks) {
-      const r = runs.get(`${m}|${k}`);
-      if (r) results.push(summarize(m, k, r));
+  };
+
+  /** One method on one labelled subset (undefined: what it needs was not made). */
+  const evaluateMethod = async (method: TextMethod, { k, seed, subset }: Cell<TrainingSubset>): Promise<number | null | undefined> => {
+    const { train, y } = subset;
+    switch (method) {
+      case 'bow-scratch': {
+        manualSeed(seed);
+        const model = new BagOfWordsClassifier(vocab.size, numClasses);
+        const optimizer = new AdamW(model.parameters(), { lr: c.bow.lr, weightDecay: c.bow.weightDecay });
+        const data: SequenceData = { sequences: bagOfWordsInputs(vocab, train.texts), labels: train.labels!, padId: 0 };
+        return trainAndTest(method, k, seed, model, optimizer, data, c.bow.steps, c.bow.batchSize, bowTest);
+      }
+      case 'skipgram-linear': {
+        if (!testSg || !vectors) return undefined;
+        manualSeed(seed);
+        return probeAndFree(averageWordVectors(vectors, train.texts), y, testSg);
+      }
+      case 'mlm-probe': {
+        if (!testMlm || !encoder) return undefined;
+        manualSeed(seed);
+        return probeAndFree(encodeTexts(encoder, tokenizer!, train.texts, { allLayers: true }), y, testMlm);
+      }
+      case 'mlm-finetune': {
+        if (!encoder || !mlmTest) return undefined;
+        manualSeed(seed);
+        const copy = new TransformerTextEncoder(tokenizer!.size, c.mlm);
+        copy.loadStateDict(encoder.stateDict());
+        const model = new TextClassifier(copy, numClasses, { allLayers: c.finetune.allLayers });
+        const optimizer = new AdamW([
+          { params: model.encoder.parameters(), lr: c.finetune.lr },
+          { params: model.head.parameters(), lr: c.finetune.headLr },
+        ], { weightDecay: c.finetune.weightDecay });
+        const data: SequenceData = { sequences: encodeForModel(tokenizer!, train.texts, c.mlm.maxLen), labels: train.labels!, padId: PAD_ID };
+        return trainAndTest(method, k, seed, model, optimizer, data, c.finetune.steps, c.finetune.batchSize, mlmTest);
+      }
     }
-    return { results, testSize: test.length, stopped };
   };
 
   try {
-    await runAll();
+    testSg = vectors && runner.grid.methods.includes('skipgram-linear') ? averageWordVectors(vectors, testCorpus.texts) : null;
+    testMlm = encoder && runner.grid.methods.includes('mlm-probe') ? encodeTexts(encoder, tokenizer!, testCorpus.texts, { allLayers: true }) : null;
+    const { stopped } = await runner.run<TrainingSubset>({
+      subset: (k, seed) => {
+        const train = subsetCorpus(poolCorpus, kPerClass(poolCorpus.labels!, k, seed, numClasses));
+        return { train, y: tensorOfIds(Array.from(train.labels!)) };
+      },
+      release: (s) => s.y.dispose(),
+      evaluateMethod,
+    });
+    return { results: runner.results(), testSize: test.length, stopped, runner };
   } finally {
-    got.encoder?.dispose();
-    got.vectors?.dispose();
+    testSg?.dispose();
+    testMlm?.dispose();
+    testY.dispose();
   }
-  const { sgRates, synonymAuc, synonymPairs, wordMap, mlmAccuracy, mlmRate, stoppedIn } = got;
-  const interrupted = stop.requested && (runsDone < runsPlanned || stoppedIn !== null);
-  if (interrupted) log(`experiment: stopped by Ctrl-C after ${runsDone} of ${runsPlanned} runs; the results are partial`);
+}
 
-  // 6. Report data.
+/** 6. The report data of the experiment (partial after Ctrl-C). */
+function textReport(r: TextRun, corpora: Corpora, text: PretrainingText, got: Pretrained, taskResults: TaskResults[],
+  counts: { runsDone: number; runsPlanned: number; interrupted: boolean; methodSeconds: Partial<Record<TextMethod, number>> }): ReportData {
+  const { c } = r;
+  const { sgRates, synonymAuc, synonymPairs, wordMap, mlmAccuracy, mlmRate, stoppedIn } = got;
+  const { runsDone, runsPlanned, interrupted, methodSeconds } = counts;
   const headline = taskResults[0];
   const extraFigures: Record<string, number | string> = {};
   if (wordMap) extraFigures['synonym AUC (skip-gram)'] = Number(synonymAuc.toFixed(4));
@@ -398,29 +434,70 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
   if (mlmAccuracy !== null) extraFigures['masked-token accuracy (held out)'] = Number(mlmAccuracy.toFixed(4));
   if (mlmRate !== null) extraFigures['masked LM sequences/s'] = Math.round(mlmRate);
   for (const t of taskResults.slice(1)) {
-    for (const r of t.results) extraFigures[`${t.task}: ${r.method} k=${r.k}`] = `${pct(r.mean)} ± ${pct(r.std)}`;
+    for (const x of t.results) extraFigures[`${t.task}: ${x.method} k=${x.k}`] = `${pct(x.mean)} ± ${pct(x.std)}`;
   }
   const partialNote = `Interrupted by Ctrl-C: ${runsDone} of ${runsPlanned} runs finished, and only those are counted; these results are partial.` +
     (stoppedIn ? ` The ${stoppedIn.run} pretraining was interrupted after ${stoppedIn.steps} steps, before any classification; its checkpoint is ${stoppedIn.checkpoint}.` : '');
-  const report: ReportData = {
-    title: `Label efficiency on WordNet glosses${interrupted ? ' (partial)' : ''}`, modality: 'text', dataset: tasks[0]!.name, createdAt: new Date().toISOString(),
-    results: headline?.results ?? [], curves, wordMaps: wordMap ? [wordMap] : [], extra: extraFigures,
+  return {
+    title: `Label efficiency on WordNet glosses${interrupted ? ' (partial)' : ''}`, modality: 'text', dataset: corpora.tasks[0]!.name, createdAt: new Date().toISOString(),
+    results: headline?.results ?? [], curves: r.curves, wordMaps: wordMap ? [wordMap] : [], extra: extraFigures,
     notes: [
       ...(interrupted ? [partialNote] : []),
       ...(headline ? [`Gloss classification into ${headline.classNames.length} lexicographer files (${headline.classNames.join(', ')}), ${headline.testSize} test glosses; mean and standard deviation over seeds ${c.seeds.join(', ')} (each seed draws its own k labelled glosses per class).`] : []),
-      `Pretraining used ${pretrainTexts.length} unlabelled documents (WordNet glosses and examples${fortunes ? ', fortunes' : ''}${extra.length ? ', the user\'s text' : ''}); the ${heldOut.size} synsets of the synonym test were held out of it. Labels are never used in pretraining.`,
+      `Pretraining used ${text.texts.length} unlabelled documents (WordNet glosses and examples${corpora.fortunes ? ', fortunes' : ''}${corpora.extra.length ? ', the user\'s text' : ''}); the ${text.heldOut.size} synsets of the synonym test were held out of it. Labels are never used in pretraining.`,
       'bow-scratch: a linear classifier on one-hot bags of words trained on the k labels. skipgram-linear: a linear probe on averaged skip-gram vectors. mlm-probe: a linear probe on the masked-LM encoder\'s mean-pooled embedding and layer outputs, side by side. mlm-finetune: the encoder fine-tuned with a linear head.',
       ...(wordMap ? [`Synonym test: ROC AUC ${synonymAuc.toFixed(3)} of cosine similarity between ${synonymPairs[0]} WordNet synonym pairs and ${synonymPairs[1]} random pairs of the same words.`] : []),
       ...(Object.keys(methodSeconds).length ? [`Seconds spent per method (training and testing, all tasks, seeds and k): ${Object.entries(methodSeconds).map(([m, t]) => `${m} ${t!.toFixed(0)}`).join(', ')}.`] : []),
-      ...taskResults.slice(1).map((t) => `${t.task} (${t.classNames.length} classes, ${t.testSize} test documents): ${t.results.map((r) => `${r.method} k=${r.k} ${pct(r.mean)} ± ${pct(r.std)}`).join('; ')}.`),
-      ...notes,
+      ...taskResults.slice(1).map((t) => `${t.task} (${t.classNames.length} classes, ${t.testSize} test documents): ${t.results.map((x) => `${x.method} k=${x.k} ${pct(x.mean)} ± ${pct(x.std)}`).join('; ')}.`),
+      ...r.notes,
     ],
     config: c as unknown as Record<string, unknown>,
     ...(interrupted ? { partial: true } : {}),
   };
+}
+
+export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
+  log: (line: string) => void = (l) => process.stderr.write(l + '\n'), options: TextExperimentOptions = {}): Promise<TextExperimentOutput> {
+  mkdirSync(outDir, { recursive: true });
+  using stop = new InterruptWatch('experiment', log, options.handleInterrupt ?? true);
+  const r: TextRun = { c, outDir, log, callbacks: options.callbacks, stop, metrics: new MetricsLog(join(outDir, 'metrics.jsonl')), curves: [], notes: [] };
+  const wantsMlm = c.methods.includes('mlm-probe') || c.methods.includes('mlm-finetune');
+
+  const corpora = readCorpora(c);
+  const runsPlanned = corpora.tasks.length * plannedRuns({ ks: c.ks, seeds: c.seeds, methods: wantedMethods(c) });
+  const text = pretrainingText(c, corpora, outDir, log);
+  const got: Pretrained = { vectors: null, sgRates: null, synonymAuc: NaN, synonymPairs: [0, 0], wordMap: null, tokenizer: null, encoder: null, mlmAccuracy: null, mlmRate: null, stoppedIn: null };
+  const taskResults: TaskResults[] = [];
+  let runsDone = 0;
+  const methodSeconds: Partial<Record<TextMethod, number>> = {};
+
+  // Steps 3 to 5; returns early when Ctrl-C stops the experiment.
+  const runAll = async (): Promise<void> => {
+    if (!(await pretrainSkipGram(r, text, got)) || await stop.shouldStop()) return;
+    if (wantsMlm && (!(await pretrainMaskedTokens(r, text, got)) || await stop.shouldStop())) return;
+    // A task stopped by Ctrl-C keeps the runs that finished.
+    for (const task of corpora.tasks) {
+      const t = await classifyTask(r, task, text.vocab, got, task === corpora.tasks[0]);
+      runsDone += t.runner.runsDone;
+      for (const [m, s] of Object.entries(t.runner.seconds) as [TextMethod, number][]) methodSeconds[m] = (methodSeconds[m] ?? 0) + s;
+      if (!t.stopped || t.results.length) taskResults.push({ task: task.name, classNames: task.corpus.classNames!, testSize: t.testSize, results: t.results });
+      if (t.stopped) return;
+    }
+  };
+  try {
+    await runAll();
+  } finally {
+    got.encoder?.dispose();
+    got.vectors?.dispose();
+  }
+  const interrupted = stop.requested && (runsDone < runsPlanned || got.stoppedIn !== null);
+  if (interrupted) log(`experiment: stopped by Ctrl-C after ${runsDone} of ${runsPlanned} runs; the results are partial`);
+
+  const report = textReport(r, corpora, text, got, taskResults, { runsDone, runsPlanned, interrupted, methodSeconds });
+  const headline = taskResults[0];
   return {
-    results: headline?.results ?? [], tasks: taskResults, report, synonymAuc, skipgramWordsPerSecond: sgRates?.words ?? 0, mlmHeldOutAccuracy: mlmAccuracy,
-    interrupted, runsDone, runsPlanned, pretrainCheckpoint: stoppedIn?.checkpoint ?? null,
+    results: headline?.results ?? [], tasks: taskResults, report, synonymAuc: got.synonymAuc, skipgramWordsPerSecond: got.sgRates?.words ?? 0, mlmHeldOutAccuracy: got.mlmAccuracy,
+    interrupted, runsDone, runsPlanned, pretrainCheckpoint: got.stoppedIn?.checkpoint ?? null,
   };
 }
 
