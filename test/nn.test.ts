@@ -264,7 +264,9 @@ describe('attention matches PyTorch', () => {
     assertClose(out, k.out, 'output');
     backwardWith(out, k.R);
     assertGrad(x, k.inputGrads[0], 'input grad');
-    assertParamGrads(m, k.paramGrads, 'MultiheadAttention');
+    // The key third of in_proj_bias has a true gradient of 0 (softmax ignores a shift shared by a row's
+    // scores); float32 sums leave noise of about 1e-6 there that depends on the BLAS, hence atol 1e-5.
+    assertParamGrads(m, k.paramGrads, 'MultiheadAttention', 1e-5, 1e-5);
     const { output, weights } = noGrad(() => m.attend(x, x, x, { keyPaddingMask }));
     assertClose(output, k.out, 'attend output');
     assertClose(weights, k.weights, 'weights');
@@ -280,7 +282,7 @@ describe('attention matches PyTorch', () => {
     assertClose(out, k.out, 'output');
     backwardWith(out, k.R);
     assertGrad(x, k.inputGrads[0], 'input grad');
-    assertParamGrads(m, k.paramGrads, 'MultiheadAttention');
+    assertParamGrads(m, k.paramGrads, 'MultiheadAttention', 1e-5, 1e-5); // atol: as in the padded case above
     m.dispose();
   }));
 
