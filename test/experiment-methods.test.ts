@@ -44,7 +44,7 @@ function tinyConfig(methods: string[]): ImageExperimentConfig {
 
 describe('experiment: methods x protocols', () => {
   test('rotation and simclr under every protocol, beside scratch: names, fields, seeds per k, report sections', async () => {
-    const methods = ['scratch', ...expandMethods(['rotation', 'simclr'], ['finetune', 'probe', 'knn', 'distill', 'propagate'])];
+    const methods = ['scratch', 'label-spreading', ...expandMethods(['rotation', 'simclr'], ['finetune', 'probe', 'knn', 'distill', 'propagate'])];
     const r = await runImageExperiment({ name: 'toy', train: data, test: data }, tinyConfig(methods), join(tmp, 'all'), () => {});
     assert.equal(r.interrupted, false);
     assert.equal(r.runsPlanned, methods.length * 3, 'two seeds at k=2, one at k=4');
@@ -66,6 +66,24 @@ describe('experiment: methods x protocols', () => {
     for (const id of ['method-grid', 'figure-method-comparison', 'block-probe', 'figure-monitors']) assert.ok(html.includes(`id="${id}"`), `report has ${id}`);
   });
 
+  test('propagate from the fine-tuned network over an embedding-only graph of a sampled pool; the same seed gives the same result', async () => {
+    const run = async (dir: string) => {
+      const c = tinyConfig(['scratch', 'rotation-finetune', 'rotation-propagate']);
+      c.ks = [2];
+      c.seedsPerK = {};
+      c.propagate = { ...c.propagate, teacher: 'finetune', graphFeatures: 'embedding', poolLimit: 100, withTeacher: false };
+      return runImageExperiment({ name: 'toy', train: data, test: data }, c, join(tmp, dir), () => {});
+    };
+    const before = memory().numTensors;
+    const a = await run('ft-teacher-a');
+    const b = await run('ft-teacher-b');
+    const accs = (r: typeof a) => r.results.find((x) => x.method === 'rotation-propagate')!.runs;
+    assert.equal(accs(a).length, 2);
+    assert.deepEqual(accs(a), accs(b));
+    assert.match(a.report.notes?.join(' ') ?? JSON.stringify(a.report), /fine-tuned network's predictions on 100 sampled training images/);
+    assert.ok(memory().numTensors - before < 40, `live tensors stay flat (${memory().numTensors - before} more)`);
+  });
+
   test('method names: parse, expand, and clear errors', () => {
     assert.deepEqual(parseMethod('barlow-twins-knn'), { pretext: 'barlow-twins', protocol: 'knn' });
     assert.deepEqual(parseMethod('transfer'), { pretext: null, protocol: 'transfer' });
@@ -83,15 +101,15 @@ describe('experiment: methods x protocols', () => {
     assert.throws(() => experimentMethods(args('--methods', 'simclr,nope'), []), /unknown 'nope'/);
   });
 
-  test('presets: best is SimCLR against scratch at k=10 and 100 with 5 seeds; demo is a curve at k = 1, 10, 100', () => {
+  test('presets: best is VICReg against scratch and label spreading at k=10 and 100 with 5 seeds; demo is a curve at k = 1, 10, 100', () => {
     assert.deepEqual(presetNames(), ['default', 'demo', 'best']);
     const c = bestConfig();
     assert.deepEqual({ ks: c.ks, seeds: c.seeds }, { ks: [10, 100], seeds: [0, 1, 2, 3, 4] });
-    assert.ok(c.methods.includes('scratch') && c.methods.includes('simclr-propagate'));
-    assert.ok((c.methodPretrain?.simclr?.maxSteps ?? 0) > 0);
+    for (const m of ['scratch', 'label-spreading', 'vicreg-propagate']) assert.ok(c.methods.includes(m), m);
+    assert.equal(c.methodPretrain?.vicreg?.maxSteps, 1600, 'a step budget, not a time budget');
     const d = demoConfig();
     assert.deepEqual(d.ks, [1, 10, 100]);
-    for (const m of ['scratch', 'transfer', 'rotation-finetune', 'simclr-propagate']) assert.ok(d.methods.includes(m), m);
+    for (const m of ['scratch', 'transfer', 'rotation-finetune', 'vicreg-propagate']) assert.ok(d.methods.includes(m), m);
     // The demo keeps today's rotation setting, so its seeds repeat the earlier numbers.
     assert.deepEqual(d.pretrain, defaultImageConfig().pretrain);
   });

@@ -5,7 +5,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { tensor, memory, tidy, randn, manualSeed } from '../src/tensor/index.js';
-import { knnGraph, spreadLabels } from '../src/eval/label-spreading.js';
+import { knnGraph, spreadLabels, spreadAndVote } from '../src/eval/label-spreading.js';
 import { knnVotes, knnClassify } from '../src/eval/knn.js';
 
 interface Enc { shape: number[]; data: number[] }
@@ -62,5 +62,46 @@ describe('label spreading: checks', () => {
       const knn = knnClassify(f, labels, test, labels.slice(0, 0, 12), 3, { k: 7, temperature: 0.1 });
       assert.deepEqual(Array.from(votes.argmax(1).dataNumbers()), Array.from(knn.predictions));
     });
+  });
+});
+
+describe('spreadAndVote: the propagate protocol', () => {
+  // Two tight clusters along different axes, one labelled point in each; test points near each cluster.
+  const cluster = (axis: number, n: number, jitter: number[]): number[][] => Array.from({ length: n }, (_, i) => {
+    const v = [0.05 * jitter[i % jitter.length]!, 0.05 * jitter[(i + 1) % jitter.length]!, 0.05 * jitter[(i + 2) % jitter.length]!];
+    v[axis] = 1;
+    return v;
+  });
+  const jitter = [0.3, -0.7, 0.1, 0.9, -0.2, 0.5, -0.4];
+  const pool = tensor(Float32Array.from([...cluster(0, 8, jitter), ...cluster(1, 8, jitter.slice().reverse())].flat()), { shape: [16, 3] });
+  const testPoints = tensor(Float32Array.from([[1, 0.1, 0], [0.1, 1, 0.05], [0.9, 0, 0.1]].flat()), { shape: [3, 3] });
+
+  test('one label per cluster reaches the whole cluster and the test points near it', () => {
+    const before = memory().numTensors;
+    const graph = knnGraph(pool, 3);
+    const labels = tensor(Int32Array.from([0, 1]), { dtype: 'int64' });
+    const r = spreadAndVote(graph, pool, testPoints, { labelledRows: Int32Array.from([2, 11]), labels, numClasses: 2, teacher: null, alpha: 0.9, iterations: 30, neighbors: 3, classBalance: true });
+    assert.deepEqual(Array.from(r.poolLabels.dataNumbers()), [...Array(8).fill(0), ...Array(8).fill(1)]);
+    tidy(() => assert.deepEqual(Array.from(r.scores.argmax(1).dataNumbers()), [0, 1, 0]));
+    for (const x of [r.scores, r.poolLabels, labels]) x.dispose();
+    graph.dispose();
+    assert.equal(memory().numTensors, before, 'nothing left alive');
+  });
+
+  test('labelled rows override a wrong teacher there, and withTeacher adds its test probabilities', () => {
+    const graph = knnGraph(pool, 3);
+    const labels = tensor(Int32Array.from([0, 1]), { dtype: 'int64' });
+    // A teacher that says class 1 everywhere, weakly: the labels must win on the pool.
+    const wrong = tensor(Float32Array.from(Array.from({ length: 16 }, () => [0.45, 0.55]).flat()), { shape: [16, 2] });
+    const sure = tensor(Float32Array.from(Array.from({ length: 3 }, () => [0, 5]).flat()), { shape: [3, 2] });
+    const o = { labelledRows: Int32Array.from([2, 11]), labels, numClasses: 2, teacher: { pool: wrong, test: sure }, alpha: 0.99, iterations: 50, neighbors: 3, classBalance: true };
+    const alone = spreadAndVote(graph, pool, testPoints, o);
+    assert.deepEqual(Array.from(alone.scores.argmax(1).dataNumbers()), [0, 1, 0], 'the vote of the spread labels');
+    const withTeacher = spreadAndVote(graph, pool, testPoints, { ...o, withTeacher: true });
+    assert.deepEqual(Array.from(withTeacher.scores.argmax(1).dataNumbers()), [1, 1, 1], 'a sure teacher outvotes the neighbours');
+    const diff = withTeacher.scores.sub(alone.scores).sub(sure).abs().max().item();
+    assert.ok(diff < 1e-6, `scores are the vote plus the teacher's test probabilities (off by ${diff})`);
+    for (const x of [alone.scores, alone.poolLabels, withTeacher.scores, withTeacher.poolLabels, labels, wrong, sure]) x.dispose();
+    graph.dispose();
   });
 });

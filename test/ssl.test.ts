@@ -127,7 +127,7 @@ describe('rotation pretraining', () => {
 });
 
 describe('checkpoint and resume', () => {
-  async function run(epochs: number, dir: string, resume: boolean, stopAfterEpochs?: number): Promise<number[]> {
+  async function run(epochs: number, dir: string, resume: boolean, stopAfterEpochs?: number, maxSteps?: number): Promise<number[]> {
     manualSeed(3);
     const data = toyImages(48);
     const model = new Classifier(createBackbone('small-cnn', { inChannels: 1, width: 4 }), linearHead(16, 4));
@@ -140,7 +140,7 @@ describe('checkpoint and resume', () => {
       batches: (e) => loader.batches(e),
       step: (b) => ({ loss: F.crossEntropy(model.forward(b.x), b.y!), count: b.indices.length }),
       callbacks: { onStepEnd: (_s, l) => { losses.push(l.loss); } },
-      checkpoint: join(dir, 'ck'), resume,
+      checkpoint: join(dir, 'ck'), resume, maxSteps,
     });
     return losses;
   }
@@ -154,6 +154,15 @@ describe('checkpoint and resume', () => {
     const rest = await run(4, b, true);
     assert.equal(first.length + rest.length, full.length);
     assert.deepEqual([...first, ...rest].map((v) => v.toFixed(5)), full.map((v) => v.toFixed(5)));
+  });
+
+  test('a run resumed at its step limit trains no further step', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'selfsup-resume-limit-'));
+    const first = await run(4, dir, false, undefined, 7);
+    assert.equal(first.length, 7);
+    assert.deepEqual(await run(4, dir, true, undefined, 7), [], 'nothing left to train');
+    const more = await run(4, dir, true, undefined, 9);
+    assert.equal(more.length, 2, 'a higher limit trains only the difference');
   });
 
   test('a NaN loss stops training with a clear error', async () => {

@@ -5,7 +5,8 @@
 // of this kind is the best published few-label Fashion-MNIST family we found (Poisson
 // learning on VAE features, Calder et al. 2020); here the graph is over an encoder's
 // embeddings of the unlabelled pool and Y holds a teacher's predictions.
-import { Tensor, tidy, noGrad, op, F, cat, zeros } from '../tensor/index.js';
+import { Tensor, tidy, noGrad, op, F, cat, zeros, tensor } from '../tensor/index.js';
+import { knnVotes } from './knn.js';
 
 /** Each row's k nearest other rows by cosine similarity: indices [N, k] (int64) and similarities [N, k]. */
 export interface KnnGraph extends Disposable {
@@ -80,5 +81,44 @@ export function spreadLabels(graph: KnnGraph, seeds: Tensor, o: SpreadingOptions
       f = next;
     }
     return f;
+  }));
+}
+
+export interface SpreadAndVoteOptions extends SpreadingOptions {
+  /** The labelled pool rows and their labels (int64): one-hot seeds that override the teacher there. */
+  labelledRows: Int32Array;
+  labels: Tensor;
+  numClasses: number;
+  /** A teacher's probabilities on the pool [N, C] and the test images [M, C]; null: seeds from the labels alone. */
+  teacher: { pool: Tensor; test: Tensor } | null;
+  /** Scale each class's spread scores to the same total before the argmax (class mass normalisation, Zhu et al. 2003). */
+  classBalance?: boolean;
+  /** Neighbours and temperature of each test image's vote among the pool's spread labels. */
+  neighbors?: number;
+  temperature?: number;
+  /** Add the teacher's test probabilities to the vote. */
+  withTeacher?: boolean;
+}
+
+/**
+ * Transductive on the pool, inductive on the test set: spreads the seeds (the teacher's
+ * probabilities, labelled rows one-hot) over `graph` of `poolFeatures`, then scores each test
+ * image by the kNN vote of its pool neighbours' spread labels (plus the teacher's own
+ * probabilities when `withTeacher`). Returns the test scores [M, C] and the pool's labels [N].
+ */
+export function spreadAndVote(graph: KnnGraph, poolFeatures: Tensor, testFeatures: Tensor, o: SpreadAndVoteOptions): { scores: Tensor; poolLabels: Tensor } {
+  const n = poolFeatures.shape[0]!;
+  return noGrad(() => tidy(() => {
+    const device = poolFeatures.device;
+    const onehot = o.labels.to(device).oneHot(o.numClasses).to('float32');
+    const rows = tensor(o.labelledRows, { dtype: 'int64', device });
+    const base = o.teacher ? o.teacher.pool.to(device) : zeros([n, o.numClasses], { device });
+    const seeds = o.labelledRows.length ? op<Tensor>('aten::index_copy', base, 0, rows, onehot) : base;
+    let spread = spreadLabels(graph, seeds, o);
+    if (o.classBalance) spread = spread.div(spread.sum(0, true).clamp(1e-12));
+    const poolLabels = spread.argmax(1);
+    const votes = knnVotes(poolFeatures, poolLabels, testFeatures, o.numClasses, { k: o.neighbors ?? 20, temperature: o.temperature ?? 0.07 });
+    const scores = o.withTeacher && o.teacher ? votes.add(o.teacher.test.to(device)) : votes;
+    return { scores, poolLabels };
   }));
 }

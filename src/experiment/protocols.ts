@@ -1,11 +1,16 @@
-// How the experiment names what it runs: baselines ('scratch', 'transfer') and
+// How the experiment names what it runs: baselines ('scratch', 'transfer', 'label-spreading') and
 // `<pretext>-<protocol>` pairs, where the pretext is any registered method and the
 // protocol says how its encoder meets the labels.
 import { methodNames } from '../ssl/catalog.js';
 
 export const PROTOCOLS = ['finetune', 'probe', 'knn', 'distill', 'propagate'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
-export const BASELINES = ['scratch', 'transfer'] as const;
+/**
+ * scratch: the network trained on the labels alone; transfer: fine-tuned from another labelled
+ * domain; label-spreading: the labels spread over a kNN graph of the raw pixels, no network at
+ * all (what the propagate protocol's graph would give without a pretext).
+ */
+export const BASELINES = ['scratch', 'transfer', 'label-spreading'] as const;
 export type Baseline = (typeof BASELINES)[number];
 
 export interface ParsedMethod {

@@ -11,7 +11,7 @@ export interface BlockProbe {
 }
 
 export interface MethodResult {
-  /** `<pretext>-<protocol>` (e.g. 'simclr-knn'), or a baseline ('scratch', 'transfer'). */
+  /** `<pretext>-<protocol>` (e.g. 'simclr-knn'), or a baseline ('scratch', 'transfer', 'label-spreading'). */
   method: string;
   /** The self-supervised method whose encoder was used; null for baselines. */
   pretext?: string | null;

@@ -149,6 +149,8 @@ export async function trainLoop<B extends Disposable>(o: TrainLoopOptions<B>, ca
   try {
     await call('onTrainBegin', run);
     run.startClock();
+    // A run resumed at its step limit has nothing left to train (not one step more).
+    if (run.step >= run.maxSteps) run.stop('step limit reached');
     for (; run.epoch < o.epochs && !run.interrupted && !run.stopped; run.epoch++) {
       o.model.train();
       const epoch = run.beginEpoch();
