@@ -198,7 +198,7 @@ export interface PropagateConfig {
    * better than either on Fashion-MNIST at k = 10 and 100.
    */
   graphProbe: boolean;
-  /** Build the graph over this many training images (a seeded sample), not all: faster. Labelled images outside the sample only teach through the teacher. */
+  /** Build the graph over this many training images (a seeded sample) and the experiment's labelled ones, not all: faster. */
   poolLimit?: number;
 }
 
@@ -317,11 +317,27 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     return acc;
   };
 
+  /**
+   * The training images the graph protocols build their graph over: all (null), or with
+   * poolLimit a seeded sample of them plus every image some run of this experiment labels
+   * (so that each labelled image is a seed of the spreading, whatever the sample).
+   */
+  let poolRows: Int32Array | null | undefined;
+  const graphPool = (): Int32Array | null => {
+    if (poolRows !== undefined) return poolRows;
+    const limit = c.propagate.poolLimit;
+    if (!limit || limit >= data.train.length) return (poolRows = null);
+    const sample = permutation(data.train.length, c.seed + 0x9001).subarray(0, limit);
+    const inSample = new Set(sample);
+    const labelled = new Set(c.ks.flatMap((k) => seedsFor(k).flatMap((seed) => Array.from(kPerClass(data.train.labels!, k, seed, numClasses)))));
+    return (poolRows = Int32Array.from([...sample, ...[...labelled].filter((i) => !inSample.has(i)).sort((x, y) => x - y)]));
+  };
+
   /** The propagate protocol's graph: built once per pretext, over the whole pool or a seeded sample of it. */
   const propagatePool = (p: Pretrained): PropagatePool => p.pool ??= (() => {
     const g = c.propagate;
     const enc = p.encoder;
-    const indices = g.poolLimit && g.poolLimit < data.train.length ? permutation(data.train.length, c.seed + 0x9001).subarray(0, g.poolLimit) : null;
+    const indices = graphPool();
     const of = (ds: ImageDataset, rows: ArrayLike<number> | undefined, block: string | undefined): Tensor =>
       extractFeatures(enc, (x) => enc.features(x, block), ds, { norm, indices: rows });
     const embedding = of(data.train, indices ?? undefined, c.knn.block);
@@ -380,7 +396,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   const pixelSpreading = (subset: Int32Array): number => {
     const g = c.propagate;
     pixelPool ??= (() => {
-      const indices = g.poolLimit && g.poolLimit < data.train.length ? permutation(data.train.length, c.seed + 0x9001).subarray(0, g.poolLimit) : null;
+      const indices = graphPool();
       const flat = createBackbone(c.backbone, { inChannels, width: 1 }); // any module: extractFeatures only batches and normalises here
       const pixels = (ds: ImageDataset, rows: ArrayLike<number> | undefined): Tensor => extractFeatures(flat, (x) => x.flatten(1), ds, { norm, indices: rows });
       const features = pixels(data.train, indices ?? undefined);
@@ -614,8 +630,8 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     notes: [
       ...(interrupted ? [partialNote] : []),
       `Accuracies on ${testIndices ? testIndices.length : data.test.length} test images; mean and standard deviation over seeds ${c.seeds.join(', ')}${c.seedsPerK ? ` (${Object.entries(c.seedsPerK).map(([k, s]) => `k=${k}: seeds ${s.join(', ')}`).join('; ')})` : ''} (each seed draws its own labelled subset).`,
-      `<method>-finetune fine-tunes the pretrained encoder with ${c.finetune.freeze.length ? c.finetune.freeze.join(', ') + ' frozen' : 'nothing frozen'}; <method>-probe is a linear classifier on pooled ${c.probe.block ?? 'last-block'} features; <method>-knn votes among k=${c.knn.k} cosine neighbours with temperature ${c.knn.temperature}; <method>-distill trains a student from the pretrained encoder on the fine-tuned teacher's predictions over every training image (${c.distill.steps} steps, T=${c.distill.temperature}); <method>-propagate spreads the ${c.propagate.teacher === 'finetune' ? 'fine-tuned network\'s predictions' : c.propagate.graphProbe ? 'averaged predictions of two linear probes (on the embedding, and on the graph\'s features)' : 'linear probe\'s predictions'} on ${c.propagate.poolLimit ? `${c.propagate.poolLimit} sampled` : 'every'} training image${c.propagate.poolLimit ? 's' : ''} (labelled ones one-hot) over a ${c.propagate.graphNeighbors}-NN graph of their ${c.propagate.graphFeatures === 'pixels+embedding' ? 'pixels beside their embeddings' : 'embeddings'} (label spreading, alpha ${c.propagate.alpha}, ${c.propagate.iterations} iterations${c.propagate.classBalance ? ', classes balanced' : ''}) and classifies each test image by the kNN vote of the spread labels${c.propagate.withTeacher ? ', added to the teacher\'s probabilities' : ''}.`,
-      ...(wants('label-spreading') ? [`label-spreading is the baseline without any network: the k labels spread over a ${c.propagate.graphNeighbors}-NN graph of the raw pixels of ${c.propagate.poolLimit ? `${c.propagate.poolLimit} sampled` : 'all'} training images, each test image classified by the vote of its pixel neighbours.`] : []),
+      `<method>-finetune fine-tunes the pretrained encoder with ${c.finetune.freeze.length ? c.finetune.freeze.join(', ') + ' frozen' : 'nothing frozen'}; <method>-probe is a linear classifier on pooled ${c.probe.block ?? 'last-block'} features; <method>-knn votes among k=${c.knn.k} cosine neighbours with temperature ${c.knn.temperature}; <method>-distill trains a student from the pretrained encoder on the fine-tuned teacher's predictions over every training image (${c.distill.steps} steps, T=${c.distill.temperature}); <method>-propagate spreads the ${c.propagate.teacher === 'finetune' ? 'fine-tuned network\'s predictions' : c.propagate.graphProbe ? 'averaged predictions of two linear probes (on the embedding, and on the graph\'s features)' : 'linear probe\'s predictions'} on ${c.propagate.poolLimit ? `${c.propagate.poolLimit} sampled training images and the labelled ones` : 'every training image'} (labelled ones one-hot) over a ${c.propagate.graphNeighbors}-NN graph of their ${c.propagate.graphFeatures === 'pixels+embedding' ? 'pixels beside their embeddings' : 'embeddings'} (label spreading, alpha ${c.propagate.alpha}, ${c.propagate.iterations} iterations${c.propagate.classBalance ? ', classes balanced' : ''}) and classifies each test image by the kNN vote of the spread labels${c.propagate.withTeacher ? ', added to the teacher\'s probabilities' : ''}.`,
+      ...(wants('label-spreading') ? [`label-spreading is the baseline without any network: the k labels spread over a ${c.propagate.graphNeighbors}-NN graph of the raw pixels of ${c.propagate.poolLimit ? `${c.propagate.poolLimit} sampled training images and the labelled ones` : 'all training images'}, each test image classified by the vote of its pixel neighbours.`] : []),
       'The pretraining curves carry two monitors measured on held-out training images: val_knn_acc (kNN accuracy, labels of a small held-out split) and val_embedding_std / embedding_std (spread of l2-normalised embeddings; a collapse falls toward 0). They are never used to train or to choose.',
     ],
     config: c as unknown as Record<string, unknown>,
