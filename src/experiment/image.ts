@@ -11,7 +11,7 @@ import { saveSafetensors } from '../io/index.js';
 import { createBackbone, Classifier, linearHead, mlpHead, type Backbone, type BackboneName } from '../models/index.js';
 import { kPerClass, splitIndices, channelStats, permutation, type ImageDataset } from '../data/index.js';
 import type { OptimizerConfig } from '../optim/index.js';
-import type { Module } from '../nn/index.js';
+import { Identity, type Module } from '../nn/index.js';
 import { trainSupervised, type Augmentation } from '../train/supervised.js';
 import { distill, type DistillConfig } from '../train/distill.js';
 import { MetricsLog } from '../train/metrics-log.js';
@@ -155,18 +155,22 @@ interface Pretrained {
   pool: PropagatePool | null;
 }
 
-interface PropagatePool {
-  /** The graph's features of the pool and of the test images: the embedding, or pixels beside it. */
+/** A kNN graph over training images (the pool) and the features it was built from, for label spreading. */
+interface GraphPool {
   features: Tensor;
   testFeatures: Tensor;
   graph: KnnGraph;
+  /** Training-image index of each pool row; null: every training image, in order. */
+  indices: Int32Array | null;
+  dispose(): void;
+}
+
+/** The propagate protocol's pool: its graph's features are the embedding, or pixels beside it. */
+interface PropagatePool extends GraphPool {
   /** The probe block's features of the pool (the probe teacher scores them). */
   probeFeatures: Tensor;
   /** The graph's features of some training images (the labelled ones, for the graph probe). */
   featuresOf(rows: ArrayLike<number>): Tensor;
-  /** Training-image index of each pool row; null: every training image, in order. */
-  indices: Int32Array | null;
-  dispose(): void;
 }
 
 export interface PropagateConfig {
@@ -317,6 +321,10 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     return acc;
   };
 
+  /** Normalised pixels of some images, flattened to [N, C*H*W], on `on`'s device (the module only places the batches). */
+  const pixelsOf = (ds: ImageDataset, rows: ArrayLike<number> | undefined, on: Module = new Identity()): Tensor =>
+    extractFeatures(on, (x) => x.flatten(1), ds, { norm, indices: rows });
+
   /**
    * The training images the graph protocols build their graph over: all (null), or with
    * poolLimit a seeded sample of them plus every image some run of this experiment labels
@@ -343,7 +351,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     const embedding = of(data.train, indices ?? undefined, c.knn.block);
     const testEmbedding = of(data.test, testIndices, c.knn.block);
     const withPixels = (ds: ImageDataset, rows: ArrayLike<number> | undefined, e: Tensor): Tensor => {
-      using pixels = extractFeatures(enc, (x) => x.flatten(1), ds, { norm, indices: rows });
+      using pixels = pixelsOf(ds, rows, enc);
       return noGrad(() => tidy(() => cat([F.normalize(pixels, 1), F.normalize(e, 1)], 1)));
     };
     const pixelsToo = g.graphFeatures === 'pixels+embedding';
@@ -371,8 +379,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   const propagateFrom = (p: Pretrained, teacher: { pool: Tensor; test: Tensor }, subset: Int32Array): number => spreadAccuracy(propagatePool(p), teacher, subset);
 
   /** Test accuracy of label spreading from `subset`'s labels (and a teacher's probabilities) over a pool's graph. */
-  const spreadAccuracy = (pool: { features: Tensor; testFeatures: Tensor; graph: KnnGraph; indices: Int32Array | null }, teacher: { pool: Tensor; test: Tensor } | null,
-    subset: Int32Array): number => {
+  const spreadAccuracy = (pool: GraphPool, teacher: { pool: Tensor; test: Tensor } | null, subset: Int32Array): number => {
     const g = c.propagate;
     // Rows of the labelled images in the pool (all of them, unless the pool is a sample).
     const rowOf = pool.indices ? new Map(Array.from(pool.indices, (img, row) => [img, row])) : null;
@@ -392,17 +399,14 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   };
 
   /** The label-spreading baseline: the labels alone spread over the propagate protocol's graph, built from the pixels only. */
-  let pixelPool: { features: Tensor; testFeatures: Tensor; graph: KnnGraph; indices: Int32Array | null } | null = null;
+  let pixelPool: GraphPool | null = null;
   const pixelSpreading = (subset: Int32Array): number => {
-    const g = c.propagate;
     pixelPool ??= (() => {
       const indices = graphPool();
-      const flat = createBackbone(c.backbone, { inChannels, width: 1 }); // any module: extractFeatures only batches and normalises here
-      const pixels = (ds: ImageDataset, rows: ArrayLike<number> | undefined): Tensor => extractFeatures(flat, (x) => x.flatten(1), ds, { norm, indices: rows });
-      const features = pixels(data.train, indices ?? undefined);
-      const testFeatures = pixels(data.test, testIndices);
-      flat.dispose();
-      return { features, testFeatures, graph: knnGraph(features, g.graphNeighbors), indices };
+      const features = pixelsOf(data.train, indices ?? undefined);
+      const testFeatures = pixelsOf(data.test, testIndices);
+      const graph = knnGraph(features, c.propagate.graphNeighbors);
+      return { features, testFeatures, graph, indices, dispose: () => { graph.dispose(); features.dispose(); testFeatures.dispose(); } };
     })();
     return spreadAccuracy(pixelPool, null, subset);
   };
@@ -613,11 +617,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     p.testFeatures?.knn.dispose();
     p.pool?.dispose();
   }
-  if (pixelPool) {
-    const pp: { features: Tensor; testFeatures: Tensor; graph: KnnGraph } = pixelPool;
-    for (const t of [pp.features, pp.testFeatures]) t.dispose();
-    pp.graph.dispose();
-  }
+  (pixelPool as GraphPool | null)?.dispose();
   testLabels.dispose();
   const { rotationAccuracy, samples, transferEncoder, rates, encoders, blockProbes } = got;
   const extra: Record<string, number | string> = {};
