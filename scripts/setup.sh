@@ -28,5 +28,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm ci runs the package's install script, which builds the native addon with node-gyp.
+# onnxruntime-node (tests and benches) ships its CPU binaries in the package; its install
+# script would only download CUDA providers from outside npm, which fails here: skip it.
+export ONNXRUNTIME_NODE_INSTALL=skip
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 npm run build

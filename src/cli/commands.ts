@@ -265,6 +265,24 @@ export const COMMANDS: CommandSpec[] = [
     load: load('demo'),
   },
   {
+    name: 'export',
+    summary: 'write an encoder as ONNX, for onnxruntime in Node, Python or the browser',
+    description: 'Writes the encoder from --encoder as an ONNX model built from selfsup\'s own module tree (Conv, ' +
+      'BatchNormalization, Relu, pooling, Gemm/MatMul, LayerNormalization ...): input float32 [N, C, H, W] images in [0, 1] ' +
+      '(N dynamic; H and W as the encoder was trained), normalised inside the graph, output the [N, D] pooled embedding of ' +
+      '--block. The metadata records the input shape, the normalisation, the block, the method and the selfsup version. ' +
+      'The file is written atomically: a failed export leaves nothing behind.',
+    options: {
+      encoder: { ...ENCODER_NEEDED, help: ENCODER_NEEDED.help + ' (required)' },
+      format: { type: 'string', value: 'KIND', default: 'onnx', help: 'onnx' },
+      block: { type: 'string', value: 'NAME', defaultText: 'the last block', help: 'block whose globally pooled features are the output' },
+      out: { type: 'string', value: 'FILE', help: 'the .onnx file to write (required)' },
+      ...COMMON,
+    },
+    examples: ['selfsup export --encoder runs/pretrain --out encoder.onnx', 'selfsup export --encoder runs/pretrain --block block2 --out block2.onnx --json'],
+    load: load('export'),
+  },
+  {
     name: 'report',
     summary: 'render the HTML report again from a results directory',
     positionals: [{ name: 'DIR', help: 'directory written by experiment or demo' }],

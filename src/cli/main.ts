@@ -2,26 +2,14 @@
 // selfsup <command> [options]: finds the command, parses its options, runs it, and
 // turns what went wrong into a message and an exit code (never a stack trace,
 // unless --verbose asks for one).
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { COMMANDS, findCommand } from './commands.js';
 import { commandHelp, mainHelp } from './help.js';
 import { closest, parseOptions } from './options.js';
 import { Output } from './output.js';
 import { UsageError, InterruptedError, exitCodeFor, EXIT_USAGE } from './errors.js';
 import { installInterruptHandler } from './interrupt.js';
+import { selfsupVersion as version } from '../version.js';
 
-function version(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      const { name, version: v } = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string; version?: string };
-      if (name === 'selfsup' && v) return v;
-    }
-    if (dirname(dir) === dir) return 'unknown';
-  }
-}
 
 /** Options before a `--` terminator (after it, '--help' is a plain word). */
 function optionWords(argv: string[]): string[] {

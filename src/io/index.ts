@@ -9,3 +9,5 @@ export {
   saveCheckpoint, loadCheckpoint, checkpointPaths, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
   type HasStateDict, type HasOptimizerState, type OptimizerState, type SaveCheckpointOptions, type CheckpointPaths, type Checkpoint,
 } from './checkpoint.js';
+export { exportOnnx, encoderToOnnx, exportModule, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, type OnnxExportOptions } from './onnx.js';
+export { OnnxGraph, serializeModel, readModelInfo } from './onnx-graph.js';

@@ -4,7 +4,8 @@ import { Tensor, tidy } from '../tensor/index.js';
 import { Module, Conv2d, BatchNorm2d, ReLU, Sequential, Identity } from '../nn/index.js';
 import { Backbone } from './backbone.js';
 
-class BasicBlock extends Module {
+/** Two 3x3 conv-BN layers and a shortcut (identity, or a strided 1x1 conv-BN), summed and rectified. */
+export class BasicBlock extends Module {
   readonly conv1: Conv2d; readonly bn1: BatchNorm2d; readonly conv2: Conv2d; readonly bn2: BatchNorm2d;
   readonly shortcut: Module;
   constructor(cin: number, cout: number, stride: number) {
