@@ -265,6 +265,32 @@ export const COMMANDS: CommandSpec[] = [
     load: load('demo'),
   },
   {
+    name: 'embed',
+    summary: 'embed every image of a data set or folder with an encoder, into safetensors, .npy or CSV',
+    description: 'Runs every image of --data through the encoder from --encoder (eval mode, the encoder\'s own normalisation) and ' +
+      'writes the pooled features of --block, one row per image, with its index, its file (folders) and its label where known. ' +
+      'The format is the --out file\'s extension: .safetensors (tensors embeddings, index, labels; paths and class names in the ' +
+      'metadata), .npy (with FILE.rows.csv beside it) or .csv (index,path,label,e0,...). A folder is decoded a batch at a time, ' +
+      'so its size does not matter; the file appears only once every row is written.',
+    options: {
+      encoder: { ...ENCODER_NEEDED, help: ENCODER_NEEDED.help + ' (required)' },
+      data: { type: 'string', value: 'SPEC', default: 'fashion-mnist', help: `images to embed: ${DATA_HELP}` },
+      split: { type: 'string', value: 'NAME', default: 'train', help: 'train or test, for data sets with splits (a folder is embedded whole)' },
+      limit: { type: 'string', value: 'N', defaultText: 'all', help: 'embed only the first N images' },
+      'image-size': { type: 'string', value: 'N', help: 'for folder: data, resize every image to N x N (needed when they differ from the encoder\'s size)' },
+      block: { type: 'string', value: 'NAME', defaultText: 'the last block', help: 'block whose globally pooled features are the rows' },
+      'batch-size': { type: 'string', value: 'N', default: '256', help: 'images decoded and embedded at a time' },
+      out: { type: 'string', value: 'FILE', help: 'the file to write: .safetensors, .npy or .csv (required)' },
+      ...DEVICE, ...THREADS, ...COMMON,
+    },
+    examples: [
+      'selfsup embed --encoder runs/pretrain --out runs/pretrain/train.safetensors',
+      'selfsup embed --encoder runs/pretrain --data folder:photos --image-size 28 --out photos.npy',
+      'selfsup embed --encoder runs/pretrain --split test --limit 1000 --out test.csv --json',
+    ],
+    load: load('embed'),
+  },
+  {
     name: 'export',
     summary: 'write an encoder as ONNX, for onnxruntime in Node, Python or the browser',
     description: 'Writes the encoder from --encoder as an ONNX model built from selfsup\'s own module tree (Conv, ' +

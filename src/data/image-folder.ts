@@ -24,10 +24,10 @@ const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 const isImage = (file: string): boolean => IMAGE_EXTENSIONS.has(extname(file).toLowerCase());
 const visible = (name: string): boolean => !name.startsWith('.');
 
-interface Entry { path: string; label: number }
+export interface Entry { path: string; label: number }
 
 /** The image files and labels under `root`, in a fixed (sorted) order. */
-function listImages(root: string): { entries: Entry[]; classNames: string[] | null } {
+export function listImages(root: string): { entries: Entry[]; classNames: string[] | null } {
   if (!existsSync(root)) throw new Error(`image folder not found: ${root}`);
   if (!statSync(root).isDirectory()) throw new Error(`not a folder: ${root}`);
   const names = readdirSync(root).filter(visible).sort();
@@ -51,23 +51,24 @@ function listImages(root: string): { entries: Entry[]; classNames: string[] | nu
   return { entries, classNames: classDirs };
 }
 
-interface Decoded { pixels: Buffer; width: number; height: number }
+export interface Decoded { pixels: Buffer; width: number; height: number }
 
-async function decode(path: string, opts: ImageFolderOptions, channels: 1 | 3): Promise<Decoded> {
+/** One image file (or its bytes) as interleaved HWC pixels with `channels` channels, resized if `opts.size`. */
+export async function decode(path: string | Buffer, opts: ImageFolderOptions, channels: 1 | 3): Promise<Decoded> {
   let img = sharp(path, { failOn: 'error' }).removeAlpha();
   img = channels === 1 ? img.grayscale() : img.toColourspace('srgb');
   if (opts.size !== undefined) img = img.resize(opts.size, opts.size, { fit: opts.fit ?? 'fill' });
   const out = await img.raw().toBuffer({ resolveWithObject: true }).catch((e: Error) => {
-    throw new Error(`cannot decode image ${path}: ${e.message}`);
+    throw new Error(`cannot decode image ${typeof path === 'string' ? path : `(${path.byteLength} bytes)`}: ${e.message}`);
   });
   if (out.info.channels !== channels) {
-    throw new Error(`${path}: decoded to ${out.info.channels} channels, expected ${channels}`);
+    throw new Error(`${typeof path === 'string' ? path : 'image'}: decoded to ${out.info.channels} channels, expected ${channels}`);
   }
   return { pixels: out.data, width: out.info.width, height: out.info.height };
 }
 
 /** Maps `items` through `fn`, at most `limit` at a time, keeping the order. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

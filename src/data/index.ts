@@ -9,3 +9,4 @@ export { DataLoader, type LoaderOptions, type Batch, type TensorSource } from '.
 export { padBatch, cropBatch, randomCrop, flipBatch, flipBatch_, randomFlip, normalizeBatch, normalizeBatch_, type PadMode } from './augment.js';
 export { kPerClass, splitIndices } from './subsets.js';
 export { Rng, mixSeed, permutation } from './random.js';
+export { datasetSource, folderSource, readImage, type ImageSource, type ReadImageOptions } from './image-source.js';

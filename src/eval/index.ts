@@ -5,4 +5,4 @@ export { inEvalMode } from '../nn/mode.js';
 export { knnClassify, knnVotes, type KnnOptions, type KnnResult } from './knn.js';
 export { knnGraph, spreadLabels, spreadAndVote, type KnnGraph, type SpreadingOptions, type SpreadAndVoteOptions } from './label-spreading.js';
 export { linearProbe, type ProbeOptions, type ProbeResult } from './probe.js';
-export { embed, type EmbedOptions } from './embed.js';
+export { embed, embedSource, type EmbedOptions, type EmbedSourceOptions } from './embed.js';
