@@ -17,7 +17,7 @@ export interface CommandSpec {
   name: string;
   summary: string;
   /** Positional arguments, as shown in the usage line, e.g. 'WORD'. */
-  positionals?: { name: string; help: string; optional?: boolean }[];
+  positionals?: { name: string; help: string; optional?: boolean; variadic?: boolean }[];
   description: string;
   /** Named lists shown after the description, one line per item (e.g. the methods). */
   lists?: { title: string; items: [string, string][] }[];
@@ -289,6 +289,34 @@ export const COMMANDS: CommandSpec[] = [
       'selfsup embed --encoder runs/pretrain --split test --limit 1000 --out test.csv --json',
     ],
     load: load('embed'),
+  },
+  {
+    name: 'similar',
+    summary: 'the most similar images to query images (cosine), with an HTML page of them',
+    positionals: [{ name: 'QUERY', help: 'image files to look up (resized to the encoder\'s size); or use --query-index', optional: true, variadic: true }],
+    description: 'Finds the --count gallery images whose embeddings are most cosine-similar to each query. The gallery is a file ' +
+      'written by `selfsup embed` (--embeddings), or --data embedded on the spot with --encoder. Queries are image files (embedded ' +
+      'with --encoder, or with the encoder the embeddings file names) or gallery rows (--query-index, each left out of its own ' +
+      'results). Prints each query\'s neighbours with their similarity, file and label; --html writes a page of the pictures.',
+    options: {
+      embeddings: { type: 'string', value: 'FILE', help: 'gallery written by selfsup embed (.safetensors, .npy or .csv)' },
+      encoder: { ...ENCODER_NEEDED, defaultText: "the one --embeddings was written with", help: ENCODER_NEEDED.help + '; embeds query files, and the gallery without --embeddings' },
+      data: { type: 'string', value: 'SPEC', defaultText: "fashion-mnist without --embeddings; with it, the file's own data (for pictures)", help: `gallery images: ${DATA_HELP}` },
+      split: { type: 'string', value: 'NAME', default: 'train', help: 'train or test, for data sets with splits' },
+      limit: { type: 'string', value: 'N', defaultText: 'all', help: 'only the first N gallery images (without --embeddings)' },
+      'image-size': { type: 'string', value: 'N', help: 'for folder: data, resize every image to N x N' },
+      block: { type: 'string', value: 'NAME', defaultText: 'the last block', help: 'block whose pooled features are compared (without --embeddings)' },
+      'query-index': { type: 'string', value: 'LIST', help: 'gallery rows to use as queries, e.g. 0,17,42' },
+      count: { type: 'string', value: 'N', default: '8', help: 'neighbours per query' },
+      html: { type: 'string', value: 'FILE', help: 'also write an HTML page with each query and its neighbours as pictures' },
+      ...COMMON,
+    },
+    examples: [
+      'selfsup similar --embeddings runs/pretrain/train.safetensors --query-index 0,1,2 --html similar.html',
+      'selfsup similar --encoder runs/pretrain --data folder:photos --image-size 28 photos/cat/1.png',
+      'selfsup similar --embeddings photos.safetensors my-shoe.jpg --count 12 --json',
+    ],
+    load: load('similar'),
   },
   {
     name: 'export',

@@ -23,7 +23,7 @@ function wrap(text: string, indent: number, first = indent): string {
 }
 
 export function commandHelp(c: CommandSpec): string {
-  const positional = (c.positionals ?? []).map((p) => (p.optional ? ` [${p.name}]` : ` ${p.name}`)).join('');
+  const positional = (c.positionals ?? []).map((p) => { const n = p.variadic ? `${p.name}...` : p.name; return p.optional ? ` [${n}]` : ` ${n}`; }).join('');
   const rows = Object.entries(c.options).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
     const dflt = o.defaultText ?? o.default;

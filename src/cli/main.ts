@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    const args = parseOptions(spec.name, rest, spec.options, spec.positionals?.length ?? 0);
+    const args = parseOptions(spec.name, rest, spec.options, spec.positionals?.some((p) => p.variadic) ? Infinity : spec.positionals?.length ?? 0);
     const missing = (spec.positionals ?? []).find((p, i) => !p.optional && args.positionals[i] === undefined);
     if (missing) throw new UsageError(`missing ${missing.name}: ${missing.help}`);
     const threads = args.int('threads', { min: 1 });

@@ -6,3 +6,4 @@ export { knnClassify, knnVotes, type KnnOptions, type KnnResult } from './knn.js
 export { knnGraph, spreadLabels, spreadAndVote, type KnnGraph, type SpreadingOptions, type SpreadAndVoteOptions } from './label-spreading.js';
 export { linearProbe, type ProbeOptions, type ProbeResult } from './probe.js';
 export { embed, embedSource, type EmbedOptions, type EmbedSourceOptions } from './embed.js';
+export { nearestNeighbors, type Nearest, type NearestOptions } from './similar.js';

@@ -9,3 +9,4 @@ export { embed2d, pca2d, seededRandom, sampleIndices, type Map2d, type MapOption
 export { rotationGrid, encodePng, pngDataUri, ROTATION_DEGREES } from './images.js';
 export { resultsJson } from './json.js';
 export { escapeHtml } from './escape.js';
+export { similarGrid, renderSimilarPage, SIMILAR_CSS, type SimilarRow, type Picture } from './similar-page.js';

@@ -18,12 +18,12 @@ import { selfsupVersion } from '../../version.js';
 import { CountProgress } from '../progress.js';
 
 /** The images to embed: a folder streams from disk; built-in sets are in memory already. */
-async function openSource(args: Args, channels: 1 | 3): Promise<ImageSource> {
-  const text = args.string('data')!;
+export async function openSource(args: Args, channels: 1 | 3, o: { data?: string; split?: string; imageSize?: number } = {}): Promise<ImageSource> {
+  const text = o.data ?? args.string('data')!;
   const spec = parseDataSpec(text);
-  const size = args.int('image-size', { min: 1 });
+  const size = o.imageSize ?? args.int('image-size', { min: 1 });
   const limit = args.int('limit', { min: 1 });
-  const split = args.string('split')!;
+  const split = o.split ?? args.string('split')!;
   if (split !== 'train' && split !== 'test') throw new UsageError(`--split: choose train or test, not '${split}'`);
   let source: ImageSource;
   if (spec.kind === 'folder') {
@@ -38,7 +38,7 @@ async function openSource(args: Args, channels: 1 | 3): Promise<ImageSource> {
 }
 
 /** The first `n` images of a source. */
-function limitSource(s: ImageSource, n: number): ImageSource {
+export function limitSource(s: ImageSource, n: number): ImageSource {
   return {
     ...s, length: n, labels: s.labels?.subarray(0, n) ?? null, paths: s.paths?.slice(0, n) ?? null,
     async *batches(batchSize: number) {
@@ -79,7 +79,7 @@ export async function run(args: Args, out: Output): Promise<void> {
     const rows = embedSource(enc, source, { norm: info.norm, block, batchSize, onBatch: (done) => progress.update(done) });
     const bytes = await writeEmbeddings(path, rows, {
       count: source.length, dim, labels: source.labels, paths: source.paths, classNames: source.classNames,
-      metadata: { encoder: dir, block, backbone: info.backbone, method: info.method, data: args.string('data')!, selfsup_version: selfsupVersion() },
+      metadata: { encoder: resolve(dir), block, backbone: info.backbone, method: info.method, data: args.string('data')!, split: args.string('split')!, image_size: String(args.int('image-size', { min: 1 }) ?? ''), selfsup_version: selfsupVersion() },
     });
     const seconds = (performance.now() - started) / 1000;
     progress.finish();
