@@ -320,7 +320,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'export',
-    summary: 'write an encoder as ONNX, for onnxruntime in Node, Python or the browser',
+    summary: 'write an encoder as ONNX (onnxruntime in Node, Python, the browser), or as a web page that finds similar images',
     description: 'Writes the encoder from --encoder as an ONNX model built from selfsup\'s own module tree (Conv, ' +
       'BatchNormalization, Relu, pooling, Gemm/MatMul, LayerNormalization ...): input float32 [N, C, H, W] images in [0, 1] ' +
       '(N dynamic; H and W as the encoder was trained), normalised inside the graph, output the [N, D] pooled embedding of ' +
@@ -328,12 +328,21 @@ export const COMMANDS: CommandSpec[] = [
       'The file is written atomically: a failed export leaves nothing behind.',
     options: {
       encoder: { ...ENCODER_NEEDED, help: ENCODER_NEEDED.help + ' (required)' },
-      format: { type: 'string', value: 'KIND', default: 'onnx', help: 'onnx' },
+      format: { type: 'string', value: 'KIND', default: 'onnx', help: 'onnx (one file), or web (a folder: the model, onnxruntime-web, a gallery and a page that finds similar images in the browser)' },
       block: { type: 'string', value: 'NAME', defaultText: 'the last block', help: 'block whose globally pooled features are the output' },
-      out: { type: 'string', value: 'FILE', help: 'the .onnx file to write (required)' },
+      out: { type: 'string', value: 'PATH', help: 'the .onnx file, or with --format web the folder, to write (required)' },
+      gallery: { type: 'string', value: 'SPEC', defaultText: 'the data the encoder was trained on', help: `web: gallery images: ${DATA_HELP}` },
+      split: { type: 'string', value: 'NAME', default: 'test', help: 'web: train or test split of the gallery data' },
+      'gallery-limit': { type: 'string', value: 'N', default: '1000', help: 'web: gallery images (the first N)' },
+      'image-size': { type: 'string', value: 'N', help: 'web: resize a folder gallery to N x N' },
+      count: { type: 'string', value: 'N', default: '8', help: 'web: neighbours the page shows' },
       ...COMMON,
     },
-    examples: ['selfsup export --encoder runs/pretrain --out encoder.onnx', 'selfsup export --encoder runs/pretrain --block block2 --out block2.onnx --json'],
+    examples: [
+      'selfsup export --encoder runs/pretrain --out encoder.onnx',
+      'selfsup export --encoder runs/pretrain --block block2 --out block2.onnx --json',
+      'selfsup export --encoder runs/pretrain --format web --out web   # then open web/index.html',
+    ],
     load: load('export'),
   },
   {

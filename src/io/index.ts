@@ -12,3 +12,4 @@ export {
 export { exportOnnx, encoderToOnnx, exportModule, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, type OnnxExportOptions } from './onnx.js';
 export { OnnxGraph, serializeModel, readModelInfo } from './onnx-graph.js';
 export { writeEmbeddings, readEmbeddings, embeddingFormat, npyRowsPath, EMBEDDING_FORMATS, type EmbeddingRows, type EmbeddingFile, type EmbeddingFormat } from './embedding-files.js';
+export { exportWeb, type WebExportOptions, type WebGallery } from './web-export.js';
