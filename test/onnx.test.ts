@@ -13,6 +13,10 @@ import { createBackbone, SmallCnn, type Backbone, type BackboneName } from '../s
 import { loadFashionMnist, toTensors } from '../src/data/index.js';
 import { encoderToOnnx, exportOnnx, readModelInfo, ONNX_INPUT, ONNX_OUTPUT } from '../src/io/index.js';
 import { Module, Sequential, ReLU } from '../src/nn/index.js';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { saveEncoder } from '../src/cli/encoder-files.js';
 
 setNumThreads(1);
 const NORM = { mean: [0.2860], std: [0.3530] };
@@ -135,4 +139,30 @@ describe('ONNX export: the file', () => {
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp')), []);
     enc.dispose();
   });
+});
+
+// PyTorch users: scripts/selfsup_encoder.py rebuilds each backbone in torch.nn with
+// selfsup's parameter names, loads encoder.safetensors and must give the same rows.
+const SCRIPT = fileURLToPath(new URL('../../scripts/selfsup_encoder.py', import.meta.url));
+const noTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0 ? 'python3 with torch is not installed' : false;
+
+describe('PyTorch twin (scripts/selfsup_encoder.py)', { skip: noTorch }, () => {
+  for (const [name, width] of BACKBONES) {
+    test(`${name}: the same embeddings of real images within 1e-4`, () => {
+      manualSeed(5);
+      const x = images(12);
+      const enc = createBackbone(name, { inChannels: 1, width });
+      warmBatchNorm(enc, x);
+      const encDir = join(dir, `torch-${name}`);
+      mkdirSync(encDir);
+      saveEncoder(encDir, enc, { backbone: name, width, inChannels: 1, imageShape: [1, 28, 28], norm: NORM, method: 'rotation', data: 'fashion-mnist', rotationAccuracy: null });
+      const r = spawnSync('/usr/bin/python3', [SCRIPT, encDir, '--fashion-mnist-test', '12', '--json-rows'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      assert.equal(r.status, 0, r.stderr);
+      const got = Float32Array.from((JSON.parse(r.stdout).embeddings as number[][]).flat());
+      const diff = maxAbsDiff(got, selfsupEmbed(enc, x));
+      assert.ok(diff < 1e-4, `${name}: max |torch - selfsup| = ${diff}`);
+      enc.dispose();
+      x.dispose();
+    });
+  }
 });
