@@ -15,7 +15,7 @@ import { loadFashionMnist, subset, datasetSource, folderSource, loadImageFolder,
 import { embed, embedSource } from '../src/eval/index.js';
 import { writeEmbeddings, readEmbeddings, npyRowsPath } from '../src/io/index.js';
 import { encodePng } from '../src/report/images.js';
-import { saveEncoder } from '../src/cli/encoder-files.js';
+import { saveEncoder } from '../src/io/encoder-files.js';
 
 setNumThreads(1);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -16,7 +16,7 @@ import { Module, Sequential, ReLU } from '../src/nn/index.js';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { saveEncoder } from '../src/cli/encoder-files.js';
+import { saveEncoder } from '../src/io/encoder-files.js';
 
 setNumThreads(1);
 const NORM = { mean: [0.2860], std: [0.3530] };

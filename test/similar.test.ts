@@ -14,7 +14,7 @@ import { createBackbone } from '../src/models/index.js';
 import { loadFashionMnist } from '../src/data/index.js';
 import { nearestNeighbors } from '../src/eval/index.js';
 import { encodePng } from '../src/report/images.js';
-import { saveEncoder } from '../src/cli/encoder-files.js';
+import { saveEncoder } from '../src/io/encoder-files.js';
 
 setNumThreads(1);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

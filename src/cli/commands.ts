@@ -153,14 +153,38 @@ export const COMMANDS: CommandSpec[] = [
       freeze: { type: 'string', value: 'LIST', defaultText: `${defaults.finetune.freeze.join(',') || 'none'} with --encoder, none from scratch`, help: "blocks to keep frozen, e.g. block1,block2, or 'none'" },
       head: { type: 'string', value: 'KIND', default: defaults.finetune.head, help: 'linear or mlp' },
       augment: AUGMENT,
+      out: { type: 'string', value: 'DIR', help: "keep the fine-tuned model (classifier.json + .safetensors: weights, class names, input size, normalisation) for 'selfsup predict'; with several seeds, DIR/seed-N each" },
       ...DEVICE, ...THREADS, ...COMMON,
     },
     examples: [
       'selfsup finetune --encoder runs/rot --k 10 --seeds 0,1,2,3,4',
+      'selfsup finetune --encoder runs/rot --k 100 --seeds 0 --out runs/model   # then: selfsup predict --model runs/model shoe.png',
       'selfsup finetune --k 100 --steps 300                  # scratch baseline',
       'selfsup finetune --encoder runs/rot --freeze block1,block2 --head mlp',
     ],
     load: load('finetune'),
+  },
+  {
+    name: 'predict',
+    summary: 'label new images with a fine-tuned model: top classes and their probabilities',
+    positionals: [{ name: 'IMAGE', help: 'image files to label (resized to the model\'s input size); or use --data', optional: true, variadic: true }],
+    description: 'Loads a model written by `selfsup finetune --out DIR` and prints the --top classes of each image with their ' +
+      'softmax probabilities. Images are files (PNG, JPEG ...; resized to the model\'s size, converted to its channels) or a ' +
+      'data set or folder (--data); where the data has labels, the accuracy is printed too.',
+    options: {
+      model: { type: 'string', value: 'DIR', help: "model written by 'selfsup finetune --out DIR' (required)" },
+      data: { type: 'string', value: 'SPEC', help: `label these images instead of files: ${DATA_HELP}` },
+      split: { type: 'string', value: 'NAME', default: 'test', help: 'train or test, with --data' },
+      limit: { type: 'string', value: 'N', defaultText: 'all', help: 'with --data, only the first N images' },
+      'image-size': { type: 'string', value: 'N', help: 'with --data folder:DIR, resize every image to N x N' },
+      top: { type: 'string', value: 'N', default: '3', help: 'classes shown per image' },
+      ...DEVICE, ...THREADS, ...COMMON,
+    },
+    examples: [
+      'selfsup predict --model runs/model shoe.png bag.jpg',
+      'selfsup predict --model runs/model --data fashion-mnist --limit 1000 --json',
+    ],
+    load: load('predict'),
   },
   {
     name: 'probe',

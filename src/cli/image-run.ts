@@ -10,7 +10,7 @@ import { checkpointPaths } from '../io/index.js';
 import { writeReport } from '../report/index.js';
 import { runImageExperiment, type ImageExperimentConfig, type ImageExperimentData } from '../experiment/image.js';
 import { defaultImageConfig, jointEmbeddingPretrain } from '../experiment/defaults.js';
-import { backboneBlocks, writeEncoderInfo } from './encoder-files.js';
+import { backboneBlocks, writeEncoderInfo } from '../io/encoder-files.js';
 import { InterruptedError } from './errors.js';
 import type { Output } from './output.js';
 import { saveReportData } from './report-data.js';

@@ -4,7 +4,7 @@ import { channelStats, kPerClass, type ImageDataset } from '../data/index.js';
 import { createBackbone, type Backbone } from '../models/index.js';
 import type { Normalization } from '../eval/evaluate.js';
 import { loadData, classCount, type LoadedData } from './data.js';
-import { loadEncoder, checkEncoderFits, type EncoderInfo } from './encoder-files.js';
+import { loadEncoder, checkEncoderFits, type EncoderInfo } from '../io/encoder-files.js';
 import { UsageError } from './errors.js';
 import type { Args } from './options.js';
 import type { Output } from './output.js';

@@ -7,3 +7,4 @@ export { knnGraph, spreadLabels, spreadAndVote, type KnnGraph, type SpreadingOpt
 export { linearProbe, type ProbeOptions, type ProbeResult } from './probe.js';
 export { embed, embedSource, type EmbedOptions, type EmbedSourceOptions } from './embed.js';
 export { nearestNeighbors, type Nearest, type NearestOptions } from './similar.js';
+export { classify, type ClassifyOptions, type Prediction } from './classify.js';

@@ -13,3 +13,9 @@ export { exportOnnx, encoderToOnnx, exportModule, ONNX_OPSET, ONNX_INPUT, ONNX_O
 export { OnnxGraph, serializeModel, readModelInfo } from './onnx-graph.js';
 export { writeEmbeddings, readEmbeddings, embeddingFormat, npyRowsPath, EMBEDDING_FORMATS, type EmbeddingRows, type EmbeddingFile, type EmbeddingFormat } from './embedding-files.js';
 export { exportWeb, type WebExportOptions, type WebGallery } from './web-export.js';
+export {
+  saveEncoder, loadEncoder, writeEncoderInfo, ENCODER_FORMAT, ENCODER_JSON, ENCODER_WEIGHTS, type EncoderInfo, type EncoderDescription,
+} from './encoder-files.js';
+export {
+  saveClassifier, loadClassifier, CLASSIFIER_FORMAT, CLASSIFIER_JSON, CLASSIFIER_WEIGHTS, type ClassifierInfo, type ClassifierDescription,
+} from './classifier-files.js';

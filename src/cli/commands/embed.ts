@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { datasetSource, folderSource, type ImageSource } from '../../data/index.js';
 import { embedSource } from '../../eval/embed.js';
 import { writeEmbeddings, embeddingFormat, npyRowsPath } from '../../io/index.js';
-import { loadEncoder } from '../encoder-files.js';
+import { loadEncoder } from '../../io/encoder-files.js';
 import { loadData, parseDataSpec } from '../data.js';
 import { UsageError } from '../errors.js';
 import type { Args } from '../options.js';

@@ -16,7 +16,7 @@ import type { Output } from '../output.js';
 import { saveReportData } from '../report-data.js';
 import { dataLimits, frozenBlocks, pretrainLimits } from '../settings.js';
 import { closest } from '../options.js';
-import { backboneBlocks } from '../encoder-files.js';
+import { backboneBlocks } from '../../io/encoder-files.js';
 import { deviceOption, usableDevice } from '../device.js';
 import { resultsTable } from '../table.js';
 

@@ -6,7 +6,7 @@ import { statSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { exportOnnx, exportWeb, readModelInfo } from '../../io/index.js';
 import { embedSource } from '../../eval/embed.js';
-import { loadEncoder } from '../encoder-files.js';
+import { loadEncoder } from '../../io/encoder-files.js';
 import { UsageError } from '../errors.js';
 import type { Args } from '../options.js';
 import type { Output } from '../output.js';

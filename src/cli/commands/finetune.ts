@@ -7,7 +7,10 @@ import { accuracy } from '../../eval/evaluate.js';
 import { defaultImageConfig } from '../../experiment/defaults.js';
 import { BACKBONE_NAMES } from '../commands.js';
 import { deviceOption } from '../device.js';
-import { backboneBlocks } from '../encoder-files.js';
+import { backboneBlocks } from '../../io/encoder-files.js';
+import { saveClassifier } from '../../io/classifier-files.js';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { stopIfInterrupted } from '../interrupt.js';
 import { prepareLabelled, labelledSubset, freshEncoder, summarizeRuns, type SeedRun } from '../labelled.js';
@@ -40,6 +43,11 @@ export async function run(args: Args, out: Output): Promise<void> {
     : `${backbone} from scratch (${head} head)`;
   out.note(`${what}: ${steps} steps per seed, ${optimizer} lr ${lr}${device === 'cpu' ? '' : `, on ${device}`}`);
 
+  // --out: each seed's model is kept (one seed: in DIR itself; several: DIR/seed-N).
+  const outDir = args.string('out') === undefined ? null : resolve(args.string('out')!);
+  const modelDir = (seed: number): string => (s.seeds.length === 1 ? outDir! : join(outDir!, `seed-${seed}`));
+  const classNames = s.train.classNames ?? Array.from({ length: s.numClasses }, (_, i) => String(i));
+  const saved: string[] = [];
   const runs: SeedRun[] = [];
   for (const seed of s.seeds) {
     const subset = labelledSubset(s, seed);
@@ -55,10 +63,23 @@ export async function run(args: Args, out: Output): Promise<void> {
     stopIfInterrupted(`interrupted during seed ${seed}; finished seeds: ${runs.map((r) => `${r.seed} (${pct(r.accuracy)})`).join(', ') || 'none'}`);
     const acc = accuracy(model, s.test, { norm: s.norm });
     const seconds = (performance.now() - started) / 1000;
+    if (outDir) {
+      const dir = modelDir(seed);
+      mkdirSync(dir, { recursive: true });
+      const info = s.encoder?.info;
+      saveClassifier(dir, model, {
+        backbone: info?.backbone ?? backbone, width: info ? info.width : (width ?? null), inChannels, imageShape: s.train.imageShape, norm: s.norm,
+        head, block: null, classNames, trainedFrom: s.encoder ? `${s.encoder.dir} (${info!.method})` : 'scratch', data: s.data.spec.text,
+        labelsPerClass: s.k, seed, testAccuracy: acc,
+      });
+      saved.push(dir);
+    }
     model.dispose();
     runs.push({ seed, accuracy: acc, trainImages: subset.length, steps: fit.steps, seconds });
     out.say(`seed ${seed}: ${pct(acc)} test accuracy (${subset.length} labelled images, ${fit.steps} steps, ${seconds.toFixed(1)} s)`);
   }
   s.encoder?.module.dispose();
-  out.result({ command: 'finetune', ...summarizeRuns(what, s, runs, out), freeze, head, steps, lr, optimizer, backbone: s.encoder?.info.backbone ?? backbone, device });
+  const summary = summarizeRuns(what, s, runs, out);
+  if (saved.length) out.say(`saved ${saved.length === 1 ? `the model in ${saved[0]}` : `each seed's model in ${outDir}/seed-N`}; label new images with: selfsup predict --model ${saved[0]} IMAGE...`);
+  out.result({ command: 'finetune', ...summary, freeze, head, steps, lr, optimizer, backbone: s.encoder?.info.backbone ?? backbone, device, saved });
 }

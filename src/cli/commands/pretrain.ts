@@ -14,7 +14,7 @@ import { defaultImageConfig } from '../../experiment/defaults.js';
 import { BACKBONE_NAMES } from '../commands.js';
 import { loadData } from '../data.js';
 import { deviceOption } from '../device.js';
-import { saveEncoder } from '../encoder-files.js';
+import { saveEncoder } from '../../io/encoder-files.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import type { Args } from '../options.js';
 import type { Output } from '../output.js';

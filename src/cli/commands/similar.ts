@@ -12,7 +12,7 @@ import { nearestNeighbors } from '../../eval/similar.js';
 import { readEmbeddings, writeFileAtomic } from '../../io/index.js';
 import { encodePng, pngDataUri } from '../../report/images.js';
 import { renderSimilarPage, type Picture, type SimilarRow } from '../../report/similar-page.js';
-import { loadEncoder, type EncoderInfo } from '../encoder-files.js';
+import { loadEncoder, type EncoderInfo } from '../../io/encoder-files.js';
 import type { Backbone } from '../../models/index.js';
 import { UsageError } from '../errors.js';
 import type { Args } from '../options.js';

@@ -3,7 +3,8 @@
 // with) and which safetensors file in DIR holds its weights.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadSafetensors, saveSafetensors, writeFileAtomic } from '../io/index.js';
+import { loadSafetensors, saveSafetensors } from './safetensors.js';
+import { writeFileAtomic } from './atomic.js';
 import { createBackbone, type Backbone, type BackboneName } from '../models/index.js';
 import type { Normalization } from '../eval/evaluate.js';
 import type { ImageDataset } from '../data/index.js';
