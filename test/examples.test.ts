@@ -3,7 +3,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,13 +11,13 @@ import sharp from 'sharp';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-async function writeImages(dir: string): Promise<void> {
+async function writeImages(dir: string, perClass = 12): Promise<void> {
   // Two classes: a bright square top-left or bottom-right, with seeded noise.
   let st = 7;
   const rnd = (): number => ((st = (st * 1103515245 + 12345) % 2147483648) / 2147483648);
   for (const [c, name] of ['top', 'bottom'].entries()) {
     mkdirSync(join(dir, name), { recursive: true });
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < perClass; i++) {
       const raw = Buffer.alloc(32 * 32 * 3);
       for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
         const on = c === 0 ? y < 16 && x < 16 : y >= 16 && x >= 16;
@@ -44,5 +44,27 @@ describe('README examples', () => {
     assert.equal(r.status, 0, `exit ${r.status}\n${r.stderr}`);
     assert.match(r.stdout, /accuracy on all images: \d+\.\d%/);
     assert.match(r.stdout, /embeddings: \[24, 128\]/);
+  });
+
+  test('the README\'s user story is examples/use-what-you-trained.sh, word for word', () => {
+    const script = readFileSync(join(root, 'examples', 'use-what-you-trained.sh'), 'utf8');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    assert.ok(readme.includes('```sh\n' + script + '```'), 'README.md quotes examples/use-what-you-trained.sh in a sh block');
+  });
+
+  test('the user story runs: pretrain, embed, similar, export (ONNX and web), finetune, predict', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'selfsup-story-'));
+    await writeImages(join(work, 'photos'), 150);
+    // `npx selfsup ...` runs this checkout's CLI.
+    const bin = join(work, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'npx'), `#!/bin/sh\n[ "$1" = selfsup ] && shift\nexec "${process.execPath}" "${join(root, 'dist', 'src', 'cli', 'main.js')}" "$@"\n`);
+    chmodSync(join(bin, 'npx'), 0o755);
+    const r = spawnSync('bash', [join(root, 'examples', 'use-what-you-trained.sh'), 'photos'], {
+      cwd: work, env: { ...process.env, STEPS: '3', PATH: `${bin}:${process.env.PATH}`, SELFSUP_NUM_THREADS: '1' }, encoding: 'utf8', timeout: 300_000,
+    });
+    assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+    for (const f of ['photos.safetensors', 'similar.html', 'encoder.onnx', 'web/index.html', 'model/classifier.json']) assert.ok(existsSync(join(work, 'runs', 'mine', f)), f);
+    assert.match(r.stdout, /photos\/(top|bottom)\/\d+\.png: (top|bottom) \d+\.\d%/);
   });
 });

@@ -38,7 +38,9 @@ export async function openSource(args: Args, channels: 1 | 3, o: { data?: string
 }
 
 /** The first `n` images of a source. */
-export function limitSource(s: ImageSource, n: number): ImageSource {
+export function limitSource(s: ImageSource, limit: number): ImageSource {
+  if (limit >= s.length) return s;
+  const n = limit;
   return {
     ...s, length: n, labels: s.labels?.subarray(0, n) ?? null, paths: s.paths?.slice(0, n) ?? null,
     async *batches(batchSize: number) {

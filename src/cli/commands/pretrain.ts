@@ -129,6 +129,12 @@ export async function run(args: Args, out: Output): Promise<void> {
 
   const heldOut = Math.min(s.heldOut, Math.floor(train.length / 10));
   const [heldIdx, trainIdx] = splitIndices(train.length, [heldOut / train.length, 1 - heldOut / train.length], s.seed);
+  if (!resume && !args.has('batch-size') && s.batchSize > trainIdx!.length && trainIdx!.length >= 2) {
+    // A small folder: the method's default batch would not fit even once, so take the largest power of two that does.
+    const fitted = 2 ** Math.floor(Math.log2(trainIdx!.length));
+    out.note(`batch size ${fitted}: the method's default ${s.batchSize} is more than the ${trainIdx!.length} training images`);
+    s.batchSize = fitted;
+  }
   const stepsPerEpoch = Math.floor(trainIdx!.length / s.batchSize);
   if (stepsPerEpoch < 1) throw new UsageError(`--batch-size ${s.batchSize} is larger than the ${trainIdx!.length} training images; lower it`);
   const totalSteps = Math.min(s.epochs * stepsPerEpoch, s.maxSteps ?? Infinity);
