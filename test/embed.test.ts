@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readdirSync, rmSync, chmodSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readdirSync, rmSync, chmodSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -196,5 +196,36 @@ describe('selfsup embed and export on bad input', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /is not valid JSON/);
     chmodSync(bad, 0o755);
+  });
+
+  test('encoder.json cannot name a file outside its folder; an encoder file instead of its folder is explained', () => {
+    const evil = join(dir, 'evil');
+    mkdirSync(evil);
+    const info = JSON.parse(readFileSync(join(encoderDir, 'encoder.json'), 'utf8'));
+    writeFileSync(join(dir, 'secret.safetensors'), 'SECRET-BYTES');
+    for (const weights of ['../secret.safetensors', '/etc/passwd']) {
+      writeFileSync(join(evil, 'encoder.json'), JSON.stringify({ ...info, weights }));
+      const r = cli('export', '--encoder', evil, '--out', join(dir, 'g.onnx'));
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /'weights' must be a file name in .* \(no folders\)/);
+      assert.doesNotMatch(r.stderr, /SECRET|root:/);
+    }
+    const missing = { ...info };
+    delete missing.blocks;
+    writeFileSync(join(evil, 'encoder.json'), JSON.stringify(missing));
+    assert.match(cli('export', '--encoder', evil, '--out', join(dir, 'g.onnx')).stderr, /the field 'blocks' is missing/);
+    const file = cli('export', '--encoder', join(encoderDir, 'encoder.safetensors'), '--out', join(dir, 'g.onnx'));
+    assert.equal(file.status, 1);
+    assert.match(file.stderr, /pass the encoder's folder, .*encoder, not one of its files/);
+    assert.doesNotMatch(file.stderr, /not valid JSON/);
+  });
+
+  test('a named pipe called x.png in an image folder is skipped, not read (it would block forever)', async () => {
+    const folder = pngFolder('piped', 2, 8);
+    const made = spawnSync('mkfifo', [join(folder, 'cat', 'x.png')]);
+    if (made.status !== 0) return;
+    const source = await folderSource(folder, { channels: 1 });
+    assert.equal(source.length, 2);
+    assert.ok(source.paths!.every((p) => !p.endsWith('x.png')));
   });
 });

@@ -22,6 +22,8 @@ export interface ImageFolderOptions {
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 const isImage = (file: string): boolean => IMAGE_EXTENSIONS.has(extname(file).toLowerCase());
+// Only regular files are read: a named pipe or device called x.png would block the loader forever.
+const isRegularImage = (dir: string, file: string): boolean => isImage(file) && statSync(join(dir, file), { throwIfNoEntry: false })?.isFile() === true;
 const visible = (name: string): boolean => !name.startsWith('.');
 
 export interface Entry { path: string; label: number }
@@ -33,7 +35,7 @@ export function listImages(root: string): { entries: Entry[]; classNames: string
   const names = readdirSync(root).filter(visible).sort();
   if (names.length === 0) throw new Error(`image folder is empty: ${root}`);
   const classDirs = names.filter((n) => statSync(join(root, n)).isDirectory());
-  const looseImages = names.filter((n) => !classDirs.includes(n) && isImage(n));
+  const looseImages = names.filter((n) => !classDirs.includes(n) && isRegularImage(root, n));
   if (classDirs.length === 0) {
     if (looseImages.length === 0) throw new Error(`no PNG or JPEG images in ${root} (looked for ${[...IMAGE_EXTENSIONS].join(', ')})`);
     return { entries: looseImages.map((n) => ({ path: join(root, n), label: -1 })), classNames: null };
@@ -44,7 +46,7 @@ export function listImages(root: string): { entries: Entry[]; classNames: string
   const entries: Entry[] = [];
   classDirs.forEach((cls, label) => {
     const dir = join(root, cls);
-    const files = readdirSync(dir).filter((n) => visible(n) && isImage(n)).sort();
+    const files = readdirSync(dir).filter((n) => visible(n) && isRegularImage(dir, n)).sort();
     if (files.length === 0) throw new Error(`class folder ${dir} holds no PNG or JPEG images`);
     for (const f of files) entries.push({ path: join(dir, f), label });
   });
@@ -101,7 +103,7 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
   const { width, height } = first;
   decoded.forEach((d, i) => {
     if (d.width !== width || d.height !== height) {
-      throw new Error(`images differ in size: ${entries[0]!.path} is ${width}x${height} but ${entries[i]!.path} is ${d.width}x${d.height}; pass { size } to resize them all`);
+      throw new Error(`images differ in size: ${entries[0]!.path} is ${width}x${height} but ${entries[i]!.path} is ${d.width}x${d.height}; resize them all (--image-size N on the command line, { size } in the API)`);
     }
   });
 

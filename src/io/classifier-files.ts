@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
+import { fileInside } from './encoder-files.js';
 import { createBackbone, Classifier, linearHead, mlpHead, type BackboneName } from '../models/index.js';
 import type { Normalization } from '../eval/evaluate.js';
 
@@ -57,6 +58,7 @@ export function saveClassifier(dir: string, model: Classifier, d: ClassifierDesc
 /** Rebuilds the classifier in `path` (a directory holding classifier.json, or that file), in eval mode. */
 export function loadClassifier(path: string): { model: Classifier; info: ClassifierInfo; dir: string } {
   if (!existsSync(path)) throw new Error(`model not found: ${path} does not exist`);
+  if (!statSync(path).isDirectory() && !/\.json$/i.test(path)) throw new Error(`${path} is not a model folder (pass the folder that holds ${CLASSIFIER_JSON})`);
   const json = statSync(path).isDirectory() ? join(path, CLASSIFIER_JSON) : path;
   if (!existsSync(json)) {
     const hint = existsSync(join(path, 'encoder.json')) ? ' (it holds an encoder: fine-tune it first with selfsup finetune --encoder DIR --out MODEL)' : " (write one with 'selfsup finetune --out DIR')";
@@ -71,7 +73,7 @@ export function loadClassifier(path: string): { model: Classifier; info: Classif
   if (info?.format !== CLASSIFIER_FORMAT) throw new Error(`${json} does not describe a selfsup classifier (format is ${JSON.stringify(info?.format)})`);
   if (!Array.isArray(info.classNames) || info.classNames.length < 1) throw new Error(`${json}: classNames must be a non-empty list`);
   const dir = dirname(json);
-  const weights = join(dir, info.weights);
+  const weights = fileInside(dir, info.weights, json);
   if (!existsSync(weights)) throw new Error(`classifier weights missing: ${json} names ${weights}, which does not exist`);
   const encoder = createBackbone(info.backbone, { inChannels: info.inChannels, width: info.width ?? undefined });
   const model = new Classifier(encoder, makeHead(info.head, encoder.featureDim(info.block ?? undefined), info.classNames.length), info.block ?? undefined);

@@ -2,7 +2,7 @@
 // width, input channels, block names, the input normalisation it was trained
 // with) and which safetensors file in DIR holds its weights.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
 import { createBackbone, type Backbone, type BackboneName } from '../models/index.js';
@@ -62,19 +62,39 @@ function readInfo(path: string): EncoderInfo {
     throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
   }
   if (info?.format !== ENCODER_FORMAT) throw new Error(`${path} does not describe a selfsup encoder (format is ${JSON.stringify(info?.format)})`);
+  for (const field of ['backbone', 'inChannels', 'imageShape', 'blocks', 'norm', 'weights'] as const) {
+    if (info[field] === undefined || info[field] === null) throw new Error(`${path}: the field '${field}' is missing; the file was not written by selfsup pretrain, or was edited`);
+  }
   return info;
+}
+
+/**
+ * The file a description names, inside the description's own folder: a name such as
+ * '../../etc/passwd' or an absolute path is refused, never opened.
+ */
+export function fileInside(dir: string, name: unknown, json: string, field = 'weights'): string {
+  if (typeof name !== 'string' || name === '' || isAbsolute(name) || basename(name) !== name || name === '.' || name === '..') {
+    throw new Error(`${json}: '${field}' must be a file name in ${dir} (no folders), got ${JSON.stringify(name)}`);
+  }
+  return join(dir, name);
+}
+
+/** An encoder path that is one of the encoder's files: the folder is what commands take. */
+function encoderDirHint(path: string): string {
+  return /\.(safetensors|onnx)$/i.test(path) ? ` (pass the encoder's folder, ${dirname(path)}, not one of its files)` : '';
 }
 
 /** Rebuilds the encoder in `path` (a directory holding encoder.json, or that file). */
 export function loadEncoder(path: string): { encoder: Backbone; info: EncoderInfo; dir: string } {
   if (!existsSync(path)) throw new Error(`encoder not found: ${path} does not exist`);
+  if (!statSync(path).isDirectory() && !/\.json$/i.test(path)) throw new Error(`${path} is not an encoder folder${encoderDirHint(path)}`);
   const json = statSync(path).isDirectory() ? join(path, ENCODER_JSON) : path;
   if (!existsSync(json)) {
     throw new Error(`no encoder in ${path}: ${json} does not exist (write one with 'selfsup pretrain --out ${path}')`);
   }
   const info = readInfo(json);
   const dir = dirname(json);
-  const weights = join(dir, info.weights);
+  const weights = fileInside(dir, info.weights, json);
   if (!existsSync(weights)) throw new Error(`encoder weights missing: ${json} names ${weights}, which does not exist`);
   const encoder = createBackbone(info.backbone, { inChannels: info.inChannels, width: info.width ?? undefined });
   const { tensors } = loadSafetensors(weights);
