@@ -9,7 +9,13 @@ import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readdirSync, rmSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { manualSeed, setNumThreads } from '../src/tensor/index.js';
+import { manualSeed, setNumThreads, noGrad } from '../src/tensor/index.js';
+import type { Module } from '../src/nn/index.js';
+
+/** Puts a NaN into the first parameter (a diverged run). */
+function noGradFill(m: Module): void {
+  noGrad(() => { m.parameters()[0]!.fill_(NaN); });
+}
 import { createBackbone } from '../src/models/index.js';
 import { loadFashionMnist, subset, datasetSource, folderSource, loadImageFolder, readImage, type ImageSource } from '../src/data/index.js';
 import { embed, embedSource } from '../src/eval/index.js';
@@ -227,5 +233,19 @@ describe('selfsup embed and export on bad input', () => {
     const source = await folderSource(folder, { channels: 1 });
     assert.equal(source.length, 2);
     assert.ok(source.paths!.every((p) => !p.endsWith('x.png')));
+  });
+
+  test('an encoder whose weights hold NaN is refused by every command that reads it', async () => {
+    const nanDir = join(dir, 'nan-encoder');
+    mkdirSync(nanDir);
+    const enc = createBackbone('small-cnn', { inChannels: 1, width: 4 });
+    noGradFill(enc);
+    saveEncoder(nanDir, enc, { backbone: 'small-cnn', width: 4, inChannels: 1, imageShape: [1, 28, 28], norm: NORM, method: 'rotation', data: 'fashion-mnist', rotationAccuracy: null });
+    enc.dispose();
+    for (const cmd of [['knn', '--k', '1', '--seeds', '0', '--limit', '100', '--test-limit', '50'], ['probe', '--k', '1', '--seeds', '0', '--limit', '100', '--test-limit', '50'], ['embed', '--limit', '10', '--out', join(dir, 'nan.npy')]]) {
+      const r = cli(cmd[0]!, '--encoder', nanDir, ...cmd.slice(1));
+      assert.equal(r.status, 1, `${cmd[0]} exit ${r.status}`);
+      assert.match(r.stderr, /holds NaN or infinite values/);
+    }
   });
 });

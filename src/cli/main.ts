@@ -2,6 +2,7 @@
 // selfsup <command> [options]: finds the command, parses its options, runs it, and
 // turns what went wrong into a message and an exit code (never a stack trace,
 // unless --verbose asks for one).
+import { availableParallelism } from 'node:os';
 import { COMMANDS, findCommand } from './commands.js';
 import { commandHelp, mainHelp } from './help.js';
 import { closest, parseOptions } from './options.js';
@@ -66,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     const args = parseOptions(spec.name, rest, spec.options, spec.positionals?.some((p) => p.variadic) ? Infinity : spec.positionals?.length ?? 0);
     const missing = (spec.positionals ?? []).find((p, i) => !p.optional && args.positionals[i] === undefined);
     if (missing) throw new UsageError(`missing ${missing.name}: ${missing.help}`);
-    const threads = args.int('threads', { min: 1 });
+    const threads = args.int('threads', { min: 1, max: 4 * availableParallelism() });
     installInterruptHandler();
     const command = await spec.load();
     if (threads !== undefined) (await import('../tensor/index.js')).setNumThreads(threads);

@@ -41,6 +41,7 @@ export function loadCifar10(opts: { dir: string; split: Split }): ImageDataset {
   }
   const files = paths.map((p) => {
     const bytes = readFileSync(p);
+    if (bytes.length === 0) throw new Error(`${p} is empty (0 bytes); a CIFAR-10 batch file holds 10,000 records of ${RECORD_BYTES} bytes`);
     if (bytes.length % RECORD_BYTES !== 0) {
       throw new Error(`${p}: ${bytes.length} bytes is not a multiple of the ${RECORD_BYTES}-byte CIFAR-10 record (1 label + 3072 pixels)`);
     }

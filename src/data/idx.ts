@@ -3,7 +3,7 @@
 // Files may be gzipped; we look at the first two bytes rather than the file name.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import { makeDataset, type ImageDataset } from './dataset.js';
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
@@ -18,16 +18,41 @@ export interface IdxArray {
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
+/**
+ * Gunzips an IDX file no further than its own header says it can be: the header is
+ * decompressed first, and the whole is then capped at header + data bytes (a gzip
+ * bomb fails at once instead of filling memory).
+ */
+function gunzipBounded(gz: Uint8Array, expectedMagic: number, source: string): Uint8Array {
+  const headerBytes = 4 + 4 * (expectedMagic & 0xff);
+  let head: Buffer;
+  try {
+    // A sync flush lets a prefix of the stream decompress without its end.
+    head = gunzipSync(gz.subarray(0, Math.min(gz.length, 4096)), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 1 << 20 });
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw new Error(`${source}: looks gzipped but does not decompress: ${(e as Error).message}`);
+    head = Buffer.alloc(0);
+  }
+  let limit = 2 ** 31 - 1;
+  if (head.length >= headerBytes) {
+    let n = 1;
+    for (let d = 0; d < (expectedMagic & 0xff); d++) n *= head.readUInt32BE(4 + 4 * d);
+    limit = Math.min(limit, headerBytes + n);
+  }
+  try {
+    return gunzipSync(gz, { maxOutputLength: limit + 1 });
+  } catch (e) {
+    if (e instanceof RangeError || /maxOutputLength|Cannot create a Buffer larger/.test((e as Error).message)) {
+      throw new Error(`${source}: decompresses to more than the ${limit} bytes its IDX header allows; the file is corrupt`);
+    }
+    throw new Error(`${source}: looks gzipped but does not decompress: ${(e as Error).message}`);
+  }
+}
+
 /** Parses IDX bytes (gzipped or not); `source` names the file in errors. */
 export function parseIdx(bytes: Uint8Array, expectedMagic: number, source: string): IdxArray {
   let buf = bytes;
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-    try {
-      buf = gunzipSync(buf);
-    } catch (e) {
-      throw new Error(`${source}: looks gzipped but does not decompress: ${(e as Error).message}`);
-    }
-  }
+  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzipBounded(buf, expectedMagic, source);
   // The magic number's last byte is the number of dims, so the header size follows from it.
   const ndims = expectedMagic & 0xff;
   const headerBytes = 4 + 4 * ndims;

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
+import { tidy } from '../tensor/index.js';
 import { createBackbone, type Backbone, type BackboneName } from '../models/index.js';
 import type { Normalization } from '../eval/evaluate.js';
 import type { ImageDataset } from '../data/index.js';
@@ -102,9 +103,15 @@ export function loadEncoder(path: string): { encoder: Backbone; info: EncoderInf
     encoder.loadStateDict(tensors);
   } catch (err) {
     encoder.dispose();
-    throw new Error(`${weights} does not fit a ${info.backbone} backbone as ${json} describes it: ${(err as Error).message}`);
-  } finally {
     for (const t of tensors.values()) t.dispose();
+    throw new Error(`${weights} does not fit a ${info.backbone} backbone as ${json} describes it: ${(err as Error).message}`);
+  }
+  // NaN or infinite weights would give chance-level results further on, without any error.
+  const bad = [...tensors.entries()].find(([, t]) => t.dtype.startsWith('float') && !tidy(() => t.isfinite().all().item()));
+  for (const t of tensors.values()) t.dispose();
+  if (bad) {
+    encoder.dispose();
+    throw new Error(`${weights}: the tensor '${bad[0]}' holds NaN or infinite values (did training diverge?); this encoder cannot be used`);
   }
   return { encoder, info, dir };
 }

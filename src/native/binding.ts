@@ -67,4 +67,8 @@ export const native: NativeBinding = require(findAddon());
 
 // Use every core unless told otherwise (libtorch's OpenMP default here can be 1).
 const threadsFromEnv = Number(process.env.SELFSUP_NUM_THREADS);
+if (process.env.SELFSUP_NUM_THREADS !== undefined && !(Number.isInteger(threadsFromEnv) && threadsFromEnv > 0 && threadsFromEnv <= 4 * availableParallelism())) {
+  // Thousands of threads take tens of seconds to start: refuse at load time, saying what is allowed.
+  throw new RangeError(`SELFSUP_NUM_THREADS=${process.env.SELFSUP_NUM_THREADS}: expected an integer from 1 to ${4 * availableParallelism()} (4x this machine's cores)`);
+}
 native.numThreads(Number.isInteger(threadsFromEnv) && threadsFromEnv > 0 ? threadsFromEnv : availableParallelism());

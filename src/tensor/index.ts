@@ -1,4 +1,5 @@
 // The tensor engine: everything that touches libtorch.
+import { availableParallelism } from 'node:os';
 import { native } from '../native/binding.js';
 
 export { Tensor, op, Reduction, type Scalar, type NestedArray, type ReductionName } from './tensor.js';
@@ -20,8 +21,13 @@ export function memory(): { numTensors: number; numBytes: number } {
 export function getNumThreads(): number { return native.numThreads(); }
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected a positive integer, got ${n}`);
+  // Thousands of OpenMP threads take tens of seconds to start and never help.
+  if (n > MAX_THREADS) throw new RangeError(`setNumThreads: ${n} threads is more than 4x this machine's ${availableParallelism()} cores (at most ${MAX_THREADS})`);
   native.numThreads(n);
 }
+
+/** The most threads setNumThreads accepts: 4x the cores. */
+export const MAX_THREADS = 4 * availableParallelism();
 
 export const cuda = {
   isAvailable: (): boolean => native.cudaAvailable(),
