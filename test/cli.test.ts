@@ -291,7 +291,7 @@ describe('pretrain, then finetune, probe and knn on its encoder', () => {
     assert.equal(lastJson(resumed).method, 'simclr', 'the method comes from the checkpoint');
     const bad = await cli('pretrain', '--method', 'simclrr', '--out', out);
     assertExit(bad, 2);
-    assert.match(bad.stderr, /--method must be one of rotation, simclr, .*dino; got 'simclrr' \(did you mean simclr\?\)/);
+    assert.match(bad.stderr, /--method must be one of rotation, jigsaw, relative-patch, simclr, .*dino; got 'simclrr' \(did you mean simclr\?\)/);
   });
 
   test('pretrain --help lists every image method with a line each', async () => {

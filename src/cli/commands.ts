@@ -107,18 +107,18 @@ export const COMMANDS: CommandSpec[] = [
     description: 'Trains an encoder with a self-supervised method (listed below). ' +
       'Labels, if any, are ignored for training. Saves a checkpoint after every epoch (DIR/METHOD-pretrain.{safetensors,json}; ' +
       'Ctrl-C stops after the current step and saves one) and, at the end, the encoder as DIR/encoder.safetensors with ' +
-      'DIR/encoder.json, which finetune, probe and knn read. Prints the rotation accuracy on held-out images (rotation), or, ' +
-      'where the data has labels, kNN accuracy and the embedding spread on held-out images (monitors only), and the speed.',
+      'DIR/encoder.json, which finetune, probe and knn read. Prints the pretext accuracy on held-out images (rotation, jigsaw, relative-patch) and, ' +
+      'for the other methods where the data has labels, kNN accuracy and the embedding spread on held-out images (monitors only), and the speed.',
     lists: [METHOD_LIST],
     options: {
       method: { type: 'string', value: 'NAME', default: 'rotation', help: `the method: ${methodNames('image').join(', ')}` },
       ...dataOptions('unlabelled images', false),
       ...BACKBONE,
       epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'passes over the images' },
-      steps: { type: 'string', value: 'N', defaultText: `${defaults.pretrain.maxSteps ?? 0} for rotation, ${defaults.methodPretrain?.simclr?.maxSteps ?? 0} for the others`, help: 'stop after N steps in all; the learning-rate schedule ends there (0: after --epochs)' },
+      steps: { type: 'string', value: 'N', defaultText: `${defaults.pretrain.maxSteps ?? 0} for rotation, ${defaults.methodPretrain?.jigsaw?.maxSteps ?? 0} for jigsaw and relative-patch, ${defaults.methodPretrain?.simclr?.maxSteps ?? 0} for the joint-embedding methods`, help: 'stop after N steps in all; the learning-rate schedule ends there (0: after --epochs)' },
       minutes: { type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60), help: 'also stop after M minutes of training, saving as at an epoch end (0: no time limit)' },
-      'batch-size': { type: 'string', value: 'N', defaultText: "the method's: 128 for rotation, 256 for the joint-embedding methods", help: 'images per step before rotation or views (rotation shows the network 4x as many, the joint-embedding methods 2x)' },
-      lr: { type: 'string', value: 'X', defaultText: `the method's: ${defaults.pretrain.optimizer.lr} for rotation (${defaults.pretrain.optimizer.kind}), ${METHOD_CATALOG.find((m) => m.name === 'simclr')!.defaults.optimizer.lr} for the others (adam)`, help: 'peak learning rate (warm-up then cosine decay)' },
+      'batch-size': { type: 'string', value: 'N', defaultText: "the method's: 128 for rotation, jigsaw and relative-patch, 256 for the joint-embedding methods", help: 'images per step before rotation, tiles or views (rotation shows the network 4x as many images, jigsaw 9 tiles and relative-patch 2 per image, the joint-embedding methods 2 views)' },
+      lr: { type: 'string', value: 'X', defaultText: `the method's: ${defaults.pretrain.optimizer.lr} for rotation, jigsaw and relative-patch (${defaults.pretrain.optimizer.kind}), ${METHOD_CATALOG.find((m) => m.name === 'simclr')!.defaults.optimizer.lr} for the joint-embedding methods (adam)`, help: 'peak learning rate (warm-up then cosine decay)' },
       'held-out': { type: 'string', value: 'N', default: str(defaults.pretrain.heldOut), help: 'images kept out of training for rotation accuracy or the kNN monitor (at most a tenth of the data)' },
       augment: AUGMENT,
       out: { type: 'string', value: 'DIR', default: 'runs/pretrain', help: 'where the checkpoint, the encoder and metrics.jsonl go' },

@@ -274,7 +274,9 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
       log(`rotation pretraining: held-out rotation accuracy ${(100 * (got.rotationAccuracy ?? 0)).toFixed(2)}%, ${r.fit.examplesPerSecond.toFixed(0)} images/s`);
     } else {
       const v = r.validation;
-      log(`${name} pretraining: ${r.fit.examplesPerSecond.toFixed(0)} images/s${v.knn_acc !== undefined ? `, monitor kNN ${(100 * v.knn_acc).toFixed(1)}%, embedding spread ${v.embedding_std?.toFixed(3)}` : ''}`);
+      // A pretext's own held-out metric (jigsaw_acc, relative_patch_acc), beside the monitors.
+      const pretext = Object.entries(v).filter(([k]) => k.endsWith('_acc') && k !== 'knn_acc').map(([k, a]) => `, held-out ${k} ${(100 * a).toFixed(1)}%`).join('');
+      log(`${name} pretraining: ${r.fit.examplesPerSecond.toFixed(0)} images/s${pretext}${v.knn_acc !== undefined ? `, monitor kNN ${(100 * v.knn_acc).toFixed(1)}%, embedding spread ${v.embedding_std?.toFixed(3)}` : ''}`);
     }
     const encoder = method.takeEncoder(); // heads, momentum copies and queues are freed here
     const file = join(outDir, `${name}-encoder.safetensors`);

@@ -6,6 +6,8 @@ import type { Backbone, Encoder } from '../models/index.js';
 import type { MethodContext, SslMethod } from './method.js';
 import { METHOD_CATALOG, methodInfo, methodNames, type MethodInfo } from './catalog.js';
 import { RotationPrediction } from './methods/rotation.js';
+import { JigsawPuzzle } from './methods/jigsaw.js';
+import { RelativePatchLocation } from './methods/relative-patch.js';
 import { SimCLR } from './methods/simclr.js';
 import { MoCo } from './methods/moco.js';
 import { BYOL } from './methods/byol.js';
@@ -54,6 +56,8 @@ const CREATE_TEXT: Record<string, TextMethodSpec['create']> = {
 type Create = MethodSpec['create'];
 const CREATE: Record<string, Create> = {
   'rotation': (encoder, _ctx, o = {}) => new RotationPrediction(encoder, o),
+  'jigsaw': (encoder, _ctx, o = {}) => new JigsawPuzzle(encoder, o),
+  'relative-patch': (encoder, _ctx, o = {}) => new RelativePatchLocation(encoder, o),
   'simclr': (encoder, ctx, o = {}) => new SimCLR(encoder, ctx, o),
   'moco': (encoder, ctx, o = {}) => new MoCo(encoder, ctx, o),
   'byol': (encoder, ctx, o = {}) => new BYOL(encoder, ctx, o),

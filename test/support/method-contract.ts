@@ -25,6 +25,8 @@ import { SIMSIAM_DEFAULTS } from '../../src/ssl/methods/simsiam.js';
 import { BARLOW_TWINS_DEFAULTS } from '../../src/ssl/methods/barlow-twins.js';
 import { VICREG_DEFAULTS } from '../../src/ssl/methods/vicreg.js';
 import { DINO_DEFAULTS } from '../../src/ssl/methods/dino.js';
+import { JIGSAW_DEFAULTS } from '../../src/ssl/methods/jigsaw.js';
+import { RELATIVE_PATCH_DEFAULTS } from '../../src/ssl/methods/relative-patch.js';
 import { trackOptimizers } from './track-optimizers.js';
 import { toyImages } from './toy-images.js';
 
@@ -34,11 +36,12 @@ const FAMILIES: readonly MethodFamily[] = ['classification-pretext', 'joint-embe
 const METHOD_DEFAULTS: Record<string, object> = {
   simclr: SIMCLR_DEFAULTS, moco: MOCO_DEFAULTS, byol: BYOL_DEFAULTS, simsiam: SIMSIAM_DEFAULTS,
   'barlow-twins': BARLOW_TWINS_DEFAULTS, vicreg: VICREG_DEFAULTS, dino: DINO_DEFAULTS,
+  jigsaw: JIGSAW_DEFAULTS, 'relative-patch': RELATIVE_PATCH_DEFAULTS,
 };
 
 /** Head sizes for an 8-d encoder; each method gets the ones it knows. */
 const SMALL_HEADS: Record<string, number> = {
-  hiddenDim: 32, projectionDim: 16, bottleneckDim: 8, expanderDim: 32, prototypes: 32,
+  hiddenDim: 32, projectionDim: 16, tileDim: 8, bottleneckDim: 8, expanderDim: 32, prototypes: 32,
   // A queue of 4 batches of 16 wraps around inside the contract's runs.
   queueSize: 64,
 };

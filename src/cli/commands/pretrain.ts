@@ -188,8 +188,11 @@ export async function run(args: Args, out: Output): Promise<void> {
   if (resumed && fit.steps === resumed.step) out.say(`nothing left to train: the checkpoint has done all ${totalSteps} steps (raise --steps or --epochs to train longer)`);
   if (rotationAccuracy !== null) out.say(`held-out rotation accuracy: ${pct(rotationAccuracy)} (${heldOut} images x 4 rotations)`);
   const v = r.validation;
+  for (const [k, a] of Object.entries(v)) {
+    if (k.endsWith('_acc') && k !== 'knn_acc' && k !== 'rotation_acc') out.say(`held-out ${k.slice(0, -'_acc'.length).replace(/_/g, ' ')} accuracy: ${pct(a)} (${heldOut} images, one draw per image)`);
+  }
   if (v.knn_acc !== undefined) out.say(`monitors on ${heldOut} held-out images: kNN accuracy ${pct(v.knn_acc)}, embedding spread ${v.embedding_std?.toFixed(3)} (l2-normalised; a collapse falls toward 0)`);
-  out.say(`speed: ${fit.examplesPerSecond.toFixed(0)} images/s (${s.method === 'rotation' ? 'each rotation counted' : 'each view counted'}), ${fit.steps} steps = ${epochs} epochs in ${fit.seconds.toFixed(1)} s${stop}`);
+  out.say(`speed: ${fit.examplesPerSecond.toFixed(0)} images/s (${s.method === 'rotation' ? 'each rotation counted' : info.family === 'classification-pretext' ? 'each image counted once, with all its tiles' : 'each view counted'}), ${fit.steps} steps = ${epochs} epochs in ${fit.seconds.toFixed(1)} s${stop}`);
   out.say(`encoder: ${saved.weights} (rebuilt from ${saved.json})`);
   out.say(`checkpoint: ${paths.tensors}`);
   out.result({

@@ -1,4 +1,4 @@
-// Batched, seeded view transforms for joint-embedding SSL (SimCLR, BYOL, MoCo, DINO).
+// Batched, seeded view transforms for joint-embedding SSL (SimCLR, BYOL, MoCo, DINO) and the tile cutting of jigsaw and relative patch location.
 export { randomResizedCrop, resizedCrop, sampleCropBoxes, type RandomResizedCropOptions, type CropBoxes } from './random-resized-crop.js';
 export { randomHorizontalFlip, type HorizontalFlipOptions } from './flip.js';
 export { colorJitter, adjustColors, sampleColorJitter, type ColorJitterOptions, type ColorJitterParams, type ColorAdjustment } from './color-jitter.js';
@@ -7,3 +7,4 @@ export { gaussianBlur, blurBatch, gaussianKernel1d, defaultBlurKernelSize, type 
 export { randomSolarize, type RandomSolarizeOptions } from './solarize.js';
 export { viewPipeline, viewStep, normalizeView, MultiViewTransform, type ViewTransform } from './view.js';
 export { simclrViews, byolViews, dinoViews, buildView, type ViewRecipe, type PresetOptions, type SimclrViewOptions, type ByolViewOptions, type DinoViewOptions } from './presets.js';
+export { gridTiles, cutTiles, tileGrid, sampleTilePositions, resizeBatch, standardizeTiles, type GridTilesOptions, type TileGrid, type TilePositions } from './grid-tiles.js';
