@@ -117,7 +117,7 @@ describe('usage errors exit 2 with a helpful message', () => {
       [['experiment', '--methods', 'scratch,rotaton-knn'], /unknown 'rotaton-knn' \(did you mean rotation-knn\?\)/],
       [['pretrain', '--data', 'imagenet'], /unknown data 'imagenet'/],
       [['pretrain', '--data', 'cifar10'], /cifar10 needs a directory/],
-      [['knn', '--threads', '0'], /--threads must be a positive integer/],
+      [['knn', '--threads', '0'], /--threads must be an integer from 1 to \d+/],
       [['pretrain', '--resume=yes'], /--resume is a flag/],
       [['pretrain', 'extra'], /takes no positional arguments/],
       [['neighbors'], /missing WORD/],
