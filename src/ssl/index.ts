@@ -6,7 +6,7 @@ export {
   METHODS, methodNames, getMethod, getImageMethod, getTextMethod, createMethod, createTextMethod,
   type MethodSpec, type TextMethodSpec, type TextMethodContext, type TextSslMethod, type RegisteredMethod,
 } from './registry.js';
-export { METHOD_CATALOG, methodInfo, ROTATION_DEFAULTS, JOINT_EMBEDDING_DEFAULTS, SKIPGRAM_DEFAULTS, MASKED_LM_DEFAULTS, type MethodInfo } from './catalog.js';
+export { METHOD_CATALOG, methodInfo, ROTATION_DEFAULTS, JOINT_EMBEDDING_DEFAULTS, SKIPGRAM_DEFAULTS, MASKED_LM_DEFAULTS, MAE_PRETRAIN_DEFAULTS, type MethodInfo } from './catalog.js';
 export { embeddingMonitor, embeddingSpread, type MonitorOptions, type EmbeddingMonitor } from './monitors.js';
 export * as heads from './heads.js';
 export { frozenCopy, emaUpdate_, cosineMomentum } from './momentum.js';
@@ -18,3 +18,4 @@ export {
 export { rotationBatch, ROTATION_DEGREES } from './rotation.js';
 export { SkipGramNegativeSampling, trainSkipGram, type SkipGramOptions } from './methods/skipgram.js';
 export { MaskedLanguageModel, MaskedTokenSource, pretrainMaskedLM } from './methods/masked-lm.js';
+export { MaskedAutoencoder, maeSamples, randomMasking, MAE_DEFAULTS, type MaeOptions, type PatchMasking } from './methods/mae.js';
