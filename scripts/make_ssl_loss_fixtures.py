@@ -160,6 +160,33 @@ def soft_target_cross_entropy(logits, probs):
     return (-(probs * torch.log_softmax(logits, 1)).sum(1)).mean()
 
 
+def mae(pred, target, mask, norm_pix, eps):
+    """MAE (He et al. 2021), Sec. 3: MSE between predicted and target pixels, per patch averaged over
+    its values, averaged over the masked patches only; with norm_pix each target patch is normalised
+    by its mean and (unbiased, as the authors' code) variance."""
+    n, l, d = pred.shape
+    total, count = 0, 0
+    for i in range(n):
+        for j in range(l):
+            if mask[i, j] == 0:
+                continue
+            t = target[i, j]
+            if norm_pix:
+                mu = t.sum() / d
+                var = ((t - mu) ** 2).sum() / (d - 1)
+                t = (t - mu) / torch.sqrt(var + eps)
+            total = total + ((pred[i, j] - t) ** 2).sum() / d
+            count += 1
+    loss = total / count
+    # Sanity check against the authors' vectorised forward_loss.
+    tgt = target
+    if norm_pix:
+        tgt = (target - target.mean(dim=-1, keepdim=True)) / (target.var(dim=-1, keepdim=True) + eps) ** .5
+    authors = (((pred - tgt) ** 2).mean(dim=-1) * mask).sum() / mask.sum()
+    assert torch.allclose(loss, authors, rtol=1e-12, atol=0)
+    return loss
+
+
 # ----------------------------------------------------------------------------- cases
 
 OUT = {}
@@ -231,6 +258,16 @@ for n, c in [(8, 16), (5, 3)]:
     logits = randn(n, c)
     probs = torch.softmax(randn(n, c, scale=2.0).detach(), 1).float().double().requires_grad_(True)
     record('softTargetCrossEntropy', 'N%d_C%d' % (n, c), {}, [logits, probs], lambda: soft_target_cross_entropy(logits, probs))
+
+# MAE: appended last, so the random draws of the cases above stay as they were. The mask is a
+# constant (no gradient); at least one patch of every image is masked, as in MAE.
+for n, l, d, masked, options in [(2, 6, 12, [[1, 0, 1, 1, 0, 1], [0, 1, 1, 1, 1, 0]], {}),
+                                 (3, 4, 5, [[1, 1, 1, 0], [0, 0, 1, 0], [1, 0, 0, 1]], {'normPixLoss': False}),
+                                 (2, 5, 8, [[1, 1, 0, 1, 0], [1, 0, 1, 1, 1]], {'eps': 1e-3})]:
+    pred, target = randn(n, l, d), randn(n, l, d, scale=2.0)
+    mask = torch.tensor(masked, dtype=torch.float64)
+    record('mae', 'N%d_L%d_D%d' % (n, l, d), options, [pred, target, mask],
+           lambda: mae(pred, target, mask, options.get('normPixLoss', True), options.get('eps', 1e-6)))
 
 
 def render():

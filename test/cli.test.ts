@@ -291,13 +291,13 @@ describe('pretrain, then finetune, probe and knn on its encoder', () => {
     assert.equal(lastJson(resumed).method, 'simclr', 'the method comes from the checkpoint');
     const bad = await cli('pretrain', '--method', 'simclrr', '--out', out);
     assertExit(bad, 2);
-    assert.match(bad.stderr, /--method must be one of rotation, jigsaw, relative-patch, simclr, .*dino; got 'simclrr' \(did you mean simclr\?\)/);
+    assert.match(bad.stderr, /--method must be one of rotation, jigsaw, relative-patch, simclr, .*dino, mae; got 'simclrr' \(did you mean simclr\?\)/);
   });
 
   test('pretrain --help lists every image method with a line each', async () => {
     const r = await cli('pretrain', '--help');
     assertExit(r, 0);
-    for (const m of ['rotation', 'simclr', 'moco', 'byol', 'simsiam', 'barlow-twins', 'vicreg', 'dino']) assert.match(r.stdout, new RegExp(`^  ${m} +\\S`, 'm'));
+    for (const m of ['rotation', 'simclr', 'moco', 'byol', 'simsiam', 'barlow-twins', 'vicreg', 'dino', 'mae']) assert.match(r.stdout, new RegExp(`^  ${m} +\\S`, 'm'));
   });
 });
 

@@ -43,12 +43,12 @@ async function firstAndLast(name: string, steps: number, k = 5): Promise<{ first
 }
 
 // One method per family: a classification pretext, a joint embedding with a momentum
-// target, one without. Seeded, so the runs are the same every time. Not MoCo or DINO:
+// target, one without, and a masked-modelling one (MAE, on a tiny ViT). Seeded, so the runs are the same every time. Not MoCo or DINO:
 // in 40 steps their losses rise (MoCo's queue starts as random keys, easy negatives,
 // and fills with real ones; DINO's student starts equal to its teacher), and only fall
 // after that (measured over 200 steps), so first-5 vs last-5 would not measure learning.
 describe('a short pretraining run lowers the loss on toy data', () => {
-  for (const name of ['rotation', 'byol', 'simclr']) {
+  for (const name of ['rotation', 'byol', 'simclr', 'mae']) {
     test(name, async () => {
       const { first, last, losses } = await firstAndLast(name, 40);
       assert.ok(last < first, `${name}: mean of the last 5 losses ${last.toFixed(4)} is not below the first 5 ${first.toFixed(4)} (${losses.map((v) => v.toFixed(3)).join(' ')})`);

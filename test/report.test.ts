@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import {
   embed2d, embeddingChart, encodePng, escapeHtml, labelEfficiencyChart, pca2d, renderReport, ReportInputError,
-  rotationGrid, seededRandom, trainingCurvesChart, wordMapChart, writeReport,
-  type EmbeddingSet, type MethodResult, type ReportData, type RotationSample, type TrainingCurve, type WrittenReport,
+  rotationGrid, maeGrid, resultsJson, seededRandom, trainingCurvesChart, wordMapChart, writeReport,
+  type MaeSample, type EmbeddingSet, type MethodResult, type ReportData, type RotationSample, type TrainingCurve, type WrittenReport,
 } from '../src/report/index.js';
 
 // ---------- fixtures ----------
@@ -321,6 +321,42 @@ describe('rotation grid', () => {
     assert.match(html, /width="84" height="84"/);
     assert.match(html, /width="96" height="96"/);
     assert.throws(() => rotationGrid([{ ...samples[0], predicted: 4 as 0 }]), /predicted must be 0, 1, 2 or 3/);
+  });
+});
+
+describe('MAE reconstruction grid', () => {
+  /** Grey 28x28 samples: the original a gradient, the masked one with greyed squares, the reconstruction close to the original. */
+  function maeSamples(n: number): MaeSample[] {
+    return Array.from({ length: n }, (_, i) => {
+      const original = Uint8Array.from({ length: 28 * 28 }, (_, p) => (p * 3 + i * 17) % 256);
+      const masked = original.map((v, p) => (Math.floor(p / 28 / 4) % 2 === 0 ? 128 : v));
+      const reconstruction = original.map((v) => Math.min(255, v + 5));
+      return { original, masked, reconstruction, width: 28, height: 28, channels: 1 as const };
+    });
+  }
+
+  test('each sample shows masked input, reconstruction and original, ×3 for small images', () => {
+    const html = maeGrid(maeSamples(5));
+    assert.equal((html.match(/<figure class="mae">/g) ?? []).length, 5);
+    assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 15);
+    assert.match(html, /alt="sample 1: masked input"[^>]*>.*alt="sample 1: reconstruction"[^>]*>.*alt="sample 1: original"/);
+    assert.match(html, /width="84" height="84"/);
+    assert.match(html, /5 held-out images/);
+    assert.match(maeGrid(maeSamples(20), 4), /20 held-out images; showing the first 4/);
+    assert.throws(() => maeGrid([{ ...maeSamples(1)[0]!, reconstruction: [1, 2, 3] }]), /maeSamples\[0\]\.reconstruction: expected 1×28×28 = 784 pixel values/);
+  });
+
+  test('the report draws the grid in its own section; results.json keeps only the count', async () => {
+    const data = { ...reportData(), maeSamples: maeSamples(3) };
+    const html = await renderReport(data);
+    assert.match(html, /<h2>Masked-autoencoder reconstructions<\/h2>/);
+    assert.equal((html.match(/<figure class="mae">/g) ?? []).length, 3);
+    assert.doesNotMatch(await renderReport(reportData()), /Masked-autoencoder reconstructions/, 'no section without samples');
+    const json = resultsJson(data) as { maeSamples: unknown };
+    assert.deepEqual(json.maeSamples, { count: 3 });
+    // A broken sample shows an error box, and the rest of the page still renders.
+    const bad = await renderReport({ ...data, maeSamples: [{ ...maeSamples(1)[0]!, channels: 2 as 1 }] });
+    assert.match(bad, /The reconstruction grid could not be drawn/);
   });
 });
 

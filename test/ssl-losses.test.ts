@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Tensor, tensor, randn, zeros, eye, memory, tidy, noGrad, type DType } from '../src/tensor/index.js';
 import {
   ntXentLoss, infoNceLoss, negativeCosineSimilarity, barlowTwinsLoss, vicregLoss, vicregLossParts,
-  DinoLoss, distillationLoss, softTargetCrossEntropy,
+  DinoLoss, distillationLoss, softTargetCrossEntropy, maeLoss, type MaeLossOptions,
 } from '../src/ssl/losses/index.js';
 
 // ------------------------------------------------------------------ fixture
@@ -19,7 +19,7 @@ type Arg = Enc | Enc[] | null;
 type Grad = Enc | (Enc | null)[] | null;
 interface Case {
   name: string;
-  options: Record<string, number>;
+  options: Record<string, number | boolean>;
   args: Arg[];
   loss: number;
   grads: Grad[];
@@ -93,6 +93,7 @@ const RUNNERS: Record<string, Runner> = {
   },
   distillation: (c, [s, t]) => distillationLoss(s as Tensor, t as Tensor, c.options),
   softTargetCrossEntropy: (_c, [logits, probs]) => softTargetCrossEntropy(logits as Tensor, probs as Tensor),
+  mae: (c, [pred, target, mask]) => maeLoss(pred as Tensor, target as Tensor, mask as Tensor, c.options as MaeLossOptions),
 };
 
 /** A DinoLoss with the case's options and its (non-zero) center loaded from the fixture. */
@@ -219,6 +220,17 @@ describe('input checks name the loss and the shapes', () => {
     assert.throws(() => distillationLoss(x(4, 10), x(4, 10), { temperature: -2 }), { name: 'RangeError', message: /distillationLoss: temperature must be a finite number > 0, got -2/ });
     assert.throws(() => softTargetCrossEntropy(x(4, 10), x(5, 10)), { name: 'RangeError', message: "softTargetCrossEntropy: 'logits' and 'targetProbs' must have the same shape, got [4, 10] and [5, 10]" });
   }));
+
+  test('MAE', () => tidy(() => {
+    const p = (): Tensor => randn([2, 6, 12]);
+    const mask = zeros([2, 6]);
+    assert.throws(() => maeLoss(x(2, 12), x(2, 12), mask), { name: 'RangeError', message: "maeLoss: 'pred' must be 3-D [N, patches, values], got shape [2, 12]" });
+    assert.throws(() => maeLoss(p(), randn([2, 6, 11]), mask), { name: 'RangeError', message: "maeLoss: 'pred' and 'target' must have the same shape, got [2, 6, 12] and [2, 6, 11]" });
+    assert.throws(() => maeLoss(p(), p(), zeros([2, 5])), { name: 'RangeError', message: "maeLoss: 'mask' must be [2, 6] (one entry per patch), got [2, 5]" });
+    assert.throws(() => maeLoss(p(), p().to('float64'), mask), { name: 'TypeError', message: "maeLoss: 'target' is float64 but 'pred' is float32" });
+    assert.throws(() => maeLoss(p(), p(), mask, { eps: 0 }), { name: 'RangeError', message: /maeLoss: eps must be a finite number > 0/ });
+    assert.throws(() => maeLoss(randn([2, 6, 1]), randn([2, 6, 1]), mask), { name: 'RangeError', message: /normPixLoss needs patches of at least 2 values/ });
+  }));
 });
 
 describe('losses leave only their result behind', () => {
@@ -233,6 +245,7 @@ describe('losses leave only their result behind', () => {
     ['vicregLossParts (four results)', 4, twoInputs, ([a, b]) => vicregLossParts(a!, b!)],
     ['distillationLoss', 1, twoInputs, ([s, t]) => distillationLoss(s!, t!)],
     ['softTargetCrossEntropy', 1, () => [x(6, 5).requiresGrad_(), x(6, 5).softmax(1)], ([l, p]) => softTargetCrossEntropy(l!, p!)],
+    ['maeLoss', 1, () => [randn([2, 6, 12]).requiresGrad_(), randn([2, 6, 12]), randn([2, 6]).gt(0)], ([p, t, m]) => maeLoss(p!, t!, m!)],
   ];
   for (const [name, results, makeInputs, call] of calls) {
     test(name, () => tidy(() => {
@@ -353,5 +366,36 @@ describe('other properties', () => {
     const p = logits.div(t).softmax(1);
     const entropy = p.mul(p.log()).sum(1).mean().neg().item();
     assert.ok(Math.abs(distillationLoss(logits, logits, { temperature: t }).item() - t * t * entropy) < 1e-5);
+  }));
+});
+
+describe('maeLoss', () => {
+  test('a bool mask gives what a 0/1 float mask gives; an empty mask gives 0; only masked patches count', () => tidy(() => {
+    const pred = randn([3, 8, 6]);
+    const target = randn([3, 8, 6]);
+    const mask = randn([3, 8]).gt(0);
+    const a = maeLoss(pred, target, mask).item();
+    assert.ok(Math.abs(a - maeLoss(pred, target, mask.to('float32')).item()) < 1e-7);
+    assert.equal(maeLoss(pred, target, zeros([3, 8])).item(), 0);
+    // Changing a visible patch's prediction leaves the loss alone.
+    const visible = mask.logicalNot().to('float32').unsqueeze(2);
+    const moved = pred.add(visible.mul(5));
+    assert.ok(Math.abs(maeLoss(moved, target, mask).item() - a) < 1e-6);
+  }));
+
+  test('without normPixLoss it is the mean over masked patches of the per-patch MSE', () => tidy(() => {
+    const pred = randn([2, 4, 3]);
+    const target = randn([2, 4, 3]);
+    const mask = tensor([[1, 0, 0, 1], [0, 0, 1, 0]], { shape: [2, 4] });
+    const expected = pred.sub(target).square().mean(-1).mul(mask).sum().item() / 3;
+    assert.ok(Math.abs(maeLoss(pred, target, mask, { normPixLoss: false }).item() - expected) < 1e-6);
+  }));
+
+  test('the mask gets no gradient, the predictions do', () => tidy(() => {
+    const pred = randn([2, 4, 3]).requiresGrad_();
+    const mask = randn([2, 4]).gt(-10).to('float32').requiresGrad_();
+    maeLoss(pred, randn([2, 4, 3]), mask).backward();
+    assert.ok(pred.grad);
+    assert.equal(mask.grad, null);
   }));
 });

@@ -26,7 +26,7 @@ export interface CommandSpec {
   load(): Promise<CommandModule>;
 }
 
-export const BACKBONE_NAMES: readonly BackboneName[] = ['small-cnn', 'nin', 'resnet18'];
+export const BACKBONE_NAMES: readonly BackboneName[] = ['small-cnn', 'nin', 'resnet18', 'vit-tiny'];
 /** The registered methods, one line each, for help texts. */
 const METHOD_LIST = { title: 'Methods', items: METHOD_CATALOG.filter((m) => m.modality === 'image').map((m): [string, string] => [m.name, `${m.summary} (${m.family}; ${shortCite(m.paper)})`]) };
 
@@ -72,7 +72,7 @@ function dataOptions(what: string, withTest = true): OptionSpecs {
 
 const BACKBONE: OptionSpecs = {
   backbone: { type: 'string', value: 'NAME', default: defaults.backbone, help: `encoder architecture: ${BACKBONE_NAMES.join(', ')}` },
-  width: { type: 'string', value: 'N', defaultText: "the backbone's own: 32 for small-cnn, 192 for nin, 64 for resnet18", help: 'channel width of the first block' },
+  width: { type: 'string', value: 'N', defaultText: "the backbone's own: 32 for small-cnn, 192 for nin, 64 for resnet18, 128 for vit-tiny", help: 'channel width of the first block (vit-tiny: the token width)' },
 };
 
 const AUGMENT: OptionSpec = {

@@ -9,7 +9,7 @@ import { channelStats } from '../data/index.js';
 import { checkpointPaths } from '../io/index.js';
 import { writeReport } from '../report/index.js';
 import { runImageExperiment, type ImageExperimentConfig, type ImageExperimentData } from '../experiment/image.js';
-import { defaultImageConfig, jointEmbeddingPretrain, tilePretextPretrain } from '../experiment/defaults.js';
+import { defaultImageConfig, jointEmbeddingPretrain, tilePretextPretrain, maePretrain } from '../experiment/defaults.js';
 import { backboneBlocks, writeEncoderInfo } from '../io/encoder-files.js';
 import { InterruptedError } from './errors.js';
 import type { Output } from './output.js';
@@ -30,7 +30,7 @@ export function quickImageConfig(): ImageExperimentConfig {
   c.finetune = { ...c.finetune, steps: 20 };
   c.scratch = { ...c.scratch, steps: 20 };
   c.probe = { ...c.probe, steps: 100 };
-  c.methodPretrain = { ...jointEmbeddingPretrain(40), ...tilePretextPretrain(40) };
+  c.methodPretrain = { ...jointEmbeddingPretrain(40), ...tilePretextPretrain(40), mae: maePretrain(40) };
   for (const m of Object.values(c.methodPretrain)) m.batchSize = 64;
   c.distill = { ...c.distill, steps: 20, batchSize: 64 };
   c.propagate = { ...c.propagate };

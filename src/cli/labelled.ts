@@ -57,7 +57,7 @@ export function labelledSubset(s: LabelledSetup, seed: number): Int32Array {
 export function freshEncoder(s: LabelledSetup, fallback: () => Backbone): Backbone {
   if (!s.encoder) return fallback();
   const { info, module } = s.encoder;
-  const copy = createBackbone(info.backbone, { inChannels: info.inChannels, width: info.width ?? undefined });
+  const copy = createBackbone(info.backbone, { inChannels: info.inChannels, width: info.width ?? undefined, imageSize: [info.imageShape[1], info.imageShape[2]] });
   copy.loadStateDict(module.stateDict());
   return copy;
 }

@@ -1,7 +1,7 @@
 // Default settings of the image experiment and the demo, found by trying recipes
 // on Fashion-MNIST on a 2-core CPU (see the README's results section).
 import type { ImageExperimentConfig, PretrainSettings } from './image.js';
-import { METHOD_CATALOG, TILE_PRETEXT_DEFAULTS } from '../ssl/catalog.js';
+import { METHOD_CATALOG, TILE_PRETEXT_DEFAULTS, methodInfo } from '../ssl/catalog.js';
 
 /** Pretraining of the joint-embedding methods: their registry defaults, for a fixed number of steps. */
 export function jointEmbeddingPretrain(maxSteps: number): Record<string, Partial<PretrainSettings>> {
@@ -19,6 +19,16 @@ export function tilePretextPretrain(maxSteps: number): Record<string, Partial<Pr
   return Object.fromEntries(METHOD_CATALOG.filter((m) => m.defaults === TILE_PRETEXT_DEFAULTS).map((m) => [m.name, {
     maxSteps, epochs: 100, batchSize: m.defaults.batchSize, optimizer: m.defaults.optimizer, augment: { crop: m.defaults.augment.crop }, monitorPoints: 10,
   }]));
+}
+
+/**
+ * MAE's pretraining (it needs --backbone vit-tiny): its registry defaults for `maxSteps`
+ * steps of 256 images. The loader's augmentation is the experiment's (crop 2, flips unless
+ * the data are digits), as the paper's crops and flips.
+ */
+export function maePretrain(maxSteps: number): Partial<PretrainSettings> {
+  const d = methodInfo('mae').defaults;
+  return { maxSteps, epochs: 100, batchSize: d.batchSize, optimizer: d.optimizer, monitorPoints: 10 };
 }
 
 export function defaultImageConfig(): ImageExperimentConfig {
@@ -46,7 +56,7 @@ export function defaultImageConfig(): ImageExperimentConfig {
       optimizer: { kind: 'adam', lr: 1e-3, weightDecay: 0 }, augment: { crop: 2, flip: true },
     },
     // Jigsaw and relative-patch: 300 steps of 128 images, like rotation (about 1.5 minutes and 20 s on 2 idle cores; see TILE_PRETEXT_DEFAULTS).
-    methodPretrain: { ...jointEmbeddingPretrain(1000), ...tilePretextPretrain(300) },
+    methodPretrain: { ...jointEmbeddingPretrain(1000), ...tilePretextPretrain(300), mae: maePretrain(300) },
     probe: { block: 'block3', steps: 300, lr: 0.01, weightDecay: 5e-4 },
     // Two linear probes' averaged predictions spread over a 10-NN graph of pixels beside the embedding
     // (the best of the settings we tried at k = 10 and 100; see the README's results).

@@ -22,8 +22,10 @@ import { knnGraph, spreadAndVote, type KnnGraph } from '../eval/label-spreading.
 import { linearProbe } from '../eval/probe.js';
 import { rotationSamples } from '../ssl/methods/rotation.js';
 import { createMethod } from '../ssl/registry.js';
+import { checkMethodBackbone } from '../ssl/catalog.js';
+import { MaskedAutoencoder, maeSamples } from '../ssl/methods/mae.js';
 import { pretrain } from '../ssl/pretrain.js';
-import type { MethodResult, TrainingCurve, ReportData, EmbeddingSet, RotationSample, BlockProbe } from '../report/types.js';
+import type { MethodResult, TrainingCurve, ReportData, EmbeddingSet, RotationSample, MaeSample, BlockProbe } from '../report/types.js';
 import { parseMethod, type Protocol } from './protocols.js';
 import { InterruptWatch } from './interrupt.js';
 import { GridRunner } from './runner.js';
@@ -214,12 +216,14 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   const numClasses = data.train.classNames?.length ?? 10;
   const inChannels = data.train.imageShape[0];
   // On the CPU: the same seed draws the same network whatever the device (training moves it).
-  const makeEncoder = (): Backbone => createBackbone(c.backbone, { inChannels, width: c.width });
+  const imageSize: [number, number] = [data.train.imageShape[1], data.train.imageShape[2]];
+  const makeEncoder = (): Backbone => createBackbone(c.backbone, { inChannels, width: c.width, imageSize });
   const norm: Normalization = channelStats(data.train);
   const testIndices = c.testLimit ? Int32Array.from({ length: Math.min(c.testLimit, data.test.length) }, (_, i) => i) : undefined;
   const curves: TrainingCurve[] = [];
   const parsed = c.methods.map((m) => ({ name: m, ...parseMethod(m) }));
   const pretexts = [...new Set(parsed.flatMap((m) => (m.pretext ? [m.pretext] : [])))];
+  for (const p of pretexts) checkMethodBackbone(p, c.backbone); // before any run, not after the first hour
   const wants = (m: string): boolean => c.methods.includes(m);
   const wantsProtocol = (pretext: string, p: Protocol): boolean => wants(`${pretext}-${p}`);
   const callbacks = options.callbacks;
@@ -235,7 +239,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   const testLabels = noGrad(() => labelTensor(data.test, testIndices));
   const pretrained = new Map<string, Pretrained>();
   const got = {
-    rotationAccuracy: null as number | null, samples: [] as RotationSample[], transferEncoder: null as Backbone | null,
+    rotationAccuracy: null as number | null, samples: [] as RotationSample[], maeSamples: [] as MaeSample[], transferEncoder: null as Backbone | null,
     rates: {} as Record<string, number>, encoders: {} as Record<string, string>, blockProbes: [] as BlockProbe[],
   };
 
@@ -272,6 +276,9 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
       got.rotationAccuracy = r.validation.rotation_acc ?? null;
       got.samples = rotationSamples(method, data.test, 32, { norm });
       log(`rotation pretraining: held-out rotation accuracy ${(100 * (got.rotationAccuracy ?? 0)).toFixed(2)}%, ${r.fit.examplesPerSecond.toFixed(0)} images/s`);
+    } else if (method instanceof MaskedAutoencoder) {
+      got.maeSamples = maeSamples(method, data.test, 12, { norm });
+      log(`${name} pretraining: held-out reconstruction loss ${r.validation.recon_loss?.toFixed(4) ?? '-'}, ${r.fit.examplesPerSecond.toFixed(0)} images/s${r.validation.knn_acc !== undefined ? `, monitor kNN ${(100 * r.validation.knn_acc).toFixed(1)}%` : ''}`);
     } else {
       const v = r.validation;
       // A pretext's own held-out metric (jigsaw_acc, relative_patch_acc), beside the monitors.
@@ -621,14 +628,14 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   }
   (pixelPool as GraphPool | null)?.dispose();
   testLabels.dispose();
-  const { rotationAccuracy, samples, transferEncoder, rates, encoders, blockProbes } = got;
+  const { rotationAccuracy, samples, maeSamples: reconstructions, transferEncoder, rates, encoders, blockProbes } = got;
   const extra: Record<string, number | string> = {};
   if (rotationAccuracy !== null) extra['rotation accuracy (held out)'] = Number(rotationAccuracy.toFixed(4));
   for (const [name, rate] of Object.entries(rates)) extra[`${name} pretraining images/s`] = Math.round(rate);
   const partialNote = `Interrupted by Ctrl-C: ${runsDone} of ${runsPlanned} runs finished, and only those are counted; these results are partial.`;
   const report: ReportData = {
     title: `Label efficiency on ${data.name}${interrupted ? ' (partial)' : ''}`, modality: 'image', dataset: data.name, createdAt: new Date().toISOString(),
-    results, curves, rotationSamples: samples, embeddings, extra, ...(blockProbes.length ? { blockProbes } : {}),
+    results, curves, rotationSamples: samples, ...(reconstructions.length ? { maeSamples: reconstructions } : {}), embeddings, extra, ...(blockProbes.length ? { blockProbes } : {}),
     notes: [
       ...(interrupted ? [partialNote] : []),
       `Accuracies on ${testIndices ? testIndices.length : data.test.length} test images; mean and standard deviation over seeds ${c.seeds.join(', ')}${c.seedsPerK ? ` (${Object.entries(c.seedsPerK).map(([k, s]) => `k=${k}: seeds ${s.join(', ')}`).join('; ')})` : ''} (each seed draws its own labelled subset).`,

@@ -5,7 +5,7 @@ export {
   runImageExperiment, pretrainSettingsFor, type ImageExperimentConfig, type ImageExperimentData, type ImageExperimentOptions,
   type ImageExperimentOutput, type FinetuneConfig, type PretrainSettings, type ImageMethod,
 } from './image.js';
-export { defaultImageConfig, jointEmbeddingPretrain, tilePretextPretrain } from './defaults.js';
+export { defaultImageConfig, jointEmbeddingPretrain, tilePretextPretrain, maePretrain } from './defaults.js';
 export { IMAGE_PRESETS, bestConfig, presetNames, type Preset } from './presets.js';
 export { PROTOCOLS, BASELINES, parseMethod, expandMethods, experimentMethodNames, type Protocol, type Baseline, type ParsedMethod } from './protocols.js';
 export { meanStd, summarize } from './summary.js';

@@ -75,7 +75,7 @@ export function loadClassifier(path: string): { model: Classifier; info: Classif
   const dir = dirname(json);
   const weights = fileInside(dir, info.weights, json);
   if (!existsSync(weights)) throw new Error(`classifier weights missing: ${json} names ${weights}, which does not exist`);
-  const encoder = createBackbone(info.backbone, { inChannels: info.inChannels, width: info.width ?? undefined });
+  const encoder = createBackbone(info.backbone, { inChannels: info.inChannels, width: info.width ?? undefined, imageSize: [info.imageShape[1], info.imageShape[2]] });
   const model = new Classifier(encoder, makeHead(info.head, encoder.featureDim(info.block ?? undefined), info.classNames.length), info.block ?? undefined);
   const { tensors } = loadSafetensors(weights);
   try {

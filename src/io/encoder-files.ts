@@ -97,7 +97,7 @@ export function loadEncoder(path: string): { encoder: Backbone; info: EncoderInf
   const dir = dirname(json);
   const weights = fileInside(dir, info.weights, json);
   if (!existsSync(weights)) throw new Error(`encoder weights missing: ${json} names ${weights}, which does not exist`);
-  const encoder = createBackbone(info.backbone, { inChannels: info.inChannels, width: info.width ?? undefined });
+  const encoder = createBackbone(info.backbone, { inChannels: info.inChannels, width: info.width ?? undefined, imageSize: [info.imageShape[1], info.imageShape[2]] });
   const { tensors } = loadSafetensors(weights);
   try {
     encoder.loadStateDict(tensors);

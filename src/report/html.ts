@@ -6,7 +6,7 @@ import { Resvg } from '@resvg/resvg-js';
 import { writeFileAtomicAsync } from '../io/atomic.js';
 import { embeddingChart, labelEfficiencyChart, methodComparisonChart, trainingCurvesChart, wordMapChart, type Chart } from './charts.js';
 import { escapeHtml } from './escape.js';
-import { rotationGrid } from './images.js';
+import { rotationGrid, maeGrid } from './images.js';
 import { resultsJson } from './json.js';
 import { REPORT_CSS } from './style.js';
 import type { BlockProbe, MethodResult, ReportData } from './types.js';
@@ -205,6 +205,17 @@ async function buildReport(data: ReportData): Promise<BuiltReport> {
       body = errorBox('The rotation grid', error);
     }
     sections.push({ id: 'rotations', heading: 'Rotation predictions', body });
+  }
+  if (data.maeSamples && data.maeSamples.length > 0) {
+    let body: string;
+    try {
+      body = '<p>Held-out images through the masked autoencoder: the input with its hidden patches in grey (what the encoder does not see), ' +
+        'the reconstruction (the decoder\'s hidden patches, each shown at its original\'s mean and std since the targets were normalised per patch, ' +
+        'with the visible patches pasted in, as in the paper\'s figures), and the original.</p>' + maeGrid(data.maeSamples);
+    } catch (error) {
+      body = errorBox('The reconstruction grid', error);
+    }
+    sections.push({ id: 'reconstructions', heading: 'Masked-autoencoder reconstructions', body });
   }
   if (data.embeddings && data.embeddings.length > 0) {
     const figures: string[] = [];

@@ -1,7 +1,7 @@
 // Rotation-prediction grid: each test image as an inline PNG with its true and predicted rotation.
 import { PNG } from 'pngjs';
 import { escapeHtml } from './escape.js';
-import { ReportInputError, type RotationSample } from './types.js';
+import { ReportInputError, type RotationSample, type MaeSample } from './types.js';
 
 export const ROTATION_DEGREES = ['0°', '90°', '180°', '270°'] as const;
 
@@ -75,4 +75,24 @@ export function rotationGrid(samples: readonly RotationSample[], maxShown = 64):
   const summary = `${correct} of ${samples.length} correct (${pct}%)` +
     (shown.length < samples.length ? `; showing the first ${shown.length}` : '');
   return `<p class="grid-summary">${escapeHtml(summary)}</p><div class="rot-grid">${cells.join('')}</div>`;
+}
+
+/** HTML grid of masked-autoencoder samples: per image the masked input, the reconstruction and the original, side by side. */
+export function maeGrid(samples: readonly MaeSample[], maxShown = 16): string {
+  samples.forEach((s, i) => {
+    for (const part of ['masked', 'reconstruction', 'original'] as const) {
+      checkImage({ pixels: s[part], width: s.width, height: s.height, channels: s.channels }, `maeSamples[${i}].${part}`);
+    }
+  });
+  const shown = samples.slice(0, maxShown);
+  const cells = shown.map((s, i) => {
+    const scale = Math.max(s.width, s.height) <= SMALL_IMAGE ? 3 : 1;
+    const img = (part: 'masked' | 'reconstruction' | 'original', label: string): string =>
+      `<img src="${pngDataUri(encodePng({ pixels: s[part], width: s.width, height: s.height, channels: s.channels }, scale))}" ` +
+      `width="${s.width * scale}" height="${s.height * scale}" alt="${escapeHtml(`sample ${i + 1}: ${label}`)}" title="${escapeHtml(label)}">`;
+    return `<figure class="mae">${img('masked', 'masked input')}${img('reconstruction', 'reconstruction')}${img('original', 'original')}` +
+      `<figcaption>masked · reconstruction · original</figcaption></figure>`;
+  });
+  const summary = `${samples.length} held-out image${samples.length === 1 ? '' : 's'}` + (shown.length < samples.length ? `; showing the first ${shown.length}` : '');
+  return `<p class="grid-summary">${escapeHtml(summary)}</p><div class="mae-grid">${cells.join('')}</div>`;
 }

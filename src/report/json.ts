@@ -8,7 +8,7 @@ function countBy(values: readonly string[]): Record<string, number> {
 }
 
 export function resultsJson(data: ReportData): Record<string, unknown> {
-  const { rotationSamples, embeddings, wordMaps, ...light } = data;
+  const { rotationSamples, maeSamples, embeddings, wordMaps, ...light } = data;
   const out: Record<string, unknown> = { ...light };
   if (rotationSamples) {
     const correct = rotationSamples.filter((s) => s.rotation === s.predicted).length;
@@ -18,6 +18,7 @@ export function resultsJson(data: ReportData): Record<string, unknown> {
       samples: rotationSamples.map(({ pixels: _pixels, ...meta }) => meta),
     };
   }
+  if (maeSamples) out.maeSamples = { count: maeSamples.length };
   if (embeddings) {
     out.embeddings = embeddings.map((e) => ({
       title: e.title, count: e.vectors.length, dimensions: e.vectors[0]?.length ?? 0, labelCounts: countBy(e.labels),

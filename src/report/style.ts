@@ -39,6 +39,9 @@ figcaption { color: #4b5563; font-size: 14px; max-width: 75ch; margin-top: 6px; 
 .rot.wrong { border-color: #dc2626; background: #fef2f2; }
 .rot img { display: block; margin: 0 auto 4px; max-width: 100%; height: auto; image-rendering: pixelated; }
 .rot .mark { font-weight: 700; }
+.mae-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 10px; }
+.mae { margin: 0; padding: 6px 4px 4px; border: 1px solid #d1d5db; border-radius: 8px; text-align: center; font-size: 12px; }
+.mae img { display: inline-block; margin: 0 2px 4px; image-rendering: pixelated; }
 .rot.ok .mark { color: #15803d; }
 .rot.wrong .mark { color: #b91c1c; }
 ul.notes { margin: 0; padding-left: 20px; }

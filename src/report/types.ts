@@ -48,6 +48,20 @@ export interface RotationSample {
   predicted: 0 | 1 | 2 | 3;
 }
 
+/**
+ * A held-out image through a masked autoencoder (MAE's Fig. 2): the input with its hidden
+ * patches greyed out, the reconstruction (predicted hidden patches, visible ones pasted in),
+ * and the original. Pixels are CHW, 0..255.
+ */
+export interface MaeSample {
+  masked: Uint8Array | number[];
+  reconstruction: Uint8Array | number[];
+  original: Uint8Array | number[];
+  width: number;
+  height: number;
+  channels: 1 | 3;
+}
+
 /** Raw feature vectors with a label each; the report computes the 2-D map. */
 export interface EmbeddingSet {
   title: string;
@@ -71,6 +85,8 @@ export interface ReportData {
   results: MethodResult[];
   curves: TrainingCurve[];
   rotationSamples?: RotationSample[];
+  /** Masked-autoencoder reconstructions of held-out images. */
+  maeSamples?: MaeSample[];
   /** Which block's features are best, per pretext. */
   blockProbes?: BlockProbe[];
   embeddings?: EmbeddingSet[];

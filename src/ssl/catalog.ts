@@ -2,6 +2,7 @@
 // experiment's defaults read without loading the engine. registry.ts adds how to
 // make each one.
 import type { MethodFamily, PretrainDefaults } from './method.js';
+import type { BackboneName } from '../models/index.js';
 
 export interface MethodInfo {
   name: string;
@@ -13,6 +14,8 @@ export interface MethodInfo {
   /** One line for `--help`. */
   summary: string;
   defaults: PretrainDefaults;
+  /** The backbones the method can train (default: every one). */
+  backbones?: readonly BackboneName[];
 }
 
 /** 300 steps of 128 images (x4 rotations): under 3 minutes on 2 idle cores (940 images/s measured). */
@@ -69,6 +72,18 @@ export const MASKED_LM_DEFAULTS: PretrainDefaults = {
   augment: {},
 };
 
+/**
+ * MAE on the vit-tiny backbone: AdamW as in the paper (its betas and no decay on norms and
+ * tokens come from the method's makeOptimizer), at a higher rate than the paper's
+ * 1.5e-4 x batch/256 since a run here is a few hundred steps, not 800 epochs; loader crops
+ * and flips, as the paper's simple augmentation.
+ */
+export const MAE_PRETRAIN_DEFAULTS: PretrainDefaults = {
+  batchSize: 256,
+  optimizer: { kind: 'adamw', lr: 1.5e-3, weightDecay: 0.05, warmupSteps: 30 },
+  augment: { crop: 2, flip: true },
+};
+
 export const METHOD_CATALOG: readonly MethodInfo[] = [
   { modality: 'image', name: 'rotation', family: 'classification-pretext', paper: 'Gidaris, Singh & Komodakis 2018, https://arxiv.org/abs/1803.07728',
     summary: 'predict which of four rotations an image is in (RotNet)', defaults: ROTATION_DEFAULTS },
@@ -90,6 +105,9 @@ export const METHOD_CATALOG: readonly MethodInfo[] = [
     summary: 'invariance, variance and covariance terms on the two views\' embeddings', defaults: JOINT_EMBEDDING_DEFAULTS },
   { modality: 'image', name: 'dino', family: 'joint-embedding', paper: 'Caron et al. 2021, https://arxiv.org/abs/2104.14294',
     summary: 'a student matches a centred, sharpened momentum teacher (self-distillation)', defaults: JOINT_EMBEDDING_DEFAULTS },
+  { modality: 'image', name: 'mae', family: 'masked-modelling', paper: 'He, Chen, Xie, Li, Dollár & Girshick 2021, https://arxiv.org/abs/2111.06377',
+    summary: 'a ViT sees a quarter of the patches; a light decoder predicts the hidden ones\' pixels (masked autoencoder; needs --backbone vit-tiny)', defaults: MAE_PRETRAIN_DEFAULTS,
+    backbones: ['vit-tiny'] },
   { modality: 'text', name: 'skipgram', family: 'context-prediction', paper: 'Mikolov, Sutskever, Chen, Corrado & Dean 2013, https://arxiv.org/abs/1310.4546',
     summary: 'word vectors that tell a word\'s context words from noise words (skip-gram with negative sampling)', defaults: SKIPGRAM_DEFAULTS },
   { modality: 'text', name: 'masked-lm', family: 'masked-modelling', paper: 'Devlin, Chang, Lee & Toutanova 2019, https://arxiv.org/abs/1810.04805',
@@ -106,4 +124,12 @@ export function methodInfo(name: string): MethodInfo {
   const info = METHOD_CATALOG.find((s) => s.name === name);
   if (!info) throw new RangeError(`unknown method '${name}'; choose one of ${methodNames().join(', ')}`);
   return info;
+}
+
+/** Throws unless the image method `name` can train the backbone `backbone`. */
+export function checkMethodBackbone(name: string, backbone: BackboneName): void {
+  const ok = methodInfo(name).backbones;
+  if (ok && !ok.includes(backbone)) {
+    throw new RangeError(`method '${name}' needs ${ok.length === 1 ? 'the backbone' : 'one of the backbones'} ${ok.join(', ')} (--backbone ${ok[0]}), not ${backbone}`);
+  }
 }

@@ -6,7 +6,7 @@ export {
   METHODS, methodNames, getMethod, getImageMethod, getTextMethod, createMethod, createTextMethod,
   type MethodSpec, type TextMethodSpec, type TextMethodContext, type TextSslMethod, type RegisteredMethod,
 } from './registry.js';
-export { METHOD_CATALOG, methodInfo, ROTATION_DEFAULTS, TILE_PRETEXT_DEFAULTS, JOINT_EMBEDDING_DEFAULTS, SKIPGRAM_DEFAULTS, MASKED_LM_DEFAULTS, type MethodInfo } from './catalog.js';
+export { METHOD_CATALOG, methodInfo, ROTATION_DEFAULTS, TILE_PRETEXT_DEFAULTS, JOINT_EMBEDDING_DEFAULTS, SKIPGRAM_DEFAULTS, MASKED_LM_DEFAULTS, MAE_PRETRAIN_DEFAULTS, type MethodInfo } from './catalog.js';
 export { embeddingMonitor, embeddingSpread, type MonitorOptions, type EmbeddingMonitor } from './monitors.js';
 export * as heads from './heads.js';
 export { frozenCopy, emaUpdate_, cosineMomentum } from './momentum.js';
@@ -22,3 +22,4 @@ export { RelativePatchLocation, RELATIVE_PATCH_DEFAULTS, CENTRE_CELL, NEIGHBOUR_
 export { maximalHammingPermutations, allPermutations, hammingDistance, pairwiseDistances, type PermutationSet, type PermutationSetOptions } from './permutations.js';
 export { SkipGramNegativeSampling, trainSkipGram, type SkipGramOptions } from './methods/skipgram.js';
 export { MaskedLanguageModel, MaskedTokenSource, pretrainMaskedLM } from './methods/masked-lm.js';
+export { MaskedAutoencoder, maeSamples, randomMasking, MAE_DEFAULTS, type MaeOptions, type PatchMasking } from './methods/mae.js';

@@ -15,6 +15,7 @@ import { SimSiam } from './methods/simsiam.js';
 import { BarlowTwins } from './methods/barlow-twins.js';
 import { VICReg } from './methods/vicreg.js';
 import { DINO } from './methods/dino.js';
+import { MaskedAutoencoder } from './methods/mae.js';
 import { SkipGramNegativeSampling, defaultSkipGramConfig } from './methods/skipgram.js';
 import { MaskedLanguageModel, defaultMlmConfig } from './methods/masked-lm.js';
 import { WordTable } from '../models/word-table.js';
@@ -65,6 +66,7 @@ const CREATE: Record<string, Create> = {
   'barlow-twins': (encoder, ctx, o = {}) => new BarlowTwins(encoder, ctx, o),
   'vicreg': (encoder, ctx, o = {}) => new VICReg(encoder, ctx, o),
   'dino': (encoder, ctx, o = {}) => new DINO(encoder, ctx, o),
+  'mae': (encoder, ctx, o = {}) => new MaskedAutoencoder(encoder, ctx, o),
 };
 
 /** The registered methods of both modalities, in the order help texts list them. */

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memory, manualSeed, tidy, noGrad, tensor, Tensor } from '../../src/tensor/index.js';
-import { SmallCnn, type Backbone } from '../../src/models/index.js';
+import { SmallCnn, VisionTransformer, type Backbone } from '../../src/models/index.js';
 import { DataLoader, Rng, channelStats, toTensors, type ImageDataset } from '../../src/data/index.js';
 import { loadCheckpoint } from '../../src/io/index.js';
 import { getImageMethod, type MethodSpec } from '../../src/ssl/registry.js';
@@ -27,6 +27,7 @@ import { VICREG_DEFAULTS } from '../../src/ssl/methods/vicreg.js';
 import { DINO_DEFAULTS } from '../../src/ssl/methods/dino.js';
 import { JIGSAW_DEFAULTS } from '../../src/ssl/methods/jigsaw.js';
 import { RELATIVE_PATCH_DEFAULTS } from '../../src/ssl/methods/relative-patch.js';
+import { MAE_DEFAULTS } from '../../src/ssl/methods/mae.js';
 import { trackOptimizers } from './track-optimizers.js';
 import { toyImages } from './toy-images.js';
 
@@ -35,7 +36,7 @@ const FAMILIES: readonly MethodFamily[] = ['classification-pretext', 'joint-embe
 /** Each method's option defaults, to know which option names it takes (rotation has none for sizes). */
 const METHOD_DEFAULTS: Record<string, object> = {
   simclr: SIMCLR_DEFAULTS, moco: MOCO_DEFAULTS, byol: BYOL_DEFAULTS, simsiam: SIMSIAM_DEFAULTS,
-  'barlow-twins': BARLOW_TWINS_DEFAULTS, vicreg: VICREG_DEFAULTS, dino: DINO_DEFAULTS,
+  'barlow-twins': BARLOW_TWINS_DEFAULTS, vicreg: VICREG_DEFAULTS, dino: DINO_DEFAULTS, mae: MAE_DEFAULTS,
   jigsaw: JIGSAW_DEFAULTS, 'relative-patch': RELATIVE_PATCH_DEFAULTS,
 };
 
@@ -44,6 +45,8 @@ const SMALL_HEADS: Record<string, number> = {
   hiddenDim: 32, projectionDim: 16, tileDim: 8, bottleneckDim: 8, expanderDim: 32, prototypes: 32,
   // A queue of 4 batches of 16 wraps around inside the contract's runs.
   queueSize: 64,
+  // MAE's decoder on a 16-wide ViT.
+  decoderWidth: 16, decoderHeads: 2,
 };
 
 /** The small head options that the method `name` takes ({} for a method this table does not know). */
@@ -55,6 +58,17 @@ export function smallHeads(name: string): Record<string, unknown> {
 
 /** The contract's encoder: 16x16 grey images go 16 -> 8 -> 4, 8-d embeddings. */
 export const makeEncoder = (): Backbone => new SmallCnn({ widths: [4, 8, 8] });
+
+/** A ViT for 16x16 grey images: 4x4 patches of 4x4 pixels, two layers 16 wide, 16-d embeddings. */
+export const makeTinyVit = (): Backbone => new VisionTransformer({ inChannels: 1, imageSize: 16, patchSize: 4, width: 16, depth: 2, heads: 2 });
+
+/** The methods that need an encoder of a particular kind, and the one they get; every other method gets `makeEncoder`'s small CNN. */
+const METHOD_ENCODERS: Record<string, () => Backbone> = { mae: makeTinyVit };
+
+/** The contract's encoder maker for the method `name`. */
+export function encoderFor(name: string): () => Backbone {
+  return METHOD_ENCODERS[name] ?? makeEncoder;
+}
 
 export interface ContractOptions {
   /** Method options (small heads); pass only names the method knows. */
@@ -69,6 +83,8 @@ export interface ContractOptions {
   stopAt?: number;
   resumeTo?: number;
   seed?: number;
+  /** Makes the method's encoder (default: `encoderFor(name)`). */
+  encoder?: () => Backbone;
 }
 
 /** What one pretraining run of the contract saw, step by step. */
@@ -94,6 +110,8 @@ export interface ToyRun {
   batchSize: number;
   seed: number;
   options: Record<string, unknown>;
+  /** A fresh encoder of the kind the method takes. */
+  makeEncoder: () => Backbone;
 }
 
 export function toyRun(name: string, o: ContractOptions = {}): ToyRun {
@@ -101,14 +119,14 @@ export function toyRun(name: string, o: ContractOptions = {}): ToyRun {
   const norm = channelStats(data);
   return {
     spec: getImageMethod(name), data, norm, ctx: { imageShape: data.imageShape, norm }, batchSize: o.batchSize ?? 16,
-    seed: o.seed ?? 11, options: o.options ?? {},
+    seed: o.seed ?? 11, options: o.options ?? {}, makeEncoder: o.encoder ?? encoderFor(name),
   };
 }
 
 /** A fresh method whose initial weights depend only on the seed. */
 export function freshMethod(r: ToyRun): SslMethod {
   manualSeed(r.seed);
-  return r.spec.create(makeEncoder(), r.ctx, r.options);
+  return r.spec.create(r.makeEncoder(), r.ctx, r.options);
 }
 
 /**
@@ -294,7 +312,7 @@ export function methodContract(name: string, o: ContractOptions = {}): void {
 
     test('the checkpoint records method and family, and its encoder.* weights give the same embeddings', () => {
       const ck = loadCheckpoint(join(dir, 'main'));
-      const fresh = makeEncoder();
+      const fresh = r.makeEncoder();
       const x = normalisedImages(r, 8);
       try {
         assert.equal(ck.meta.method, name);

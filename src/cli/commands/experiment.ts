@@ -6,8 +6,8 @@ import { writeReport, type MethodResult, type ReportData } from '../../report/in
 import type { ImageExperimentConfig } from '../../experiment/image.js';
 import { IMAGE_PRESETS, presetNames } from '../../experiment/presets.js';
 import { BACKBONE_NAMES } from '../commands.js';
-import { BASELINES, PROTOCOLS, expandMethods, experimentMethodNames, type Protocol } from '../../experiment/protocols.js';
-import { methodNames } from '../../ssl/catalog.js';
+import { BASELINES, PROTOCOLS, expandMethods, experimentMethodNames, parseMethod, type Protocol } from '../../experiment/protocols.js';
+import { methodNames, checkMethodBackbone } from '../../ssl/catalog.js';
 import { loadData } from '../data.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { runImageCommand, quickImageConfig, QUICK_LIMITS } from '../image-run.js';
@@ -88,6 +88,15 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
   if (args.has('epochs')) c.pretrain.epochs = args.int('epochs', { min: 1 })!;
   pretrainLimits(args, c);
   if (args.has('head')) c.finetune.head = c.scratch.head = args.choice('head', ['linear', 'mlp'] as const)!;
+  for (const m of c.methods) {
+    const pretext = parseMethod(m).pretext;
+    if (!pretext) continue;
+    try {
+      checkMethodBackbone(pretext, c.backbone);
+    } catch (err) {
+      throw new UsageError(`--methods ${m}: ${(err as Error).message}`);
+    }
+  }
 
   const sourceSpec = args.string('source')!;
   if (c.methods.includes('transfer') && sourceSpec === 'none') {

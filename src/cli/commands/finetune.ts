@@ -35,7 +35,7 @@ export async function run(args: Args, out: Output): Promise<void> {
   const steps = args.int('steps', { min: 1 }) ?? d.stepsPerK?.[String(s.k)] ?? d.steps;
   const augment = augmentation(args, d.augment, s.data.digits);
   const inChannels = s.train.imageShape[0];
-  const scratch = () => createBackbone(backbone, { inChannels, width });
+  const scratch = () => createBackbone(backbone, { inChannels, width, imageSize: [s.train.imageShape[1], s.train.imageShape[2]] });
   const blocks = s.encoder?.info.blocks ?? backboneBlocks(backbone, inChannels, width);
   const freeze = frozenBlocks(args, blocks, s.encoder ? d.freeze : []);
   const what = s.encoder

@@ -8,6 +8,7 @@ import { channelStats, splitIndices } from '../../data/index.js';
 import { createBackbone, type BackboneName } from '../../models/index.js';
 import { checkpointPaths } from '../../io/index.js';
 import { createMethod, pretrain, methodInfo, methodNames, type MonitorOptions } from '../../ssl/index.js';
+import { checkMethodBackbone } from '../../ssl/catalog.js';
 import { MetricsLog } from '../../train/metrics-log.js';
 import type { Augmentation } from '../../train/supervised.js';
 import { defaultImageConfig } from '../../experiment/defaults.js';
@@ -115,6 +116,11 @@ export async function run(args: Args, out: Output): Promise<void> {
   const fresh = settingsFromArgs(args, method);
   const resumed = resume ? resumeSettings(args, paths.json, fresh) : null;
   const s = resumed?.settings ?? fresh;
+  try {
+    checkMethodBackbone(s.method, s.backbone);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 
   const data = await loadData(s.data, { limit: s.limit ?? undefined, imageSize: s.imageSize ?? undefined });
   const train = data.train;
@@ -143,7 +149,7 @@ export async function run(args: Args, out: Output): Promise<void> {
 
   const optimizer = s.method === 'rotation' ? defaultImageConfig().pretrain.optimizer : info.defaults.optimizer;
   manualSeed(s.seed);
-  const encoder = createBackbone(s.backbone, { inChannels, width: s.width ?? undefined });
+  const encoder = createBackbone(s.backbone, { inChannels, width: s.width ?? undefined, imageSize: [train.imageShape[1], train.imageShape[2]] });
   const model = createMethod(s.method, encoder, { imageShape: train.imageShape, norm, noFlip: s.augment.flip === false });
   // With labels, half the held-out images vote and half are classified: the kNN and collapse monitors.
   const half = Math.floor(heldOut / 2);
