@@ -88,9 +88,13 @@ export const METHOD_CATALOG: readonly MethodInfo[] = [
   { modality: 'image', name: 'rotation', family: 'classification-pretext', paper: 'Gidaris, Singh & Komodakis 2018, https://arxiv.org/abs/1803.07728',
     summary: 'predict which of four rotations an image is in (RotNet)', defaults: ROTATION_DEFAULTS },
   { modality: 'image', name: 'jigsaw', family: 'classification-pretext', paper: 'Noroozi & Favaro 2016, https://arxiv.org/abs/1603.09246',
-    summary: 'nine jittered tiles of a 3x3 grid, shuffled by one of 64 far-apart orders: say which (shared encoder per tile)', defaults: TILE_PRETEXT_DEFAULTS },
+    summary: 'nine jittered tiles of a 3x3 grid, shuffled by one of 64 far-apart orders: say which (shared encoder per tile)', defaults: TILE_PRETEXT_DEFAULTS,
+    // The tiles are smaller than the images, and a ViT's positions are learnt for one input size.
+    backbones: ['small-cnn', 'nin', 'resnet18'] },
   { modality: 'image', name: 'relative-patch', family: 'classification-pretext', paper: 'Doersch, Gupta & Efros 2015, https://arxiv.org/abs/1505.05192',
-    summary: 'where a jittered patch lies relative to the centre patch, one of 8 neighbours (shared encoder per patch)', defaults: TILE_PRETEXT_DEFAULTS },
+    summary: 'where a jittered patch lies relative to the centre patch, one of 8 neighbours (shared encoder per patch)', defaults: TILE_PRETEXT_DEFAULTS,
+    // The tiles are smaller than the images, and a ViT's positions are learnt for one input size.
+    backbones: ['small-cnn', 'nin', 'resnet18'] },
   { modality: 'image', name: 'simclr', family: 'joint-embedding', paper: 'Chen, Kornblith, Norouzi & Hinton 2020, https://arxiv.org/abs/2002.05709',
     summary: 'two views of each image attract, the rest of the batch repels (NT-Xent)', defaults: JOINT_EMBEDDING_DEFAULTS },
   { modality: 'image', name: 'moco', family: 'joint-embedding', paper: 'Chen, Fan, Girshick & He 2020 (MoCo v2), https://arxiv.org/abs/2003.04297',
