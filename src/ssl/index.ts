@@ -6,7 +6,9 @@ export {
   METHODS, methodNames, getMethod, getImageMethod, getTextMethod, createMethod, createTextMethod,
   type MethodSpec, type TextMethodSpec, type TextMethodContext, type TextSslMethod, type RegisteredMethod,
 } from './registry.js';
-export { METHOD_CATALOG, methodInfo, ROTATION_DEFAULTS, JOINT_EMBEDDING_DEFAULTS, SKIPGRAM_DEFAULTS, MASKED_LM_DEFAULTS, type MethodInfo } from './catalog.js';
+export {
+  METHOD_CATALOG, methodInfo, ROTATION_DEFAULTS, JOINT_EMBEDDING_DEFAULTS, SKIPGRAM_DEFAULTS, MASKED_LM_DEFAULTS, ELECTRA_DEFAULTS, SIMCSE_DEFAULTS, type MethodInfo,
+} from './catalog.js';
 export { embeddingMonitor, embeddingSpread, type MonitorOptions, type EmbeddingMonitor } from './monitors.js';
 export * as heads from './heads.js';
 export { frozenCopy, emaUpdate_, cosineMomentum } from './momentum.js';
@@ -18,3 +20,6 @@ export {
 export { rotationBatch, ROTATION_DEGREES } from './rotation.js';
 export { SkipGramNegativeSampling, trainSkipGram, type SkipGramOptions } from './methods/skipgram.js';
 export { MaskedLanguageModel, MaskedTokenSource, pretrainMaskedLM } from './methods/masked-lm.js';
+export { Electra, ElectraGenerator, pretrainElectra, electraSource, defaultElectraConfig, type ElectraConfig, type ElectraPretrainOptions, type ElectraPretrainResult } from './methods/electra.js';
+export { SimCSE, pretrainSimCse, sentenceData, defaultSimCseConfig, type SimCseConfig, type SimCseValidation, type SimCsePretrainOptions, type SimCsePretrainResult } from './methods/simcse.js';
+export { JointEmbeddingBase, JointEmbedding } from './methods/joint-embedding.js';

@@ -7,3 +7,4 @@ export { barlowTwinsLoss, type BarlowTwinsOptions } from './barlow-twins.js';
 export { vicregLoss, vicregLossParts, type VicregOptions, type VicregParts } from './vicreg.js';
 export { DinoLoss, type DinoLossOptions } from './dino.js';
 export { distillationLoss, softTargetCrossEntropy, type DistillationOptions } from './distillation.js';
+export { replacedTokenLoss } from './replaced-token.js';
