@@ -1,6 +1,6 @@
 // selfsup.text: self-supervised learning on text, gathered in one namespace. The
 // pieces live with their kind: corpora and tokenizers in data/text/, the models in
-// models/, the optimizer and schedule in optim/, the methods (skip-gram, masked LM),
+// models/, the optimizer and schedule in optim/, the methods (skip-gram, masked LM, ELECTRA, SimCSE),
 // their losses and their masking transform in ssl/. What stays here is text-only
 // evaluation and features: word vectors, the synonym test, document features, and
 // few-label classification.
