@@ -62,7 +62,10 @@ export interface ElectraConfig extends EncoderConfig {
  * The discriminator is the masked LM's encoder (d=128, one layer) and trains with the
  * masked LM's optimizer settings (AdamW at 1.25e-4, the token embedding 120x faster,
  * clipping at 1), so the two differ in their pretext only; the paper's ELECTRA-Small
- * used 5e-4 at batch 128. Untuned.
+ * used 5e-4 at batch 128. Barely tuned: on the text experiment's corpus, 3,000 steps
+ * (2026-12-02) gave held-out replaced-token ROC AUC 0.72 and detection accuracy 88.2%
+ * against 88.3% for calling every token original (generator accuracy 13.7%); 5e-4 for
+ * the transformer (the embedding's rate kept) gave AUC 0.63.
  */
 export function defaultElectraConfig(): ElectraConfig {
   return {
