@@ -367,6 +367,10 @@ describe('text', () => {
     const image = await cli('experiment', '--modality', 'text', '--backbone', 'nin');
     assertExit(image, 2);
     assert.match(image.stderr, /--backbone is for image experiments/);
+    const unknown = await cli('experiment', '--modality', 'text', '--methods', 'skipgram,bert', '--out', join(tmp, 'text-unused'));
+    assertExit(unknown, 2);
+    assert.match(unknown.stderr, /--methods.*bert/);
+    assert.match(unknown.stderr, /electra/);
   });
 
   test('experiment --modality text --quick runs the text experiment and writes its report', async (t) => {
@@ -375,11 +379,12 @@ describe('text', () => {
     const out = join(tmp, 'text');
     const config = join(tmp, 'text-options.json');
     writeFileSync(config, JSON.stringify({ mlm: { maskFrequencyThreshold: 1e-3 } })); // an option off by default is still a known setting
-    const r = await cli('experiment', '--modality', 'text', '--quick', '--seeds', '0', '--minutes', '0.05', '--config', config, '--out', out, '--json');
+    const r = await cli('experiment', '--modality', 'text', '--quick', '--seeds', '0', '--minutes', '0.05', '--methods', 'skipgram,masked-lm,electra,simcse', '--config', config, '--out', out, '--json');
     assertExit(r, 0);
     const j = lastJson(r);
     assert.equal(j.modality, 'text');
-    assert.ok(j.results.length > 0);
+    assert.deepEqual([...new Set(j.results.map((x: { method: string }) => x.method))],
+      ['bow-scratch', 'skipgram-linear', 'mlm-probe', 'mlm-finetune', 'electra-probe', 'electra-finetune', 'simcse-probe', 'simcse-finetune'], 'each method under its protocols, bow-scratch added');
     for (const x of j.results) {
       assert.deepEqual(x.runs.length, 1, 'one seed');
       assert.ok(x.mean >= 0 && x.mean <= 1);
@@ -388,6 +393,8 @@ describe('text', () => {
     assert.ok(existsSync(join(out, 'report-data.json')));
     const saved = JSON.parse(readFileSync(join(out, 'report-data.json'), 'utf8')).config;
     assert.equal(saved.mlm.timeBudgetSeconds, 3, "--minutes sets the masked LM's time budget");
+    assert.equal(saved.mlm.maxSteps, undefined, '... instead of its step budget');
+    assert.equal(saved.electra.maxSteps, 60, 'the other pretrainings keep their step budgets');
     assert.equal(saved.mlm.maskFrequencyThreshold, 1e-3);
     const n = await cli('neighbors', 'the', '--vectors', out, '--count', '4', '--json');
     assertExit(n, 0);

@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { memory, setNumThreads } from '../src/tensor/index.js';
 import { Rng } from '../src/data/random.js';
-import { runTextExperiment, quickTextConfig, defaultTextConfig, splitPerClass, TEXT_METHODS } from '../src/experiment/text.js';
+import { runTextExperiment, quickTextConfig, defaultTextConfig, splitPerClass, expandTextMethods, TEXT_METHODS, DEFAULT_TEXT_METHODS } from '../src/experiment/text.js';
 import { loadWordVectors, nearestNeighbors, WordVocab, BpeTokenizer } from '../src/text/index.js';
 
 setNumThreads(1);
@@ -56,15 +56,22 @@ function fortuneFixture(dir: string): void {
   }
 }
 
-test('runTextExperiment with a quick config: all four methods on both tasks, a report, no leaks', async () => {
+test('runTextExperiment with a quick config: every method (ELECTRA and SimCSE too) on both tasks, a report, no leaks', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'selfsup-text-exp-'));
   try {
     const wordnet = join(tmp, 'wordnet');
     const fortunes = join(tmp, 'fortunes');
     wordnetFixture(wordnet);
     fortuneFixture(fortunes);
+    const quick = quickTextConfig(wordnet, fortunes);
+    assert.deepEqual(quick.methods, [...TEXT_METHODS], 'the quick config covers every method');
     const config = {
-      ...quickTextConfig(wordnet, fortunes),
+      ...quick,
+      // Step budgets shorter than the epochs, so that they bind on this tiny corpus.
+      skipgram: { ...quick.skipgram, epochs: 100, maxSteps: 12 },
+      mlm: { ...quick.mlm, epochs: 100, maxSteps: 40 },
+      electra: { ...quick.electra, epochs: 100, maxSteps: 20 },
+      simcse: { ...quick.simcse, epochs: 100, maxSteps: 10 },
       gloss: { categories: ['noun.animal', 'noun.food', 'noun.plant'], testPerClass: 15 },
       fortunes: { files: ['computers', 'love'], testPerClass: 10 },
       ks: [3, 8],
@@ -72,7 +79,13 @@ test('runTextExperiment with a quick config: all four methods on both tasks, a r
     };
     const out = join(tmp, 'out');
     const baseline = memory().numTensors;
-    const r = await runTextExperiment(config, out, () => {});
+    const lines: string[] = [];
+    const r = await runTextExperiment(config, out, (l) => lines.push(l));
+    // Step budgets: each pretraining runs exactly its steps.
+    for (const [name, steps] of [['skip-gram', 12], ['masked LM', 40], ['ELECTRA', 20], ['SimCSE', 10]] as const) {
+      assert.ok(lines.some((l) => l.startsWith(`${name}: ${steps} steps in`)), `${name} ran ${steps} steps: ${lines.filter((l) => l.startsWith(name)).join(' | ')}`);
+    }
+    assert.ok(lines.some((l) => /SimCSE: from the masked LM's encoder/.test(l)));
 
     for (const task of r.tasks) {
       assert.deepEqual([...new Set(task.results.map((x) => x.method))], [...TEXT_METHODS], `${task.task}: every method ran`);
@@ -93,6 +106,14 @@ test('runTextExperiment with a quick config: all four methods on both tasks, a r
     assert.deepEqual(r.report.results, r.results);
     assert.ok(r.report.curves.some((c) => c.run === 'skipgram-pretrain' && c.points.length > 0));
     assert.ok(r.report.curves.some((c) => c.run === 'mlm-pretrain'));
+    assert.ok(r.report.curves.some((c) => c.run === 'electra-pretrain' && c.points.length > 0));
+    assert.ok(r.report.curves.some((c) => c.run === 'simcse-pretrain' && c.points.length > 0));
+    assert.ok(r.electraHeldOutAccuracy! >= 0 && r.electraHeldOutAccuracy! <= 1, `ELECTRA held-out accuracy ${r.electraHeldOutAccuracy}`);
+    assert.ok(r.electraAllOriginalAccuracy! > 0 && r.electraAllOriginalAccuracy! <= 1);
+    assert.ok(Number.isFinite(r.simcseAlignment), `SimCSE alignment ${r.simcseAlignment}`);
+    assert.equal(typeof r.report.extra!['ELECTRA replaced-token ROC AUC (held out)'], 'number');
+    assert.equal(typeof r.report.extra!['SimCSE uniformity (held out)'], 'number');
+    assert.ok(r.report.notes!.some((n) => /Pretraining budgets in steps: skip-gram 12, masked LM 40, ELECTRA 20, SimCSE 10\./.test(n)));
     assert.equal(r.report.wordMaps!.length, 1);
     assert.equal(r.report.wordMaps![0]!.vectors.length, r.report.wordMaps![0]!.words.length);
     assert.equal(typeof r.report.extra!['synonym AUC (skip-gram)'], 'number');
@@ -101,7 +122,7 @@ test('runTextExperiment with a quick config: all four methods on both tasks, a r
     assert.ok(typeof r.report.extra!['fortunes: bow-scratch k=3'] === 'string');
 
     // What the run leaves on disk: tokenizers, vectors the CLI's neighbors command can load, checkpoints.
-    for (const f of ['vocab.json', 'bpe.json', 'word-vectors.safetensors', 'skipgram.json', 'mlm.json', 'metrics.jsonl']) {
+    for (const f of ['vocab.json', 'bpe.json', 'word-vectors.safetensors', 'skipgram.json', 'mlm.json', 'electra.json', 'simcse.json', 'metrics.jsonl']) {
       assert.ok(existsSync(join(out, f)), `${f} written`);
     }
     assert.ok(WordVocab.load(join(out, 'vocab.json')).has('dog'));
@@ -128,13 +149,25 @@ test('splitPerClass: disjoint test and pool sets, testPerClass per class', () =>
   assert.deepEqual(splitPerClass(labels, 4, 5, 0), { pool, test: held }, 'seeded');
 });
 
-test('the default config names every method, both tasks and budgets that bound its time', () => {
+test('the default config: the four methods it always ran, both tasks, and budgets in steps, not seconds', () => {
   const c = defaultTextConfig();
-  assert.deepEqual(c.methods, [...TEXT_METHODS]);
+  assert.deepEqual(c.methods, [...DEFAULT_TEXT_METHODS]);
+  assert.deepEqual(DEFAULT_TEXT_METHODS, ['bow-scratch', 'skipgram-linear', 'mlm-probe', 'mlm-finetune']);
   assert.deepEqual(c.ks, [10, 100]);
   assert.equal(c.seeds.length, 5);
-  // About 14 minutes in all on 2 cores, 12 of them pretraining (README); never unbounded.
-  assert.ok(c.skipgram.timeBudgetSeconds! + c.mlm.timeBudgetSeconds! <= 12 * 60);
+  // What 120 s of skip-gram and 600 s of masked LM gave on 2 idle cores (README); ELECTRA and SimCSE
+  // sized to keep the experiment with all four under 25 minutes. No time budgets: runs repeat.
+  assert.deepEqual([c.skipgram.maxSteps, c.mlm.maxSteps, c.electra.maxSteps, c.simcse.maxSteps], [1000, 20000, 3000, 750]);
+  for (const p of [c.skipgram, c.mlm, c.electra, c.simcse]) assert.equal(p.timeBudgetSeconds, undefined);
+  assert.equal(c.simcse.init, 'masked-lm');
   assert.equal(c.gloss.categories.length, 10);
   assert.ok(c.fortunes && c.fortunes.files.length >= 6);
+});
+
+test('expandTextMethods: registered methods become their protocols, old names stay, bow-scratch joins', () => {
+  assert.deepEqual(expandTextMethods(['skipgram', 'masked-lm', 'electra', 'simcse']), [...TEXT_METHODS]);
+  assert.deepEqual(expandTextMethods(['electra']), ['bow-scratch', 'electra-probe', 'electra-finetune']);
+  assert.deepEqual(expandTextMethods(['mlm-finetune', 'skipgram-linear']), ['bow-scratch', 'skipgram-linear', 'mlm-finetune']);
+  assert.deepEqual(expandTextMethods(['simcse-probe', 'bow-scratch']), ['bow-scratch', 'simcse-probe']);
+  assert.throws(() => expandTextMethods(['bert']), { name: 'RangeError', message: /unknown text method 'bert': use skipgram, masked-lm, electra, simcse, bow-scratch/ });
 });

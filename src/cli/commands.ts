@@ -243,12 +243,13 @@ export const COMMANDS: CommandSpec[] = [
       seeds: SEEDS(defaults.seeds.join(',')),
       methods: {
         type: 'string', value: 'LIST', default: defaults.methods.join(','),
-        help: `what to compare: baselines (scratch, transfer), methods (${methodNames('image').join(', ')}; each under every --protocols), or METHOD-PROTOCOL pairs (e.g. simclr-knn); scratch is added when no baseline is named`,
+        help: `what to compare: baselines (scratch, transfer), methods (${methodNames('image').join(', ')}; each under every --protocols), or METHOD-PROTOCOL pairs (e.g. simclr-knn); scratch is added when no baseline is named. ` +
+          `With --modality text: methods (${methodNames('text').join(', ')}; each under its protocols: skipgram-linear, <method>-probe and <method>-finetune, mlm- for masked-lm) or those names themselves; bow-scratch is always added`,
       },
       protocols: { type: 'string', value: 'LIST', default: 'finetune,probe,knn', help: `protocols for the methods named alone in --methods: ${PROTOCOLS.join(', ')}` },
       'pretrain-steps': PRETRAIN_STEPS,
       epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'epochs of rotation pretraining (at most --pretrain-steps steps)' },
-      minutes: { ...MINUTES, help: 'also stop rotation pretraining after M minutes, whatever the steps; with --modality text, the masked LM\'s pretraining time (default 10) (0: no time limit)' },
+      minutes: { ...MINUTES, help: 'also stop rotation pretraining after M minutes, whatever the steps; with --modality text, a time budget of M minutes for the masked LM instead of its step budget (20,000 steps, about 10 minutes on 2 idle cores; a time budget does not repeat exactly on a busier machine) (0: no limit but its epochs)' },
       freeze: { type: 'string', value: 'LIST', default: defaults.finetune.freeze.join(',') || 'none', help: "blocks kept frozen when fine-tuning the rotation encoder, or 'none'" },
       head: { type: 'string', value: 'KIND', default: defaults.finetune.head, help: 'head of fine-tuned models: linear or mlp' },
       preset: { type: 'string', value: 'NAME', default: 'default', help: `a named image configuration: ${Object.entries(IMAGE_PRESETS).map(([n, p]) => `${n} (${p.summary})`).join('; ')}` },
@@ -264,6 +265,7 @@ export const COMMANDS: CommandSpec[] = [
       'selfsup experiment --methods rotation,simclr,byol --protocols finetune,knn,distill --ks 10,100',
       'selfsup experiment --preset best --out runs/best',
       'selfsup experiment --modality text --out runs/text',
+      'selfsup experiment --modality text --methods skipgram,masked-lm,electra,simcse --out runs/text-all',
     ],
     load: load('experiment'),
   },

@@ -1,12 +1,14 @@
 // The label-efficiency experiment for text: pretrain on unlabelled WordNet glosses
-// and fortunes (skip-gram word vectors; a masked-token transformer), then classify
+// and fortunes (skip-gram word vectors; text transformers by masked tokens, ELECTRA's
+// replaced-token detection and SimCSE), then classify
 // WordNet glosses by lexicographer category and fortunes by file with k labels per
 // class, against a bag-of-words classifier trained from scratch on the same labels.
 // Ctrl-C stops the whole experiment after the run it interrupts; the runs that
 // finished come back, marked partial (an interrupted pretraining: none, and its checkpoint).
 // The steps are functions below, in order: corpora and tasks, the pretraining text,
-// skip-gram, the masked LM, each task's few-label grid (on runner.ts, as for images),
-// and the report data; runTextExperiment runs them.
+// skip-gram, the masked LM, ELECTRA, SimCSE, each task's few-label grid (on runner.ts,
+// as for images), and the report data; runTextExperiment runs them. Every pretraining
+// has a budget in steps, so a run repeats on a slower or busier machine.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed, noGrad, tidy, tensor, type Tensor } from '../tensor/index.js';
@@ -25,12 +27,46 @@ import {
   trainSkipGram, WordVectors, nearestNeighbors, pairSimilarities, synonymTest, rocAuc, pretrainMaskedLM,
   TransformerTextEncoder, encodeTexts, encodeForModel, averageWordVectors, BagOfWordsClassifier, bagOfWordsInputs,
   TextClassifier, trainClassifier, classifierAccuracy, subsetCorpus,
-  DEFAULT_WORDNET_DIR, DEFAULT_FORTUNE_DIR, defaultSkipGramConfig, defaultMlmConfig,
-  type SkipGramConfig, type MlmConfig, type TextCorpus, type Synset, type SequenceData, type SynonymTest, type EncodedCorpus,
+  DEFAULT_WORDNET_DIR, DEFAULT_FORTUNE_DIR, defaultSkipGramConfig, defaultMlmConfig, defaultElectraConfig, defaultSimCseConfig,
+  pretrainElectra, pretrainSimCse,
+  type SkipGramConfig, type MlmConfig, type ElectraConfig, type SimCseConfig, type TextCorpus, type Synset, type SequenceData, type SynonymTest, type EncodedCorpus,
 } from '../text/index.js';
 
-export const TEXT_METHODS = ['bow-scratch', 'skipgram-linear', 'mlm-probe', 'mlm-finetune'] as const;
+/** Every text method the experiment can run: the baseline, then each pretext under its protocols. */
+export const TEXT_METHODS = [
+  'bow-scratch', 'skipgram-linear', 'mlm-probe', 'mlm-finetune', 'electra-probe', 'electra-finetune', 'simcse-probe', 'simcse-finetune',
+] as const;
 export type TextMethod = (typeof TEXT_METHODS)[number];
+/** What the default experiment runs (about 14 minutes on 2 idle cores); ELECTRA and SimCSE are asked for by name. */
+export const DEFAULT_TEXT_METHODS: readonly TextMethod[] = ['bow-scratch', 'skipgram-linear', 'mlm-probe', 'mlm-finetune'];
+/** The registered text methods, each with the experiment methods (protocols) it expands to. */
+export const TEXT_PRETEXT_PROTOCOLS: Readonly<Record<string, readonly TextMethod[]>> = {
+  'skipgram': ['skipgram-linear'],
+  'masked-lm': ['mlm-probe', 'mlm-finetune'],
+  'electra': ['electra-probe', 'electra-finetune'],
+  'simcse': ['simcse-probe', 'simcse-finetune'],
+};
+
+/**
+ * `--methods` items for text: registered methods (skipgram, masked-lm, electra, simcse), each
+ * expanded to its protocols, or experiment methods as they are (bow-scratch, mlm-probe ...).
+ * The bag-of-words baseline always joins (every comparison is against it, as scratch is for
+ * images). In TEXT_METHODS order; unknown names are RangeErrors that list the known ones.
+ */
+export function expandTextMethods(items: readonly string[]): TextMethod[] {
+  const out: TextMethod[] = [];
+  for (const item of items) {
+    const expanded = TEXT_PRETEXT_PROTOCOLS[item] ?? ((TEXT_METHODS as readonly string[]).includes(item) ? [item as TextMethod] : null);
+    if (!expanded) throw new RangeError(`unknown text method '${item}': use ${[...Object.keys(TEXT_PRETEXT_PROTOCOLS), ...TEXT_METHODS].join(', ')}`);
+    out.push(...expanded);
+  }
+  if (!out.includes('bow-scratch')) out.unshift('bow-scratch');
+  return TEXT_METHODS.filter((m) => out.includes(m));
+}
+
+/** The transformer pretexts, whose encoders the probe and fine-tune protocols take. */
+type TransformerPretext = 'mlm' | 'electra' | 'simcse';
+const TRANSFORMER_PRETEXTS: readonly TransformerPretext[] = ['mlm', 'electra', 'simcse'];
 
 export interface TextExperimentConfig {
   /** Folder of WordNet's data.* files (Debian wordnet-base). */
@@ -50,13 +86,18 @@ export interface TextExperimentConfig {
   methods: TextMethod[];
   vocab: { minCount: number; maxSize?: number };
   bpe: { vocabSize: number };
+  /** Each pretraining's budget is `maxSteps` (a time budget, `timeBudgetSeconds`, is off by default: it would not repeat on a busier machine). */
   skipgram: SkipGramConfig;
   mlm: MlmConfig;
-  /** Linear probe on frozen features (skipgram-linear, mlm-probe). */
+  /** ELECTRA's discriminator (the encoder electra-probe and electra-finetune take) and its generator. */
+  electra: ElectraConfig;
+  /** SimCSE; with init 'masked-lm' it starts from the masked LM's encoder (sizes from `mlm`, dropout its own). */
+  simcse: SimCseConfig;
+  /** Linear probe on frozen features (skipgram-linear, mlm-probe, electra-probe, simcse-probe). */
   probe: { steps: number; lr: number; weightDecay: number };
   /** The bag-of-words baseline. */
   bow: { steps: number; batchSize: number; lr: number; weightDecay: number };
-  /** mlm-finetune: encoder and head train together, the head at its own rate. */
+  /** mlm-finetune, electra-finetune, simcse-finetune: encoder and head train together, the head at its own rate. */
   finetune: { steps: number; batchSize: number; lr: number; headLr: number; weightDecay: number; allLayers?: boolean };
   /** The synonym test (its synsets' glosses are held out of pretraining). */
   synonyms: { pairs: number; minCount: number };
@@ -68,7 +109,7 @@ export interface TextExperimentConfig {
 }
 
 export interface TextExperimentOptions {
-  /** Passed to skip-gram and masked-LM pretraining, e.g. for a progress display. */
+  /** Passed to every pretraining, e.g. for a progress display. */
   callbacks?: Callbacks;
   /**
    * Listen for SIGINT (Ctrl-C) for the whole experiment, so that Ctrl-C between runs
@@ -95,6 +136,11 @@ export interface TextExperimentOutput {
   synonymAuc: number;
   skipgramWordsPerSecond: number;
   mlmHeldOutAccuracy: number | null;
+  /** ELECTRA's held-out replaced-token detection accuracy, and calling every token original (null when ELECTRA did not run). */
+  electraHeldOutAccuracy: number | null;
+  electraAllOriginalAccuracy: number | null;
+  /** SimCSE's held-out alignment (mean squared distance of a sentence's two dropout views, unit vectors; null when it did not run). */
+  simcseAlignment: number | null;
   /** True when Ctrl-C stopped the experiment before every run finished: the results are partial. */
   interrupted: boolean;
   /** Classification runs (task x method x k x seed) finished, and planned. */
@@ -168,9 +214,15 @@ interface Pretrained {
   synonymPairs: [number, number];
   wordMap: WordMap | null;
   tokenizer: BpeTokenizer | null;
-  encoder: TransformerTextEncoder | null;
+  /** The transformer encoders, by pretext. */
+  encoders: Partial<Record<TransformerPretext, TransformerTextEncoder>>;
   mlmAccuracy: number | null;
   mlmRate: number | null;
+  /** ELECTRA's held-out detection figures and SimCSE's (see their validate), and their rates. */
+  electraHeldOut: Record<string, number> | null;
+  electraRate: number | null;
+  simcseHeldOut: Record<string, number> | null;
+  simcseRate: number | null;
   /** The pretraining Ctrl-C interrupted: no classification ran after it. */
   stoppedIn: { run: string; steps: number; checkpoint: string } | null;
 }
@@ -265,14 +317,27 @@ async function pretrainSkipGram(r: TextRun, text: PretrainingText, got: Pretrain
   return true;
 }
 
+/** How a pretraining's budget reads in the log: its epochs, step budget and time budget. */
+function budgetText(c: { epochs: number; maxSteps?: number | null; timeBudgetSeconds?: number | null }): string {
+  return `${c.epochs} epoch${c.epochs === 1 ? '' : 's'}${c.maxSteps ? `, at most ${c.maxSteps} steps` : ''}${c.timeBudgetSeconds ? `, at most ${c.timeBudgetSeconds} s` : ''}`;
+}
+
+/** The BPE tokenizer every transformer pretext shares (trained once, saved as bpe.json); null when Ctrl-C stopped the experiment. */
+async function sharedTokenizer(r: TextRun, text: PretrainingText, got: Pretrained): Promise<BpeTokenizer | null> {
+  if (!got.tokenizer) {
+    got.tokenizer = BpeTokenizer.train(text.texts, { vocabSize: r.c.bpe.vocabSize });
+    got.tokenizer.save(join(r.outDir, 'bpe.json'));
+  }
+  return (await r.stop.shouldStop()) ? null : got.tokenizer;
+}
+
 /** 4. The BPE tokenizer and the masked-token model on its subwords; false when Ctrl-C stopped it. */
 async function pretrainMaskedTokens(r: TextRun, text: PretrainingText, got: Pretrained): Promise<boolean> {
   const { c, outDir, log, stop, metrics } = r;
-  const tokenizer = got.tokenizer = BpeTokenizer.train(text.texts, { vocabSize: c.bpe.vocabSize });
-  tokenizer.save(join(outDir, 'bpe.json'));
-  if (await stop.shouldStop()) return false;
+  const tokenizer = await sharedTokenizer(r, text, got);
+  if (!tokenizer) return false;
   manualSeed(c.seed);
-  log(`masked LM: ${c.mlm.layers} transformer layer${c.mlm.layers === 1 ? '' : 's'}, d=${c.mlm.dModel}, ${c.mlm.heads} heads, ${tokenizer.size} BPE tokens${c.mlm.sampledNegatives ? ` (sampled softmax, ${c.mlm.sampledNegatives} negatives)` : ''}, ${c.mlm.epochs} epochs${c.mlm.timeBudgetSeconds ? `, at most ${c.mlm.timeBudgetSeconds} s` : ''}`);
+  log(`masked LM: ${c.mlm.layers} transformer layer${c.mlm.layers === 1 ? '' : 's'}, d=${c.mlm.dModel}, ${c.mlm.heads} heads, ${tokenizer.size} BPE tokens${c.mlm.sampledNegatives ? ` (sampled softmax, ${c.mlm.sampledNegatives} negatives)` : ''}, ${budgetText(c.mlm)}`);
   const mlmCheckpoint = join(outDir, 'mlm');
   const m = await stop.training(() => pretrainMaskedLM({ tokenizer, texts: text.texts, config: c.mlm, metrics, checkpoint: mlmCheckpoint, callbacks: r.callbacks }));
   if (m.fit.interrupted) {
@@ -282,10 +347,63 @@ async function pretrainMaskedTokens(r: TextRun, text: PretrainingText, got: Pret
     return false;
   }
   r.curves.push({ run: 'mlm-pretrain', points: m.fit.curve });
-  got.encoder = m.model.takeEncoder();
+  got.encoders.mlm = m.model.takeEncoder();
   got.mlmAccuracy = m.heldOutAccuracy;
   got.mlmRate = m.sequencesPerSecond;
   log(`masked LM: ${m.fit.steps} steps in ${m.fit.seconds.toFixed(0)} s, ${got.mlmRate.toFixed(0)} sequences/s; held-out masked-token accuracy ${pct(got.mlmAccuracy ?? 0)}`);
+  return true;
+}
+
+/** 4b. ELECTRA on the shared subwords (a fresh discriminator, as in the paper); false when Ctrl-C stopped it. */
+async function pretrainReplacedTokens(r: TextRun, text: PretrainingText, got: Pretrained): Promise<boolean> {
+  const { c, outDir, log, stop, metrics } = r;
+  const tokenizer = await sharedTokenizer(r, text, got);
+  if (!tokenizer) return false;
+  manualSeed(c.seed);
+  log(`ELECTRA: discriminator of ${c.electra.layers} transformer layer${c.electra.layers === 1 ? '' : 's'}, d=${c.electra.dModel}, generator at ${c.electra.generatorScale}x its width sharing its embeddings, ${pct(c.electra.maskProb)} masked, lambda ${c.electra.discriminatorWeight}, ${budgetText(c.electra)}`);
+  const checkpoint = join(outDir, 'electra');
+  const m = await stop.training(() => pretrainElectra({ tokenizer, texts: text.texts, config: c.electra, metrics, checkpoint, callbacks: r.callbacks }));
+  if (m.fit.interrupted) {
+    m.model.dispose();
+    pretrainingInterrupted(r, got, 'ELECTRA', m.fit.steps, checkpoint);
+    return false;
+  }
+  r.curves.push({ run: 'electra-pretrain', points: m.fit.curve });
+  got.encoders.electra = m.model.takeEncoder();
+  got.electraHeldOut = m.validation;
+  got.electraRate = m.sequencesPerSecond;
+  const v = m.validation;
+  log(`ELECTRA: ${m.fit.steps} steps in ${m.fit.seconds.toFixed(0)} s, ${m.sequencesPerSecond.toFixed(0)} sequences/s` +
+    (v ? `; held-out replaced-token detection ${pct(v.replaced_acc!)} (every token called original: ${pct(v.original_frac!)}), AUC ${v.replaced_auc!.toFixed(3)}, generator accuracy ${pct(v.generator_acc!)}` : ''));
+  return true;
+}
+
+/** 4c. SimCSE, from the masked LM's encoder (init 'masked-lm') or a fresh one; false when Ctrl-C stopped it. */
+async function pretrainDropoutViews(r: TextRun, text: PretrainingText, got: Pretrained): Promise<boolean> {
+  const { c, outDir, log, stop, metrics } = r;
+  const tokenizer = await sharedTokenizer(r, text, got);
+  if (!tokenizer) return false;
+  const fromMlm = c.simcse.init === 'masked-lm';
+  const init = fromMlm ? got.encoders.mlm : undefined;
+  if (fromMlm && !init) throw new Error('SimCSE with init \'masked-lm\' needs the masked LM pretrained first');
+  // From the masked LM: its sizes, SimCSE's dropout (the views).
+  const config: SimCseConfig = fromMlm ? { ...c.simcse, dModel: c.mlm.dModel, heads: c.mlm.heads, layers: c.mlm.layers, dimFeedforward: c.mlm.dimFeedforward, maxLen: c.mlm.maxLen } : c.simcse;
+  manualSeed(c.seed);
+  log(`SimCSE: ${fromMlm ? 'from the masked LM\'s encoder' : 'a fresh encoder'}, dropout ${config.dropout}, temperature ${config.temperature}, batch ${config.batchSize}, ${budgetText(config)}`);
+  const checkpoint = join(outDir, 'simcse');
+  const m = await stop.training(() => pretrainSimCse({ tokenizer, texts: text.texts, config, init, metrics, checkpoint, callbacks: r.callbacks }));
+  if (m.fit.interrupted) {
+    m.model.dispose();
+    pretrainingInterrupted(r, got, 'SimCSE', m.fit.steps, checkpoint);
+    return false;
+  }
+  r.curves.push({ run: 'simcse-pretrain', points: m.fit.curve });
+  got.encoders.simcse = m.model.takeEncoder();
+  got.simcseHeldOut = m.validation;
+  got.simcseRate = m.sequencesPerSecond;
+  const v = m.validation;
+  log(`SimCSE: ${m.fit.steps} steps in ${m.fit.seconds.toFixed(0)} s, ${m.sequencesPerSecond.toFixed(0)} sentences/s` +
+    (v ? `; held out: NT-Xent ${v.heldout_ntxent.toFixed(3)}, alignment ${v.alignment.toFixed(3)}, uniformity ${v.uniformity.toFixed(3)}, views matched ${pct(v.view_match_acc)}` : ''));
   return true;
 }
 
@@ -310,7 +428,7 @@ interface TaskOutcome {
  */
 async function classifyTask(r: TextRun, task: TextTask, vocab: WordVocab, got: Pretrained, headline: boolean): Promise<TaskOutcome> {
   const { c, log, stop, metrics } = r;
-  const { vectors, tokenizer, encoder } = got;
+  const { vectors, tokenizer, encoders } = got;
   const labels = task.corpus.labels!;
   const classNames = task.corpus.classNames!;
   const numClasses = classNames.length;
@@ -323,7 +441,7 @@ async function classifyTask(r: TextRun, task: TextTask, vocab: WordVocab, got: P
     line: (x) => `  ${task.name}: ${x.method.padEnd(16)} k=${String(x.k).padEnd(4)} seed=${x.seed}  test accuracy ${pct(x.accuracy)}  (${x.seconds.toFixed(1)} s)`,
   });
   const bowTest: SequenceData = { sequences: bagOfWordsInputs(vocab, testCorpus.texts), labels: testCorpus.labels!, padId: 0 };
-  const mlmTest: SequenceData | null = tokenizer ? { sequences: encodeForModel(tokenizer, testCorpus.texts, c.mlm.maxLen), labels: testCorpus.labels!, padId: PAD_ID } : null;
+  const tokenTest = (maxLen: number): SequenceData | null => (tokenizer ? { sequences: encodeForModel(tokenizer, testCorpus.texts, maxLen), labels: testCorpus.labels!, padId: PAD_ID } : null);
 
   /** Trains a classifier and returns its test accuracy, or null when Ctrl-C interrupted the training. */
   const trainAndTest = async (method: TextMethod, k: number, seed: number, model: BagOfWordsClassifier | TextClassifier, optimizer: AdamW,
@@ -348,7 +466,8 @@ async function classifyTask(r: TextRun, task: TextTask, vocab: WordVocab, got: P
 
   const testY = noGrad(() => tensorOfIds(Array.from(testCorpus.labels!)));
   let testSg: Tensor | null = null;
-  let testMlm: Tensor | null = null;
+  /** Each transformer encoder's probe features of the test documents. */
+  const testFeatures: Partial<Record<TransformerPretext, Tensor>> = {};
   /** Test accuracy of a linear probe; frees the train features and everything the probe made. */
   const probeAndFree = (trainFeatures: Tensor, trainY: Tensor, testFeatures: Tensor): number => {
     try {
@@ -378,30 +497,44 @@ async function classifyTask(r: TextRun, task: TextTask, vocab: WordVocab, got: P
         manualSeed(seed);
         return probeAndFree(averageWordVectors(vectors, train.texts), y, testSg);
       }
-      case 'mlm-probe': {
-        if (!testMlm || !encoder) return undefined;
+      case 'mlm-probe':
+      case 'electra-probe':
+      case 'simcse-probe': {
+        const pretext = pretextOf(method);
+        const encoder = encoders[pretext];
+        const testX = testFeatures[pretext];
+        if (!encoder || !testX) return undefined;
         manualSeed(seed);
-        return probeAndFree(encodeTexts(encoder, tokenizer!, train.texts, { allLayers: true }), y, testMlm);
+        return probeAndFree(encodeTexts(encoder, tokenizer!, train.texts, { allLayers: true }), y, testX);
       }
-      case 'mlm-finetune': {
-        if (!encoder || !mlmTest) return undefined;
+      case 'mlm-finetune':
+      case 'electra-finetune':
+      case 'simcse-finetune': {
+        const pretext = pretextOf(method);
+        const encoder = encoders[pretext];
+        if (!encoder || !tokenizer) return undefined;
         manualSeed(seed);
-        const copy = new TransformerTextEncoder(tokenizer!.size, c.mlm);
+        // A copy to fine-tune; SimCSE's dropout made its views, fine-tuning uses the masked LM's.
+        const copy = new TransformerTextEncoder(tokenizer.size, pretext === 'simcse' ? { ...encoder.config, dropout: c.mlm.dropout } : encoder.config);
         copy.loadStateDict(encoder.stateDict());
         const model = new TextClassifier(copy, numClasses, { allLayers: c.finetune.allLayers });
         const optimizer = new AdamW([
           { params: model.encoder.parameters(), lr: c.finetune.lr },
           { params: model.head.parameters(), lr: c.finetune.headLr },
         ], { weightDecay: c.finetune.weightDecay });
-        const data: SequenceData = { sequences: encodeForModel(tokenizer!, train.texts, c.mlm.maxLen), labels: train.labels!, padId: PAD_ID };
-        return trainAndTest(method, k, seed, model, optimizer, data, c.finetune.steps, c.finetune.batchSize, mlmTest);
+        const maxLen = encoder.config.maxLen;
+        const data: SequenceData = { sequences: encodeForModel(tokenizer, train.texts, maxLen), labels: train.labels!, padId: PAD_ID };
+        return trainAndTest(method, k, seed, model, optimizer, data, c.finetune.steps, c.finetune.batchSize, tokenTest(maxLen)!);
       }
     }
   };
 
   try {
     testSg = vectors && runner.grid.methods.includes('skipgram-linear') ? averageWordVectors(vectors, testCorpus.texts) : null;
-    testMlm = encoder && runner.grid.methods.includes('mlm-probe') ? encodeTexts(encoder, tokenizer!, testCorpus.texts, { allLayers: true }) : null;
+    for (const pretext of TRANSFORMER_PRETEXTS) {
+      const encoder = encoders[pretext];
+      if (encoder && runner.grid.methods.includes(`${pretext}-probe` as TextMethod)) testFeatures[pretext] = encodeTexts(encoder, tokenizer!, testCorpus.texts, { allLayers: true });
+    }
     const { stopped } = await runner.run<TrainingSubset>({
       subset: (k, seed) => {
         const train = subsetCorpus(poolCorpus, kPerClass(poolCorpus.labels!, k, seed, numClasses));
@@ -413,7 +546,7 @@ async function classifyTask(r: TextRun, task: TextTask, vocab: WordVocab, got: P
     return { results: runner.results(), testSize: test.length, stopped, runner };
   } finally {
     testSg?.dispose();
-    testMlm?.dispose();
+    for (const t of Object.values(testFeatures)) t.dispose();
     testY.dispose();
   }
 }
@@ -422,7 +555,7 @@ async function classifyTask(r: TextRun, task: TextTask, vocab: WordVocab, got: P
 function textReport(r: TextRun, corpora: Corpora, text: PretrainingText, got: Pretrained, taskResults: TaskResults[],
   counts: { runsDone: number; runsPlanned: number; interrupted: boolean; methodSeconds: Partial<Record<TextMethod, number>> }): ReportData {
   const { c } = r;
-  const { sgRates, synonymAuc, synonymPairs, wordMap, mlmAccuracy, mlmRate, stoppedIn } = got;
+  const { sgRates, synonymAuc, synonymPairs, wordMap, mlmAccuracy, mlmRate, electraHeldOut, electraRate, simcseHeldOut, simcseRate, stoppedIn } = got;
   const { runsDone, runsPlanned, interrupted, methodSeconds } = counts;
   const headline = taskResults[0];
   const extraFigures: Record<string, number | string> = {};
@@ -433,6 +566,18 @@ function textReport(r: TextRun, corpora: Corpora, text: PretrainingText, got: Pr
   }
   if (mlmAccuracy !== null) extraFigures['masked-token accuracy (held out)'] = Number(mlmAccuracy.toFixed(4));
   if (mlmRate !== null) extraFigures['masked LM sequences/s'] = Math.round(mlmRate);
+  if (electraHeldOut) {
+    extraFigures['ELECTRA replaced-token accuracy (held out)'] = Number(electraHeldOut.replaced_acc!.toFixed(4));
+    extraFigures['ELECTRA accuracy calling every token original (held out)'] = Number(electraHeldOut.original_frac!.toFixed(4));
+    extraFigures['ELECTRA replaced-token ROC AUC (held out)'] = Number(electraHeldOut.replaced_auc!.toFixed(4));
+  }
+  if (electraRate !== null) extraFigures['ELECTRA sequences/s'] = Math.round(electraRate);
+  if (simcseHeldOut) {
+    extraFigures['SimCSE alignment (held out)'] = Number(simcseHeldOut.alignment!.toFixed(4));
+    extraFigures['SimCSE uniformity (held out)'] = Number(simcseHeldOut.uniformity!.toFixed(4));
+    extraFigures['SimCSE NT-Xent (held out)'] = Number(simcseHeldOut.heldout_ntxent!.toFixed(4));
+  }
+  if (simcseRate !== null) extraFigures['SimCSE sentences/s'] = Math.round(simcseRate);
   for (const t of taskResults.slice(1)) {
     for (const x of t.results) extraFigures[`${t.task}: ${x.method} k=${x.k}`] = `${pct(x.mean)} ± ${pct(x.std)}`;
   }
@@ -445,7 +590,12 @@ function textReport(r: TextRun, corpora: Corpora, text: PretrainingText, got: Pr
       ...(interrupted ? [partialNote] : []),
       ...(headline ? [`Gloss classification into ${headline.classNames.length} lexicographer files (${headline.classNames.join(', ')}), ${headline.testSize} test glosses; mean and standard deviation over seeds ${c.seeds.join(', ')} (each seed draws its own k labelled glosses per class).`] : []),
       `Pretraining used ${text.texts.length} unlabelled documents (WordNet glosses and examples${corpora.fortunes ? ', fortunes' : ''}${corpora.extra.length ? ', the user\'s text' : ''}); the ${text.heldOut.size} synsets of the synonym test were held out of it. Labels are never used in pretraining.`,
-      'bow-scratch: a linear classifier on one-hot bags of words trained on the k labels. skipgram-linear: a linear probe on averaged skip-gram vectors. mlm-probe: a linear probe on the masked-LM encoder\'s mean-pooled embedding and layer outputs, side by side. mlm-finetune: the encoder fine-tuned with a linear head.',
+      'bow-scratch: a linear classifier on one-hot bags of words trained on the k labels. skipgram-linear: a linear probe on averaged skip-gram vectors. mlm-probe: a linear probe on the masked-LM encoder\'s mean-pooled embedding and layer outputs, side by side. mlm-finetune: the encoder fine-tuned with a linear head.' +
+        (wantedMethods(c).some((m) => m.startsWith('electra-')) ? ' electra-probe and electra-finetune: the same on ELECTRA\'s discriminator.' : '') +
+        (wantedMethods(c).some((m) => m.startsWith('simcse-')) ? ` simcse-probe and simcse-finetune: the same on the SimCSE encoder (${c.simcse.init === 'masked-lm' ? 'trained on from the masked LM\'s' : 'from a fresh start'}).` : ''),
+      `Pretraining budgets in steps: skip-gram ${c.skipgram.maxSteps ?? 'none'}, masked LM ${c.mlm.maxSteps ?? 'none'}` +
+        (wantedMethods(c).some((m) => m.startsWith('electra-')) ? `, ELECTRA ${c.electra.maxSteps ?? 'none'}` : '') +
+        (wantedMethods(c).some((m) => m.startsWith('simcse-')) ? `, SimCSE ${c.simcse.maxSteps ?? 'none'}` : '') + '.',
       ...(wordMap ? [`Synonym test: ROC AUC ${synonymAuc.toFixed(3)} of cosine similarity between ${synonymPairs[0]} WordNet synonym pairs and ${synonymPairs[1]} random pairs of the same words.`] : []),
       ...(Object.keys(methodSeconds).length ? [`Seconds spent per method (training and testing, all tasks, seeds and k): ${Object.entries(methodSeconds).map(([m, t]) => `${m} ${t!.toFixed(0)}`).join(', ')}.`] : []),
       ...taskResults.slice(1).map((t) => `${t.task} (${t.classNames.length} classes, ${t.testSize} test documents): ${t.results.map((x) => `${x.method} k=${x.k} ${pct(x.mean)} ± ${pct(x.std)}`).join('; ')}.`),
@@ -461,12 +611,18 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
   mkdirSync(outDir, { recursive: true });
   using stop = new InterruptWatch('experiment', log, options.handleInterrupt ?? true);
   const r: TextRun = { c, outDir, log, callbacks: options.callbacks, stop, metrics: new MetricsLog(join(outDir, 'metrics.jsonl')), curves: [], notes: [] };
-  const wantsMlm = c.methods.includes('mlm-probe') || c.methods.includes('mlm-finetune');
+  const wanted = wantedMethods(c);
+  const wants = (pretext: TransformerPretext): boolean => wanted.some((m) => m.startsWith(`${pretext}-`));
+  // SimCSE starts from the masked LM's encoder unless told otherwise.
+  const wantsMlm = wants('mlm') || (wants('simcse') && c.simcse.init === 'masked-lm');
 
   const corpora = readCorpora(c);
   const runsPlanned = corpora.tasks.length * plannedRuns({ ks: c.ks, seeds: c.seeds, methods: wantedMethods(c) });
   const text = pretrainingText(c, corpora, outDir, log);
-  const got: Pretrained = { vectors: null, sgRates: null, synonymAuc: NaN, synonymPairs: [0, 0], wordMap: null, tokenizer: null, encoder: null, mlmAccuracy: null, mlmRate: null, stoppedIn: null };
+  const got: Pretrained = {
+    vectors: null, sgRates: null, synonymAuc: NaN, synonymPairs: [0, 0], wordMap: null, tokenizer: null, encoders: {}, mlmAccuracy: null, mlmRate: null,
+    electraHeldOut: null, electraRate: null, simcseHeldOut: null, simcseRate: null, stoppedIn: null,
+  };
   const taskResults: TaskResults[] = [];
   let runsDone = 0;
   const methodSeconds: Partial<Record<TextMethod, number>> = {};
@@ -475,6 +631,8 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
   const runAll = async (): Promise<void> => {
     if (!(await pretrainSkipGram(r, text, got)) || await stop.shouldStop()) return;
     if (wantsMlm && (!(await pretrainMaskedTokens(r, text, got)) || await stop.shouldStop())) return;
+    if (wants('electra') && (!(await pretrainReplacedTokens(r, text, got)) || await stop.shouldStop())) return;
+    if (wants('simcse') && (!(await pretrainDropoutViews(r, text, got)) || await stop.shouldStop())) return;
     // A task stopped by Ctrl-C keeps the runs that finished.
     for (const task of corpora.tasks) {
       const t = await classifyTask(r, task, text.vocab, got, task === corpora.tasks[0]);
@@ -487,7 +645,7 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
   try {
     await runAll();
   } finally {
-    got.encoder?.dispose();
+    for (const e of Object.values(got.encoders)) e.dispose();
     got.vectors?.dispose();
   }
   const interrupted = stop.requested && (runsDone < runsPlanned || got.stoppedIn !== null);
@@ -497,8 +655,15 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
   const headline = taskResults[0];
   return {
     results: headline?.results ?? [], tasks: taskResults, report, synonymAuc: got.synonymAuc, skipgramWordsPerSecond: got.sgRates?.words ?? 0, mlmHeldOutAccuracy: got.mlmAccuracy,
+    electraHeldOutAccuracy: got.electraHeldOut?.replaced_acc ?? null, electraAllOriginalAccuracy: got.electraHeldOut?.original_frac ?? null,
+    simcseAlignment: got.simcseHeldOut?.alignment ?? null,
     interrupted, runsDone, runsPlanned, pretrainCheckpoint: got.stoppedIn?.checkpoint ?? null,
   };
+}
+
+/** 'electra-probe' -> 'electra'. */
+function pretextOf(method: TextMethod): TransformerPretext {
+  return method.slice(0, method.lastIndexOf('-')) as TransformerPretext;
 }
 
 function tensorOfIds(ids: number[]): Tensor {
@@ -513,7 +678,27 @@ export const DEFAULT_GLOSS_CATEGORIES = [
 /** The fortune task's default files: eight topics with at least 198 quotes each. */
 export const DEFAULT_FORTUNE_FILES = ['computers', 'education', 'food', 'law', 'politics', 'science', 'songs-poems', 'startrek'];
 
-/** The full experiment: about fourteen minutes on two idle cores (the masked LM takes ten). */
+/**
+ * The pretrainings' step budgets, so that a run repeats exactly on a slower or busier machine.
+ * Skip-gram and the masked LM get what their former time budgets (120 s, 600 s) gave on 2 idle
+ * cores, so the default experiment takes about as long as before (about 14 minutes):
+ * - skip-gram: 120 s at 38,000 corpus words/s (README, 2026-11-29) is 4.56M words; a step of
+ *   8,192 pairs reads 4,488 corpus words (1.91M words, 426 steps per epoch): 1,016 steps;
+ * - masked LM: 600 s gave 20,300 steps (README: 1,080 sequences/s of 32).
+ * ELECTRA and SimCSE, measured against the masked LM on the same (busy) machine with
+ * `node dist/bench/text-rates.js 25` (2026-12-02; masked LM 18.3 steps/s, ELECTRA 7.25, SimCSE
+ * 4.70 at batch 64), scaled to the masked LM's idle 33.8 steps/s:
+ * - ELECTRA: about 13.4 steps/s idle, 3,000 steps in about 4 minutes (96,000 sequences, 0.8 epoch);
+ * - SimCSE: about 8.7 steps/s idle, 750 steps in about 1.5 minutes (48,000 sentences) on top of
+ *   the masked LM's encoder.
+ * With all four methods the experiment takes an estimated 23 minutes on 2 idle cores.
+ */
+export const SKIPGRAM_STEPS = 1_000;
+export const MLM_STEPS = 20_000;
+export const ELECTRA_STEPS = 3_000;
+export const SIMCSE_STEPS = 750;
+
+/** The full experiment: about fourteen minutes on two idle cores (the masked LM takes ten); with ELECTRA and SimCSE too (`methods: TEXT_METHODS`), about 23. */
 export function defaultTextConfig(): TextExperimentConfig {
   return {
     wordnetDir: DEFAULT_WORDNET_DIR,
@@ -522,11 +707,13 @@ export function defaultTextConfig(): TextExperimentConfig {
     fortunes: { files: [...DEFAULT_FORTUNE_FILES], testPerClass: 80 },
     ks: [10, 100],
     seeds: [0, 1, 2, 3, 4],
-    methods: [...TEXT_METHODS],
+    methods: [...DEFAULT_TEXT_METHODS],
     vocab: { minCount: 3, maxSize: 40000 },
     bpe: { vocabSize: 16000 },
-    skipgram: { ...defaultSkipGramConfig(), timeBudgetSeconds: 120 },
-    mlm: { ...defaultMlmConfig(), timeBudgetSeconds: 600 },
+    skipgram: { ...defaultSkipGramConfig(), maxSteps: SKIPGRAM_STEPS },
+    mlm: { ...defaultMlmConfig(), maxSteps: MLM_STEPS },
+    electra: { ...defaultElectraConfig(), maxSteps: ELECTRA_STEPS },
+    simcse: { ...defaultSimCseConfig(), maxSteps: SIMCSE_STEPS },
     probe: { steps: 300, lr: 0.01, weightDecay: 5e-4 },
     bow: { steps: 200, batchSize: 1000, lr: 0.05, weightDecay: 0 },
     finetune: { steps: 100, batchSize: 32, lr: 1e-4, headLr: 1e-3, weightDecay: 0.01, allLayers: true },
@@ -544,11 +731,15 @@ export function quickTextConfig(wordnetDir: string = DEFAULT_WORDNET_DIR, fortun
   const c = defaultTextConfig();
   return {
     ...c, wordnetDir, fortuneDir,
+    // Every method, ELECTRA and SimCSE included: the smoke test covers them all.
+    methods: [...TEXT_METHODS],
     ks: [2], seeds: [0, 1],
     vocab: { minCount: 1 },
     bpe: { vocabSize: 300 },
-    skipgram: { ...c.skipgram, dim: 16, epochs: 2, batchSize: 256, timeBudgetSeconds: 10 },
-    mlm: { ...c.mlm, dModel: 32, heads: 2, dimFeedforward: 64, maxLen: 32, batchSize: 16, epochs: 2, warmupSteps: 5, heldOut: 20, timeBudgetSeconds: 10, sampledNegatives: 64 },
+    skipgram: { ...c.skipgram, dim: 16, epochs: 2, batchSize: 256, maxSteps: 300 },
+    mlm: { ...c.mlm, dModel: 32, heads: 2, dimFeedforward: 64, maxLen: 32, batchSize: 16, epochs: 2, warmupSteps: 5, heldOut: 20, maxSteps: 200, sampledNegatives: 64 },
+    electra: { ...c.electra, dModel: 32, heads: 2, dimFeedforward: 64, maxLen: 32, batchSize: 16, epochs: 2, warmupSteps: 5, heldOut: 20, maxSteps: 60 },
+    simcse: { ...c.simcse, batchSize: 16, heldOut: 20, maxSteps: 30 },
     probe: { ...c.probe, steps: 50 },
     bow: { ...c.bow, steps: 30 },
     finetune: { ...c.finetune, steps: 5, batchSize: 8 },

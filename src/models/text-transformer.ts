@@ -1,7 +1,8 @@
 // A small transformer text encoder (BERT-style, Devlin et al. 2019): token +
 // position embeddings, pre-norm TransformerEncoderLayers and a final LayerNorm. As an
 // Encoder it embeds token ids [N, L] (padded with [PAD]) as the mean of the last
-// layer over the real tokens. The masked LM (ssl/methods/masked-lm.ts) trains it.
+// layer over the real tokens. The masked LM, ELECTRA (as its discriminator) and SimCSE
+// (ssl/methods/masked-lm.ts, electra.ts, simcse.ts) train it.
 import { Tensor, tidy, noGrad, arange, cat } from '../tensor/index.js';
 import { Module, Embedding, LayerNorm, Dropout, TransformerEncoderLayer } from '../nn/index.js';
 import { PAD_ID } from '../data/text/bpe.js';

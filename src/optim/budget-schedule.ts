@@ -1,7 +1,9 @@
 // A learning-rate schedule for runs bounded by a time budget as well as a step
 // count: linear warm-up, then linear decay to `minFactor` of the base rate over
 // whichever ends first, the steps or the seconds. (A step-only schedule would stop
-// a budgeted run at a high rate, before it had annealed.)
+// a budgeted run at a high rate, before it had annealed.) Without `budgetSeconds` the
+// rate is a function of the step alone, so a resumed or slowed-down run gets the same
+// rates; with it, the rate also depends on the clock, and runs no longer repeat exactly.
 import { LRScheduler } from './schedule.js';
 import type { Optimizer } from './optimizer.js';
 
@@ -30,4 +32,14 @@ export class BudgetLinearDecayLR extends LRScheduler {
     const progress = Math.min(1, Math.max(step / o.totalSteps, byTime));
     return this.baseLrs[group]! * warm * Math.max(o.minFactor ?? 1e-4, 1 - progress);
   }
+}
+
+/**
+ * The steps a pretraining's schedule decays over: its epochs, or its step budget when
+ * that ends first (counted from the config, not pretrainOn's at-least-2).
+ */
+export function scheduleSteps(c: { epochs: number; maxSteps?: number | null }, stepsPerEpoch: number): number {
+  const max = c.maxSteps ?? undefined; // null (a config file's way to say none): no step budget
+  if (max !== undefined && !(Number.isInteger(max) && max >= 1)) throw new RangeError(`maxSteps must be a whole number of steps >= 1, got ${max}`);
+  return Math.max(1, Math.min(c.epochs * stepsPerEpoch, max ?? Infinity));
 }

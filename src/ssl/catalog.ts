@@ -84,6 +84,20 @@ export const MAE_PRETRAIN_DEFAULTS: PretrainDefaults = {
   augment: { crop: 2, flip: true },
 };
 
+/** ELECTRA's discriminator trains with the masked LM's settings (defaultElectraConfig). */
+export const ELECTRA_DEFAULTS: PretrainDefaults = {
+  batchSize: 32,
+  optimizer: { kind: 'adamw', lr: 1.25e-4, weightDecay: 0.01, warmupSteps: 100 },
+  augment: {},
+};
+
+/** SimCSE as the paper's unsupervised runs: batch 64, no warm-up (defaultSimCseConfig). */
+export const SIMCSE_DEFAULTS: PretrainDefaults = {
+  batchSize: 64,
+  optimizer: { kind: 'adamw', lr: 1e-4, weightDecay: 0.01, warmupSteps: 0 },
+  augment: {},
+};
+
 export const METHOD_CATALOG: readonly MethodInfo[] = [
   { modality: 'image', name: 'rotation', family: 'classification-pretext', paper: 'Gidaris, Singh & Komodakis 2018, https://arxiv.org/abs/1803.07728',
     summary: 'predict which of four rotations an image is in (RotNet)', defaults: ROTATION_DEFAULTS },
@@ -116,6 +130,10 @@ export const METHOD_CATALOG: readonly MethodInfo[] = [
     summary: 'word vectors that tell a word\'s context words from noise words (skip-gram with negative sampling)', defaults: SKIPGRAM_DEFAULTS },
   { modality: 'text', name: 'masked-lm', family: 'masked-modelling', paper: 'Devlin, Chang, Lee & Toutanova 2019, https://arxiv.org/abs/1810.04805',
     summary: 'a transformer predicts masked tokens from the rest of the text (BERT\'s masked LM)', defaults: MASKED_LM_DEFAULTS },
+  { modality: 'text', name: 'electra', family: 'masked-modelling', paper: 'Clark, Luong, Le & Manning 2020, https://arxiv.org/abs/2003.10555',
+    summary: 'a transformer tells which tokens a small masked-LM generator replaced (replaced-token detection)', defaults: ELECTRA_DEFAULTS },
+  { modality: 'text', name: 'simcse', family: 'joint-embedding', paper: 'Gao, Yao & Chen 2021, https://arxiv.org/abs/2104.08821',
+    summary: 'two dropout passes of each sentence attract, the rest of the batch repels (NT-Xent; unsupervised SimCSE)', defaults: SIMCSE_DEFAULTS },
 ];
 
 /** The registered methods' names, of one modality or of all. */

@@ -6,7 +6,10 @@ export {
   METHODS, methodNames, getMethod, getImageMethod, getTextMethod, createMethod, createTextMethod,
   type MethodSpec, type TextMethodSpec, type TextMethodContext, type TextSslMethod, type RegisteredMethod,
 } from './registry.js';
-export { METHOD_CATALOG, methodInfo, ROTATION_DEFAULTS, TILE_PRETEXT_DEFAULTS, JOINT_EMBEDDING_DEFAULTS, SKIPGRAM_DEFAULTS, MASKED_LM_DEFAULTS, MAE_PRETRAIN_DEFAULTS, type MethodInfo } from './catalog.js';
+export {
+  METHOD_CATALOG, methodInfo, ROTATION_DEFAULTS, TILE_PRETEXT_DEFAULTS, JOINT_EMBEDDING_DEFAULTS, SKIPGRAM_DEFAULTS, MASKED_LM_DEFAULTS, MAE_PRETRAIN_DEFAULTS,
+  ELECTRA_DEFAULTS, SIMCSE_DEFAULTS, type MethodInfo,
+} from './catalog.js';
 export { embeddingMonitor, embeddingSpread, type MonitorOptions, type EmbeddingMonitor } from './monitors.js';
 export * as heads from './heads.js';
 export { frozenCopy, emaUpdate_, cosineMomentum } from './momentum.js';
@@ -23,3 +26,6 @@ export { maximalHammingPermutations, allPermutations, hammingDistance, pairwiseD
 export { SkipGramNegativeSampling, trainSkipGram, type SkipGramOptions } from './methods/skipgram.js';
 export { MaskedLanguageModel, MaskedTokenSource, pretrainMaskedLM } from './methods/masked-lm.js';
 export { MaskedAutoencoder, maeSamples, randomMasking, MAE_DEFAULTS, type MaeOptions, type PatchMasking } from './methods/mae.js';
+export { Electra, ElectraGenerator, pretrainElectra, electraSource, defaultElectraConfig, type ElectraConfig, type ElectraPretrainOptions, type ElectraPretrainResult } from './methods/electra.js';
+export { SimCSE, pretrainSimCse, sentenceData, defaultSimCseConfig, type SimCseConfig, type SimCseValidation, type SimCsePretrainOptions, type SimCsePretrainResult } from './methods/simcse.js';
+export { JointEmbeddingBase, JointEmbedding } from './methods/joint-embedding.js';

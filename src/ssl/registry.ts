@@ -18,7 +18,11 @@ import { DINO } from './methods/dino.js';
 import { MaskedAutoencoder } from './methods/mae.js';
 import { SkipGramNegativeSampling, defaultSkipGramConfig } from './methods/skipgram.js';
 import { MaskedLanguageModel, defaultMlmConfig } from './methods/masked-lm.js';
+import { Electra, defaultElectraConfig } from './methods/electra.js';
+import { SimCSE, defaultSimCseConfig } from './methods/simcse.js';
 import { WordTable } from '../models/word-table.js';
+import { TransformerTextEncoder } from '../models/text-transformer.js';
+import { SPECIAL_TOKENS } from '../data/text/bpe.js';
 
 /** An image method's spec. */
 export interface MethodSpec extends MethodInfo {
@@ -33,9 +37,11 @@ export interface TextMethodContext {
   vocabSize: number;
   /** How often each token occurs in the training text (specials at 0): the masked LM's sampled-softmax proposal. */
   tokenCounts?: ArrayLike<number>;
+  /** Ids below this are special tokens, never sampled as ELECTRA's replacements (default: the BPE tokenizer's specials). */
+  firstRegularId?: number;
 }
 
-/** A text method: trained by pretrainOn on a batch source of its own (SkipGramSource, MaskedTokenSource). */
+/** A text method: trained by pretrainOn on a batch source of its own (SkipGramSource, MaskedTokenSource, SequenceBatchSource). */
 export type TextSslMethod = SslMethod<Disposable, never, Encoder>;
 
 export interface TextMethodSpec extends MethodInfo {
@@ -52,6 +58,11 @@ const CREATE_TEXT: Record<string, TextMethodSpec['create']> = {
     return new SkipGramNegativeSampling(new WordTable(ctx.vocabSize, c.dim), { optimizer: c.optimizer, batchSize: c.batchSize });
   },
   'masked-lm': (ctx, o = {}) => new MaskedLanguageModel(ctx.vocabSize, { ...defaultMlmConfig(), ...o }, { tokenCounts: ctx.tokenCounts }),
+  'electra': (ctx, o = {}) => new Electra(ctx.vocabSize, { ...defaultElectraConfig(), ...o }, ctx.firstRegularId ?? SPECIAL_TOKENS.length),
+  'simcse': (ctx, o = {}) => {
+    const c = { ...defaultSimCseConfig(), ...o };
+    return new SimCSE(new TransformerTextEncoder(ctx.vocabSize, c), c);
+  },
 };
 
 type Create = MethodSpec['create'];

@@ -1,6 +1,6 @@
 // selfsup.text: self-supervised learning on text, gathered in one namespace. The
 // pieces live with their kind: corpora and tokenizers in data/text/, the models in
-// models/, the optimizer and schedule in optim/, the methods (skip-gram, masked LM),
+// models/, the optimizer and schedule in optim/, the methods (skip-gram, masked LM, ELECTRA, SimCSE),
 // their losses and their masking transform in ssl/. What stays here is text-only
 // evaluation and features: word vectors, the synonym test, document features, and
 // few-label classification.
@@ -33,12 +33,20 @@ export {
 export { WordVectors, loadWordVectors, nearestNeighbors, pairSimilarities, type Neighbor, type SkipGramVectors } from './word-vectors.js';
 export { synonymTest, rocAuc, type WordPair, type SynonymTest, type SynonymTestOptions } from './synonyms.js';
 export { maskTokens, frequencyMaskWeights, IGNORE_INDEX, type MaskingOptions, type MaskedTokens } from '../ssl/transforms/token-mask.js';
-export { padSequences, lengthBucketedBatches, bucketedBatchCount, TensorBatch } from '../data/text/sequences.js';
+export { padSequences, lengthBucketedBatches, bucketedBatchCount, TensorBatch, SequenceBatchSource } from '../data/text/sequences.js';
 export { TransformerTextEncoder, type EncoderConfig } from '../models/text-transformer.js';
 export {
   MaskedLanguageModel, MaskedTokenSource, pretrainMaskedLM, maskedLmData, maskedTokenAccuracy,
   defaultMlmConfig, tokenCounts, type MlmConfig, type MlmPretrainOptions, type MlmPretrainResult, type MaskedLmData,
 } from '../ssl/methods/masked-lm.js';
+export {
+  Electra, ElectraGenerator, pretrainElectra, electraSource, defaultElectraConfig, generatorSizes,
+  type ElectraConfig, type ElectraPretrainOptions, type ElectraPretrainResult,
+} from '../ssl/methods/electra.js';
+export {
+  SimCSE, pretrainSimCse, sentenceData, defaultSimCseConfig, type SimCseConfig, type SimCseValidation, type SimCsePretrainOptions, type SimCsePretrainResult,
+} from '../ssl/methods/simcse.js';
+export { replacedTokenLoss } from '../ssl/losses/replaced-token.js';
 export { embeddingBag } from '../tensor/functional.js';
 export { wordIdMatrix, averageWordVectors, encodeTexts, encodeForModel } from './features.js';
 export { BagOfWordsClassifier, TextClassifier } from '../models/text-classifier.js';

@@ -16,6 +16,9 @@ import { SkipGramSource } from '../../src/data/text/skipgram-batches.js';
 import { wordIdMatrix } from '../../src/text/features.js';
 import { defaultSkipGramConfig } from '../../src/ssl/methods/skipgram.js';
 import { MaskedTokenSource, maskedLmData, defaultMlmConfig, type MlmConfig } from '../../src/ssl/methods/masked-lm.js';
+import { electraSource, defaultElectraConfig, type ElectraConfig } from '../../src/ssl/methods/electra.js';
+import { defaultSimCseConfig, sentenceData, type SimCseConfig } from '../../src/ssl/methods/simcse.js';
+import { SequenceBatchSource } from '../../src/data/text/sequences.js';
 import { createTextMethod, getTextMethod, type TextSslMethod } from '../../src/ssl/registry.js';
 import { pretrainOn, type BatchSource } from '../../src/ssl/pretrain.js';
 import type { OptimizerConfig } from '../../src/optim/index.js';
@@ -62,6 +65,29 @@ const TOYS: Record<string, (seed: number) => TextToy> = {
     return {
       make: () => createTextMethod('masked-lm', { vocabSize: tokenizer.size, tokenCounts: data.counts ?? undefined }, { ...config }),
       source: new MaskedTokenSource(data.train, tokenizer.size, tokenizer.firstRegularId, config, data.counts),
+      optimizer: { kind: 'adamw', lr: 3e-3, weightDecay: 0.01 },
+      inputs: () => padSequences(data.train.slice(0, 5), PAD_ID, config.maxLen),
+    };
+  },
+  'electra': (seed) => {
+    const tokenizer = BpeTokenizer.train(TEXTS, { vocabSize: 64 });
+    const config: ElectraConfig = { ...defaultElectraConfig(), dModel: 16, heads: 2, dimFeedforward: 32, maxLen: 16, batchSize: 8, heldOut: 4, seed };
+    const data = maskedLmData(tokenizer, TEXTS, { ...defaultMlmConfig(), ...config, sampledNegatives: 0 });
+    return {
+      make: () => createTextMethod('electra', { vocabSize: tokenizer.size, firstRegularId: tokenizer.firstRegularId }, { ...config }),
+      source: electraSource(data.train, tokenizer.size, tokenizer.firstRegularId, config),
+      optimizer: { kind: 'adamw', lr: 3e-3, weightDecay: 0.01 },
+      inputs: () => padSequences(data.train.slice(0, 5), PAD_ID, config.maxLen),
+    };
+  },
+  'simcse': (seed) => {
+    const tokenizer = BpeTokenizer.train(TEXTS, { vocabSize: 64 });
+    // Dropout 0.1 makes the views; the per-step reseeding makes resume exact.
+    const config: SimCseConfig = { ...defaultSimCseConfig(), dModel: 16, heads: 2, dimFeedforward: 32, maxLen: 16, batchSize: 8, heldOut: 4, seed };
+    const data = sentenceData(tokenizer, TEXTS, config);
+    return {
+      make: () => createTextMethod('simcse', { vocabSize: tokenizer.size }, { ...config }),
+      source: new SequenceBatchSource(data.train, { batchSize: config.batchSize, maxLen: config.maxLen, seed, padId: PAD_ID }),
       optimizer: { kind: 'adamw', lr: 3e-3, weightDecay: 0.01 },
       inputs: () => padSequences(data.train.slice(0, 5), PAD_ID, config.maxLen),
     };

@@ -26,8 +26,11 @@ const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' 
 /** Settings the image configuration may hold that its defaults leave out. */
 const OPTIONAL_SETTINGS = ['width', 'testLimit', 'block', 'maxSteps', 'timeBudgetSeconds', 'warmupSteps', 'weightDecay', 'momentum', 'crop', 'flip', 'stepsPerK', 'lrScale',
   'seedsPerK', 'options', 'monitorPoints', 'blockProbe', ...methodNames('image')];
-/** Settings the text configuration may hold that its defaults leave out (masked-LM options that are off by default). */
-export const TEXT_OPTIONAL_SETTINGS = ['maskFrequencyThreshold', 'embeddingWeightDecay'];
+/**
+ * Settings the text configuration may hold that its defaults leave out: masked-LM options
+ * that are off by default, and any pretraining's time budget (its budget is in steps).
+ */
+export const TEXT_OPTIONAL_SETTINGS = ['maskFrequencyThreshold', 'embeddingWeightDecay', 'timeBudgetSeconds', 'embeddingLrScale'];
 /** Settings whose keys are data (k values, parameter prefixes): replaced whole, not checked key by key. */
 const FREE_FORM = ['stepsPerK', 'lrScale', 'seedsPerK', 'options'];
 
@@ -131,7 +134,7 @@ function looksLikeReport(v: unknown): v is ReportData {
  * files are written as usual, marked partial, and the command exits with 130.
  */
 async function runText(args: Args, out: Output, outDir: string, file: Json | null): Promise<void> {
-  for (const option of ['data', 'source', 'limit', 'test-limit', 'image-size', 'backbone', 'width', 'methods', 'protocols', 'preset', 'pretrain-steps', 'epochs', 'freeze', 'head']) {
+  for (const option of ['data', 'source', 'limit', 'test-limit', 'image-size', 'backbone', 'width', 'protocols', 'preset', 'pretrain-steps', 'epochs', 'freeze', 'head']) {
     if (args.has(option)) throw new UsageError(`--${option} is for image experiments; set text settings with --config FILE`);
   }
   if (args.has('device') && args.string('device') !== 'cpu') throw new UsageError(`--device ${args.string('device')}: the text experiment runs on the cpu only`);
@@ -141,10 +144,16 @@ async function runText(args: Args, out: Output, outDir: string, file: Json | nul
   if (file) config = mergeConfig(config, file, args.string('config')!, TEXT_OPTIONAL_SETTINGS);
   if (args.has('seeds')) config = { ...config, seeds: args.intList('seeds')! };
   if (args.has('ks')) config = { ...config, ks: args.intList('ks', { min: 1 })! };
+  if (args.has('methods')) {
+    // Registered text methods (each under its protocols) or the experiment's own names; bow-scratch always joins.
+    const items = args.choices('methods', [...Object.keys(text.TEXT_PRETEXT_PROTOCOLS), ...text.TEXT_METHODS])!;
+    config = { ...config, methods: text.expandTextMethods(items) };
+  }
   if (args.has('minutes')) {
-    // The masked LM's time budget, most of the text experiment's time (0: no time limit).
+    // A time budget for the masked LM instead of its step budget (0: neither, its epochs bound it).
+    // Runs under a time budget do not repeat exactly on a busier machine.
     const seconds = (args.number('minutes', { min: 0 }) ?? 0) * 60;
-    config = { ...config, mlm: { ...(isObject(config.mlm) ? config.mlm : {}), timeBudgetSeconds: seconds || undefined } };
+    config = { ...config, mlm: { ...(isObject(config.mlm) ? config.mlm : {}), maxSteps: undefined, timeBudgetSeconds: seconds || undefined } };
   }
   // Ctrl-C: the experiment stops after the run it interrupts and returns what finished.
   const r: unknown = await text.runTextExperiment(config as never, outDir, (line) => out.note(line));

@@ -1,6 +1,6 @@
 // Token sequences into padded int64 batches. An epoch's order is a function of
 // (seed, epoch); documents of similar length share a batch so padding stays small.
-import { Tensor, tensor, keep } from '../../tensor/index.js';
+import { Tensor, tensor, keep, tidy } from '../../tensor/index.js';
 import { Rng } from '../random.js';
 
 /** Pads sequences with `padId` to the longest one (at most `maxLen`; longer ones are cut): [B, L] int64. */
@@ -53,4 +53,30 @@ export class TensorBatch implements Disposable {
   [Symbol.dispose](): void {
     for (const t of this.tensors) t.dispose();
   }
+}
+
+/**
+ * Length-bucketed batches of padded token sequences, nothing else (SimCSE's input: its
+ * second view comes from dropout, not from the data). An epoch is a function of (seed, epoch).
+ */
+export class SequenceBatchSource {
+  readonly stepsPerEpoch: number;
+  readonly #lengths: Int32Array;
+
+  constructor(readonly sequences: readonly Int32Array[], readonly config: { batchSize: number; maxLen: number; seed: number; padId: number }) {
+    if (sequences.length === 0) throw new RangeError('SequenceBatchSource: no sequences');
+    this.#lengths = Int32Array.from(sequences, (s) => s.length);
+    this.stepsPerEpoch = bucketedBatchCount(sequences.length, config.batchSize);
+  }
+
+  *batches(epoch: number): Generator<TensorBatch> {
+    const c = this.config;
+    for (const b of lengthBucketedBatches(this.#lengths, c.batchSize, c.seed, epoch)) {
+      yield tidy(() => new TensorBatch(padSequences(Array.from(b, (i) => this.sequences[i]!), c.padId, c.maxLen)));
+    }
+  }
+
+  dispose(): void {}
+
+  [Symbol.dispose](): void {}
 }

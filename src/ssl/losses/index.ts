@@ -8,3 +8,4 @@ export { vicregLoss, vicregLossParts, type VicregOptions, type VicregParts } fro
 export { DinoLoss, type DinoLossOptions } from './dino.js';
 export { distillationLoss, softTargetCrossEntropy, type DistillationOptions } from './distillation.js';
 export { maeLoss, type MaeLossOptions } from './mae.js';
+export { replacedTokenLoss } from './replaced-token.js';

@@ -1,33 +1,28 @@
-// The joint-embedding family: two (or more) random views of each image go through the
-// encoder and a head, and a loss pulls the views of one image together while
+// The joint-embedding family: two (or more) random views of each input go through the
+// encoder and a head, and a loss pulls the views of one input together while
 // something (negatives, a momentum target, a predictor, variance terms) keeps the
 // embeddings from collapsing to a point. Views are made here, on the batch's device,
 // from the batch's own Rng, so a resumed run sees the same views.
 import { cat, tidy, F, type Tensor } from '../../tensor/index.js';
-import type { Backbone } from '../../models/index.js';
+import type { Backbone, Encoder } from '../../models/index.js';
 import type { Module } from '../../nn/index.js';
 import type { MultiViewTransform } from '../transforms/index.js';
-import { SslMethod, type MethodContext, type ViewBatch } from '../method.js';
+import { SslMethod, type ImageHeldOut, type MethodContext, type ViewBatch } from '../method.js';
 
-export abstract class JointEmbedding extends SslMethod {
+/**
+ * What the family shares across modalities: two views in one encoder pass, heads applied
+ * the same way, and the collapse monitor. Images (JointEmbedding below) make their views
+ * by augmentation; text (SimCSE) gets its second view from dropout.
+ */
+export abstract class JointEmbeddingBase<B extends Disposable, H, E extends Encoder> extends SslMethod<B, H, E> {
   readonly family = 'joint-embedding' as const;
-  override readonly rawInput = true;
-
-  constructor(encoder: Backbone, readonly views: MultiViewTransform) {
-    super(encoder);
-  }
-
-  /** The batch's views, each [B, C, h, w], normalised. */
-  makeViews(batch: ViewBatch): Tensor[] {
-    return this.views.views(batch.x, batch.rng);
-  }
 
   /**
    * Encoder embeddings of same-sized views in one forward pass (one large batch runs
    * faster than several small ones; BatchNorm then sees both views, as in SimCLR's
    * reference code), split back per view.
    */
-  embedViews(views: Tensor[], encoder: Backbone = this.encoder): Tensor[] {
+  embedViews(views: Tensor[], encoder: E = this.encoder): Tensor[] {
     return inOnePass((x) => encoder.embed(x), views);
   }
 
@@ -39,6 +34,20 @@ export abstract class JointEmbedding extends SslMethod {
   /** The collapse monitor on the training batch: spread of l2-normalised embeddings (0 means collapse). */
   spreadLog(h: Tensor): Record<string, Tensor> {
     return { embedding_std: tidy(() => F.normalize(h.detach(), 1).std(0).mean()) };
+  }
+}
+
+/** The image methods of the family: views made from each batch's images and Rng. */
+export abstract class JointEmbedding extends JointEmbeddingBase<ViewBatch, ImageHeldOut, Backbone> {
+  override readonly rawInput = true;
+
+  constructor(encoder: Backbone, readonly views: MultiViewTransform) {
+    super(encoder);
+  }
+
+  /** The batch's views, each [B, C, h, w], normalised. */
+  makeViews(batch: ViewBatch): Tensor[] {
+    return this.views.views(batch.x, batch.rng);
   }
 }
 

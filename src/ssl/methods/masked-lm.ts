@@ -8,14 +8,14 @@
 // so a resumed run masks the batches it skips just as an uninterrupted one did.
 import { Tensor, F, tidy, noGrad, zeros, keep, tensor, Generator as TorchGenerator } from '../../tensor/index.js';
 import { Linear, LayerNorm, inEvalMode } from '../../nn/index.js';
-import { AdamW, BudgetLinearDecayLR, type Optimizer, type OptimizerConfig } from '../../optim/index.js';
+import { AdamW, BudgetLinearDecayLR, scheduleSteps, type Optimizer, type OptimizerConfig } from '../../optim/index.js';
 import type { FitOptions, FitResult, StepOutput } from '../../train/trainer.js';
 import { mixSeed } from '../../data/random.js';
 import { PAD_ID, MASK_ID, SPECIAL_TOKENS, type BpeTokenizer } from '../../data/text/bpe.js';
 import { padSequences, lengthBucketedBatches, bucketedBatchCount, TensorBatch } from '../../data/text/sequences.js';
 import { TransformerTextEncoder, type EncoderConfig } from '../../models/text-transformer.js';
 import { encodeForModel } from '../../text/features.js';
-import { maskTokens, frequencyMaskWeights, IGNORE_INDEX } from '../transforms/token-mask.js';
+import { maskTokens, frequencyMaskWeights, IGNORE_INDEX, type MaskingOptions } from '../transforms/token-mask.js';
 import { SampledSoftmax } from '../losses/sampled-softmax.js';
 import { SslMethod } from '../method.js';
 import { pretrainOn, type BatchSource } from '../pretrain.js';
@@ -44,6 +44,9 @@ export interface MlmConfig extends EncoderConfig {
   lr: number;
   weightDecay: number;
   warmupSteps: number;
+  /** Stop after this many steps; the learning rate decays over them (the experiment's budget: it repeats on a busy machine). */
+  maxSteps?: number;
+  /** Stop after this many seconds, the rate decaying over whichever ends first (off by default: a time budget does not repeat). */
   timeBudgetSeconds?: number;
   /** Documents held out to report masked-token accuracy after each epoch. */
   heldOut: number;
@@ -181,14 +184,18 @@ export function maskedLmData(tokenizer: BpeTokenizer, texts: readonly string[], 
   return { train, heldOut: all.slice(all.length - heldOutCount), counts };
 }
 
-/** Length-bucketed batches of padded, masked sequences; an epoch is a function of (seed, epoch). Dispose it when done (token weights). */
+/**
+ * Length-bucketed batches of padded, masked sequences; an epoch is a function of (seed, epoch).
+ * BERT's 80/10/10 replacement unless `maskFraction` / `randomFraction` say otherwise
+ * (ELECTRA: 85% [MASK], 15% left). Dispose it when done (token weights).
+ */
 export class MaskedTokenSource implements BatchSource<TensorBatch>, Disposable {
   readonly stepsPerEpoch: number;
   readonly #lengths: Int32Array;
   readonly #tokenWeights: Tensor | undefined;
 
   constructor(readonly sequences: readonly Int32Array[], readonly vocabSize: number, readonly firstRegularId: number,
-    readonly config: Pick<MlmConfig, 'batchSize' | 'maskProb' | 'maskFrequencyThreshold' | 'maxLen' | 'seed'>, counts: ArrayLike<number> | null) {
+    readonly config: Pick<MlmConfig, 'batchSize' | 'maskProb' | 'maskFrequencyThreshold' | 'maxLen' | 'seed'> & Pick<MaskingOptions, 'maskFraction' | 'randomFraction'>, counts: ArrayLike<number> | null) {
     const c = config;
     this.#lengths = Int32Array.from(sequences, (s) => s.length);
     this.stepsPerEpoch = bucketedBatchCount(sequences.length, c.batchSize);
@@ -201,7 +208,10 @@ export class MaskedTokenSource implements BatchSource<TensorBatch>, Disposable {
     for (const b of lengthBucketedBatches(this.#lengths, c.batchSize, c.seed, epoch)) {
       yield tidy(() => {
         const ids = padSequences(Array.from(b, (i) => this.sequences[i]!), PAD_ID, c.maxLen);
-        const m = maskTokens(ids, { maskId: MASK_ID, firstRegularId: this.firstRegularId, vocabSize: this.vocabSize, maskProb: c.maskProb, tokenWeights: this.#tokenWeights, generator });
+        const m = maskTokens(ids, {
+          maskId: MASK_ID, firstRegularId: this.firstRegularId, vocabSize: this.vocabSize, maskProb: c.maskProb,
+          maskFraction: c.maskFraction, randomFraction: c.randomFraction, tokenWeights: this.#tokenWeights, generator,
+        });
         return new TensorBatch(m.input, m.labels);
       });
     }
@@ -253,7 +263,8 @@ export function maskedTokenAccuracy(model: MaskedLanguageModel, seqs: readonly I
 
 /**
  * Shorthand for `pretrainOn(new MaskedLanguageModel(...), new MaskedTokenSource(...))`
- * with the config's AdamW groups, warm-up and budget schedule, clipping at 1, and the
+ * with the config's AdamW groups, warm-up and linear decay over the steps (epochs or
+ * `maxSteps`; or the time budget, if one is set and ends first), clipping at 1, and the
  * held-out accuracy after each epoch.
  */
 export async function pretrainMaskedLM(o: MlmPretrainOptions): Promise<MlmPretrainResult> {
@@ -267,10 +278,10 @@ export async function pretrainMaskedLM(o: MlmPretrainOptions): Promise<MlmPretra
     name: o.name ?? 'mlm-pretrain', epochs: c.epochs,
     optimizer: { kind: 'adamw', lr: c.lr, weightDecay: c.weightDecay, warmupSteps: c.warmupSteps },
     // Counted from the config (not pretrainOn's at-least-2), as before this was a method.
-    scheduler: (optimizer) => new BudgetLinearDecayLR(optimizer, { totalSteps: c.epochs * source.stepsPerEpoch, budgetSeconds: c.timeBudgetSeconds, warmupSteps: c.warmupSteps, minFactor: 0 }),
+    scheduler: (optimizer) => new BudgetLinearDecayLR(optimizer, { totalSteps: scheduleSteps(c, source.stepsPerEpoch), budgetSeconds: c.timeBudgetSeconds, warmupSteps: c.warmupSteps, minFactor: 0 }),
     validate: heldOut.length ? () => model.validate(heldOut) : undefined,
     checkpoint: o.checkpoint, resume: o.resume, metrics: o.metrics, progress: o.progress, callbacks: o.callbacks,
-    unit: 'masked tokens', timeBudgetSeconds: c.timeBudgetSeconds, clipGradNorm: 1,
+    unit: 'masked tokens', maxSteps: c.maxSteps ?? undefined, timeBudgetSeconds: c.timeBudgetSeconds, clipGradNorm: 1,
     checkpointMeta: { ...o.checkpointMeta, config: c, tokenizer: o.tokenizer.toJSON() },
   });
   const fit = result.fit;

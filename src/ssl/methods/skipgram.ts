@@ -5,7 +5,7 @@
 // from the corpus side (data/text/skipgram-batches.ts). The embedding gradients are
 // sparse, so the optimizer is SparseAdam (or word2vec's plain SGD).
 import { Tensor, cat, tidy } from '../../tensor/index.js';
-import { SGD, SparseAdam, BudgetLinearDecayLR, type Optimizer, type OptimizerConfig } from '../../optim/index.js';
+import { SGD, SparseAdam, BudgetLinearDecayLR, scheduleSteps, type Optimizer, type OptimizerConfig } from '../../optim/index.js';
 import type { FitOptions, FitResult, StepOutput } from '../../train/trainer.js';
 import { WordTable } from '../../models/word-table.js';
 import { SkipGramSource, type SkipGramBatch } from '../../data/text/skipgram-batches.js';
@@ -32,7 +32,12 @@ export interface SkipGramConfig {
   optimizer: 'sgd' | 'sparse-adam';
   /** Learning rate; for SGD, per pair (the step's rate is lr × batchSize, as the loss is a mean). */
   lr: number;
-  /** Stop after this many seconds (the learning rate decays over whichever ends first). */
+  /**
+   * Stop after this many steps (batches); the learning rate then decays over them. A step
+   * budget repeats on any machine: the same seed gives the same vectors however busy it is.
+   */
+  maxSteps?: number;
+  /** Stop after this many seconds (off by default; the learning rate decays over whichever of steps and seconds ends first, so a run no longer repeats exactly). */
   timeBudgetSeconds?: number;
   seed: number;
 }
@@ -114,7 +119,8 @@ export interface SkipGramTrainResult {
 
 /**
  * Shorthand for `pretrainOn(new SkipGramNegativeSampling(new WordTable(...)), new SkipGramSource(...))`
- * with word2vec's linear decay over the steps or the time budget, whichever ends first.
+ * with word2vec's linear decay over the steps (epochs, or `maxSteps` when fewer), or over the
+ * time budget when one is set and ends first.
  */
 export async function trainSkipGram(o: SkipGramTrainOptions): Promise<SkipGramTrainResult> {
   const c = o.config;
@@ -123,9 +129,9 @@ export async function trainSkipGram(o: SkipGramTrainOptions): Promise<SkipGramTr
   const r = await pretrainOn(method, source, {
     name: o.name ?? 'skipgram', epochs: c.epochs, optimizer: { kind: 'adam', lr: c.lr, weightDecay: 0 },
     // Counted from the config (not pretrainOn's at-least-2), as before this was a method.
-    scheduler: (optimizer) => new BudgetLinearDecayLR(optimizer, { totalSteps: c.epochs * source.stepsPerEpoch, budgetSeconds: c.timeBudgetSeconds }),
+    scheduler: (optimizer) => new BudgetLinearDecayLR(optimizer, { totalSteps: scheduleSteps(c, source.stepsPerEpoch), budgetSeconds: c.timeBudgetSeconds }),
     checkpoint: o.checkpoint, resume: o.resume, metrics: o.metrics, progress: o.progress, callbacks: o.callbacks,
-    unit: 'pairs', timeBudgetSeconds: c.timeBudgetSeconds, checkpointMeta: { ...o.checkpointMeta, config: c, vocab: o.vocab.toJSON() },
+    unit: 'pairs', maxSteps: c.maxSteps ?? undefined, timeBudgetSeconds: c.timeBudgetSeconds, checkpointMeta: { ...o.checkpointMeta, config: c, vocab: o.vocab.toJSON() },
   });
   const corpusWordsPerPair = o.corpus.ids.length / source.pairsPerEpoch;
   return {
@@ -133,3 +139,4 @@ export async function trainSkipGram(o: SkipGramTrainOptions): Promise<SkipGramTr
     pairsPerEpoch: source.pairsPerEpoch,
   };
 }
+
