@@ -5,6 +5,7 @@
 // a web page needs to know nothing), runs the blocks up to the chosen one and
 // average-pools to the [N, D] embedding that `encoder.embed` returns.
 import { writeFileAtomic } from './atomic.js';
+import { tidy } from '../tensor/index.js';
 import { OnnxGraph, serializeModel, int, ints, float, type AttributeValue } from './onnx-graph.js';
 import type { Module } from '../nn/index.js';
 import {
@@ -12,6 +13,8 @@ import {
   MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Linear, LayerNorm,
 } from '../nn/index.js';
 import { BasicBlock } from '../models/resnet.js';
+import { VisionTransformer } from '../models/vit.js';
+import { TransformerEncoderLayer } from '../nn/index.js';
 import type { Backbone } from '../models/index.js';
 import type { Normalization } from '../eval/evaluate.js';
 
@@ -108,6 +111,73 @@ function basicBlock(m: BasicBlock, x: string, c: Ctx): string {
   return c.g.node('Relu', [c.g.node('Add', [h, s], {}, c.path)], {}, c.path);
 }
 
+/** Multi-head self-attention of `layer` on tokens [N, T, D] (batch first), as MultiheadAttention computes it. */
+function selfAttention(layer: TransformerEncoderLayer, x: string, { g, path }: Ctx): string {
+  const a = layer.selfAttn;
+  const d = a.embedDim;
+  const h = a.numHeads;
+  const hd = a.headDim;
+  const wt = a.inProjWeight.T.contiguous();
+  let w: string;
+  try { w = g.tensor(`${path}.in_proj_weight_t`, wt); } finally { wt.dispose(); }
+  let qkv = g.node('MatMul', [x, w], {}, `${path}.qkv`);
+  if (a.inProjBias) qkv = g.node('Add', [qkv, g.tensor(`${path}.in_proj_bias`, a.inProjBias)], {}, `${path}.qkv`);
+  const heads = g.int64s(`${path}.heads_shape`, [0, 0, h, hd]);
+  const [q, k, v] = ['q', 'k', 'v'].map((name, i) => {
+    const part = g.node('Slice', [qkv, g.int64s(`${path}.${name}_start`, [i * d]), g.int64s(`${path}.${name}_end`, [(i + 1) * d]), g.int64s(`${path}.axis2`, [2])], {}, `${path}.${name}`);
+    return g.node('Transpose', [g.node('Reshape', [part, heads], {}, `${path}.${name}`)], { perm: ints([0, 2, 1, 3]) }, `${path}.${name}`);
+  }) as [string, string, string];
+  const scores = g.node('Mul', [g.node('MatMul', [q, g.node('Transpose', [k], { perm: ints([0, 1, 3, 2]) }, `${path}.kt`)], {}, `${path}.scores`), g.constant(`${path}.scale`, [1 / Math.sqrt(hd)], [])], {}, `${path}.scores`);
+  const attended = g.node('MatMul', [g.node('Softmax', [scores], { axis: int(-1) }, `${path}.attn`), v], {}, `${path}.attended`);
+  const merged = g.node('Reshape', [g.node('Transpose', [attended], { perm: ints([0, 2, 1, 3]) }, path), g.int64s(`${path}.merge_shape`, [0, 0, d])], {}, `${path}.merged`);
+  return exportModule(a.outProj, merged, { g, path: `${path}.out_proj` });
+}
+
+/** A TransformerEncoderLayer (eval mode: dropout is the identity), pre- or post-norm. */
+function encoderLayer(m: TransformerEncoderLayer, x: string, c: Ctx): string {
+  const sub = (name: string): Ctx => ({ g: c.g, path: `${c.path}.${name}` });
+  const mlp = (h: string): string => {
+    const a = exportModule(m.linear1, h, sub('linear1'));
+    const act = m.activation === 'relu' ? c.g.node('Relu', [a], {}, c.path) : gelu(new GELU(), a, sub('gelu'));
+    return exportModule(m.linear2, act, sub('linear2'));
+  };
+  if (m.normFirst) {
+    const h = c.g.node('Add', [x, selfAttention(m, exportModule(m.norm1, x, sub('norm1')), sub('self_attn'))], {}, c.path);
+    return c.g.node('Add', [h, mlp(exportModule(m.norm2, h, sub('norm2')))], {}, c.path);
+  }
+  const h = exportModule(m.norm1, c.g.node('Add', [x, selfAttention(m, x, sub('self_attn'))], {}, c.path), sub('norm1'));
+  return exportModule(m.norm2, c.g.node('Add', [h, mlp(h)], {}, c.path), sub('norm2'));
+}
+
+/** The ViT's pooled features after block `last` (0: the stem), as VisionTransformer.features. */
+function vitFeatures(vit: VisionTransformer, x: string, last: number, g: OnnxGraph, out: string): void {
+  const stem = vit.stem;
+  const width = vit.width;
+  const n = stem.numPatches;
+  // Patch tokens: conv, [N, D, gh, gw] -> [N, L, D], plus their positions.
+  let tokens = exportModule(stem.proj, x, { g, path: 'stem.proj' });
+  tokens = g.node('Transpose', [g.node('Reshape', [tokens, g.int64s('stem.flat_shape', [0, width, -1])], {}, 'stem.flat')], { perm: ints([0, 2, 1]) }, 'stem.tokens');
+  const pos = tidy(() => stem.posEmbed.narrow(1, 1, n).contiguous());
+  try { tokens = g.node('Add', [tokens, g.tensor('stem.pos_embed_patches', pos)], {}, 'stem.tokens'); } finally { pos.dispose(); }
+  // The class token (plus its position), repeated for every image of the batch.
+  const cls = tidy(() => stem.clsToken.add(stem.posEmbed.narrow(1, 0, 1)));
+  let clsName: string;
+  try { clsName = g.tensor('stem.cls_token', cls); } finally { cls.dispose(); }
+  const batch = g.node('Slice', [g.node('Shape', [x], {}, 'stem.shape'), g.int64s('stem.zero', [0]), g.int64s('stem.one', [1]), g.int64s('stem.axis0', [0])], {}, 'stem.batch');
+  const clsShape = g.node('Concat', [batch, g.int64s('stem.cls_rest', [1, width])], { axis: int(0) }, 'stem.cls_shape');
+  let h = g.node('Concat', [g.node('Expand', [clsName, clsShape], {}, 'stem.cls'), tokens], { axis: int(1) }, 'stem.out');
+  for (let i = 1; i <= last; i++) h = encoderLayer(vit.layers[i - 1]!, h, { g, path: `block${i}` });
+  if (last === vit.layers.length) h = exportModule(vit.norm, h, { g, path: 'norm' });
+  if (vit.pool === 'cls') {
+    // Gather with a 1-element index keeps the axis: [N, 1, D], flattened to [N, D].
+    const gathered = g.node('Gather', [h, g.int64s('pool.cls_index', [0])], { axis: int(1) }, 'pool');
+    g.node('Flatten', [gathered], { axis: int(1) }, 'flat', out);
+    return;
+  }
+  const patches = g.node('Slice', [h, g.int64s('pool.start', [1]), g.int64s('pool.end', [1 + n]), g.int64s('pool.axis1', [1])], {}, 'pool.patches');
+  g.node('ReduceMean', [patches], { axes: ints([1]), keepdims: int(0) }, 'pool', out);
+}
+
 /** Exporters by module class; a class not here (nor a subclass of one) cannot be exported. */
 const EXPORTERS: [abstract new (...a: never[]) => Module, Exporter<never>][] = [
   [Sequential, (m: Sequential, x, c) => {
@@ -141,6 +211,7 @@ const EXPORTERS: [abstract new (...a: never[]) => Module, Exporter<never>][] = [
   [Linear, linear],
   [LayerNorm, layerNorm],
   [BasicBlock, basicBlock],
+  [TransformerEncoderLayer, encoderLayer],
 ];
 
 /** Appends the nodes of `m`'s forward applied to the value `x`; returns the output's name. */
@@ -167,13 +238,17 @@ export function encoderToOnnx(encoder: Backbone, o: OnnxExportOptions): Uint8Arr
     x = g.node('Sub', [x, g.constant('norm.mean', o.norm.mean, [1, cIn, 1, 1])], {}, 'normalized');
     x = g.node('Div', [x, g.constant('norm.std', o.norm.std, [1, cIn, 1, 1])], {}, 'normalized');
   }
-  const children = new Map(encoder.namedChildren());
-  for (let i = 0; i <= last; i++) {
-    const name = encoder.blockNames[i]!;
-    x = exportModule(children.get(name)!, x, { g, path: name });
+  if (encoder instanceof VisionTransformer) {
+    vitFeatures(encoder, x, last, g, out);
+  } else {
+    const children = new Map(encoder.namedChildren());
+    for (let i = 0; i <= last; i++) {
+      const name = encoder.blockNames[i]!;
+      x = exportModule(children.get(name)!, x, { g, path: name });
+    }
+    // Backbone.features: global average pooling of the block's map, flattened.
+    g.node('Flatten', [g.node('GlobalAveragePool', [x], {}, 'pooled')], { axis: int(1) }, 'flat', out);
   }
-  // Backbone.features: global average pooling of the block's map, flattened.
-  g.node('Flatten', [g.node('GlobalAveragePool', [x], {}, 'pooled')], { axis: int(1) }, 'flat', out);
   const version = o.version ?? 'unknown';
   const metadata: Record<string, string> = {
     'selfsup.version': version,
