@@ -60,6 +60,15 @@ describe('experiment: methods x protocols', () => {
     assert.deepEqual(Object.keys(r.pretrainRates).sort(), ['rotation', 'simclr']);
     assert.deepEqual(Object.keys(r.encoders).sort(), ['rotation', 'simclr']);
     assert.deepEqual(r.report.blockProbes!.map((b) => [b.pretext, Object.keys(b.blocks)]), [['rotation', ['block1', 'block2', 'block3']], ['simclr', ['block1', 'block2', 'block3']]]);
+    // The report's similar-images grid: six queries, seven neighbours each, none the query itself.
+    const sim = r.report.similarImages!;
+    assert.match(sim.title, /-pretrained encoder/);
+    assert.equal(sim.rows.length, 6);
+    for (const row of sim.rows) {
+      assert.equal(row.neighbors.length, 7);
+      assert.equal(row.query.pixels.length, sim.channels * sim.width * sim.height);
+      for (let j = 1; j < 7; j++) assert.ok(row.neighbors[j - 1]!.score >= row.neighbors[j]!.score);
+    }
     const simclrCurve = r.report.curves.find((c) => c.run === 'simclr-pretrain')!;
     assert.ok(simclrCurve.points.some((p) => p.val_knn_acc !== undefined && p.val_embedding_std !== undefined), 'the monitors are in the pretraining curve');
     const html = await renderReport(r.report);

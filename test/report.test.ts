@@ -458,3 +458,16 @@ describe('writeReport', () => {
     assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
   });
 });
+
+test('the similar-images grid renders as a section of pictures', async () => {
+  const { renderReport } = await import('../src/report/index.js');
+  const px = new Uint8Array(784).fill(100);
+  const html = await renderReport({
+    title: 't', modality: 'image', dataset: 'd', createdAt: new Date(0).toISOString(), results: [], curves: [],
+    similarImages: { title: 'Nearest by <x>', width: 28, height: 28, channels: 1, rows: [{ query: { pixels: px, caption: 'q' }, neighbors: [{ pixels: px, caption: 'n', score: 0.9 }, { pixels: px, caption: 'm', score: 0.8 }] }] },
+  });
+  assert.match(html, /<section[^>]*id="similar"/);
+  assert.equal((html.match(/class="sim-row"/g) ?? []).length, 1);
+  assert.equal((html.match(/<span class="score">/g) ?? []).length, 2);
+  assert.match(html, /Nearest by &lt;x&gt;/);
+});

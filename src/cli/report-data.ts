@@ -42,6 +42,6 @@ export function loadReportData(dir: string): { data: ReportData; source: string;
   }
   if (source === full) return { data: parsed, source, complete: true };
   // results.json keeps only summaries of the heavy parts; drop them.
-  const { rotationSamples: _r, maeSamples: _m, embeddings: _e, wordMaps: _w, ...rest } = parsed;
+  const { rotationSamples: _r, maeSamples: _m, similarImages: _s, embeddings: _e, wordMaps: _w, ...rest } = parsed;
   return { data: rest as ReportData, source, complete: false };
 }

@@ -25,7 +25,8 @@ import { createMethod } from '../ssl/registry.js';
 import { checkMethodBackbone } from '../ssl/catalog.js';
 import { MaskedAutoencoder, maeSamples } from '../ssl/methods/mae.js';
 import { pretrain } from '../ssl/pretrain.js';
-import type { MethodResult, TrainingCurve, ReportData, EmbeddingSet, RotationSample, MaeSample, BlockProbe } from '../report/types.js';
+import type { MethodResult, TrainingCurve, ReportData, EmbeddingSet, RotationSample, MaeSample, BlockProbe, SimilarImages } from '../report/types.js';
+import { nearestNeighbors } from '../eval/similar.js';
 import { parseMethod, type Protocol } from './protocols.js';
 import { InterruptWatch } from './interrupt.js';
 import { GridRunner } from './runner.js';
@@ -621,6 +622,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     const labels = data.test.labels!.subarray(0, n);
     embeddings.push({ title: `Test images embedded by the ${name}-pretrained encoder (${c.knn.block ?? 'last block'})`, vectors, labels: Array.from(labels, (l) => data.test.classNames?.[l] ?? String(l)) });
   }
+  const similarImages = ranked.length ? similarTestImages(ranked[0]!, pretrained.get(ranked[0]!)!.testFeatures!.knn, data.test, testIndices) : undefined;
   for (const p of pretrained.values()) {
     p.testFeatures?.probe.dispose();
     p.testFeatures?.knn.dispose();
@@ -636,6 +638,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   const report: ReportData = {
     title: `Label efficiency on ${data.name}${interrupted ? ' (partial)' : ''}`, modality: 'image', dataset: data.name, createdAt: new Date().toISOString(),
     results, curves, rotationSamples: samples, ...(reconstructions.length ? { maeSamples: reconstructions } : {}), embeddings, extra, ...(blockProbes.length ? { blockProbes } : {}),
+    ...(similarImages ? { similarImages } : {}),
     notes: [
       ...(interrupted ? [partialNote] : []),
       `Accuracies on ${testIndices ? testIndices.length : data.test.length} test images; mean and standard deviation over seeds ${c.seeds.join(', ')}${c.seedsPerK ? ` (${Object.entries(c.seedsPerK).map(([k, s]) => `k=${k}: seeds ${s.join(', ')}`).join('; ')})` : ''} (each seed draws its own labelled subset).`,
@@ -650,4 +653,26 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   transferEncoder?.dispose();
   const pretrainImagesPerSecond = rates.rotation ?? Object.values(rates)[0] ?? null;
   return { results, report, rotationAccuracy, pretrainImagesPerSecond, pretrainRates: rates, encoders, interrupted, runsDone, runsPlanned };
+}
+
+/**
+ * Six test images and their nearest test images by `name`'s embedding (cosine; a query
+ * never finds itself), from the first 2,000 test images, for the report's grid.
+ */
+function similarTestImages(name: string, features: Tensor, test: ImageDataset, testIndices: Int32Array | null | undefined): SimilarImages {
+  const n = Math.min(2000, features.size(0));
+  const queries = Math.min(6, n - 1);
+  const near = tidy(() => nearestNeighbors(features.narrow(0, 0, queries), features.narrow(0, 0, n), 7, { exclude: Array.from({ length: queries }, (_, i) => i) }));
+  const [c, h, w] = test.imageShape;
+  const per = c * h * w;
+  const row = (i: number): number => (testIndices ? testIndices[i]! : i);
+  const pixels = (i: number): Uint8Array => test.images.slice(row(i) * per, (row(i) + 1) * per);
+  const label = (i: number): string => { const l = test.labels?.[row(i)]; return l === undefined ? `#${row(i)}` : (test.classNames?.[l] ?? String(l)); };
+  return {
+    title: `Nearest test images by the ${name}-pretrained encoder's features (the best method at the first k)`, width: w, height: h, channels: c as 1 | 3,
+    rows: Array.from({ length: queries }, (_, q) => ({
+      query: { pixels: pixels(q), caption: label(q) },
+      neighbors: Array.from({ length: near.k }, (_, j) => { const i = near.indices[q * near.k + j]!; return { pixels: pixels(i), caption: label(i), score: near.scores[q * near.k + j]! }; }),
+    })),
+  };
 }

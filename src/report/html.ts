@@ -6,7 +6,8 @@ import { Resvg } from '@resvg/resvg-js';
 import { writeFileAtomicAsync } from '../io/atomic.js';
 import { embeddingChart, labelEfficiencyChart, methodComparisonChart, trainingCurvesChart, wordMapChart, type Chart } from './charts.js';
 import { escapeHtml } from './escape.js';
-import { rotationGrid, maeGrid } from './images.js';
+import { rotationGrid, maeGrid, encodePng, pngDataUri } from './images.js';
+import { similarGrid, SIMILAR_CSS } from './similar-page.js';
 import { resultsJson } from './json.js';
 import { REPORT_CSS } from './style.js';
 import type { BlockProbe, MethodResult, ReportData } from './types.js';
@@ -217,6 +218,18 @@ async function buildReport(data: ReportData): Promise<BuiltReport> {
     }
     sections.push({ id: 'reconstructions', heading: 'Masked-autoencoder reconstructions', body });
   }
+  if (data.similarImages && data.similarImages.rows.length > 0) {
+    let body: string;
+    try {
+      const sim = data.similarImages;
+      const uri = (pixels: Uint8Array | number[]): string => pngDataUri(encodePng({ pixels: Uint8Array.from(pixels), width: sim.width, height: sim.height, channels: sim.channels }, Math.max(sim.width, sim.height) <= 64 ? 3 : 1));
+      body = `<p>${escapeHtml(sim.title)}: each query (left), then the test images whose embeddings are most cosine-similar, with the similarity and the true label.</p>` +
+        similarGrid(sim.rows.map((r) => ({ query: { src: uri(r.query.pixels), caption: r.query.caption }, neighbors: r.neighbors.map((n) => ({ src: uri(n.pixels), caption: n.caption, score: n.score })) })));
+    } catch (error) {
+      body = errorBox('The similar-images grid', error);
+    }
+    sections.push({ id: 'similar', heading: 'Similar images', body });
+  }
   if (data.embeddings && data.embeddings.length > 0) {
     const figures: string[] = [];
     for (const [i, set] of data.embeddings.entries()) {
@@ -251,7 +264,7 @@ async function buildReport(data: ReportData): Promise<BuiltReport> {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${REPORT_CSS}</style>
+<style>${REPORT_CSS}${SIMILAR_CSS}</style>
 </head>
 <body>
 <main>

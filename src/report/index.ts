@@ -1,5 +1,5 @@
 // Public API of the report module: plain data in, a self-contained HTML report out.
-export type { CurvePoint, EmbeddingSet, MethodResult, ReportData, RotationSample, MaeSample, TrainingCurve, WordMap } from './types.js';
+export type { CurvePoint, EmbeddingSet, MethodResult, ReportData, RotationSample, MaeSample, SimilarImages, TrainingCurve, WordMap } from './types.js';
 export { ReportInputError } from './types.js';
 export { renderReport, writeReport, chartPng, type WrittenReport } from './html.js';
 export {

@@ -62,6 +62,15 @@ export interface MaeSample {
   channels: 1 | 3;
 }
 
+/** A few test images and their nearest neighbours by one encoder's embedding (cosine), for the report's grid. */
+export interface SimilarImages {
+  title: string;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  rows: { query: { pixels: Uint8Array | number[]; caption: string }; neighbors: { pixels: Uint8Array | number[]; caption: string; score: number }[] }[];
+}
+
 /** Raw feature vectors with a label each; the report computes the 2-D map. */
 export interface EmbeddingSet {
   title: string;
@@ -87,6 +96,8 @@ export interface ReportData {
   rotationSamples?: RotationSample[];
   /** Masked-autoencoder reconstructions of held-out images. */
   maeSamples?: MaeSample[];
+  /** Nearest test images by the best method's embedding. */
+  similarImages?: SimilarImages;
   /** Which block's features are best, per pretext. */
   blockProbes?: BlockProbe[];
   embeddings?: EmbeddingSet[];
