@@ -122,7 +122,7 @@ test('runTextExperiment with a quick config: every method (ELECTRA and SimCSE to
     assert.ok(typeof r.report.extra!['fortunes: bow-scratch k=3'] === 'string');
 
     // What the run leaves on disk: tokenizers, vectors the CLI's neighbors command can load, checkpoints.
-    for (const f of ['vocab.json', 'bpe.json', 'word-vectors.safetensors', 'skipgram.json', 'mlm.json', 'electra.json', 'simcse.json', 'metrics.jsonl']) {
+    for (const f of ['vocab.json', 'bpe.json', 'word-vectors.safetensors', 'skipgram.json', 'mlm.json', 'electra.json', 'simcse.json', 'metrics.jsonl', 'masked-lm-encoder/text-encoder.json', 'electra-encoder/text-encoder.json', 'simcse-encoder/text-encoder.json']) {
       assert.ok(existsSync(join(out, f)), `${f} written`);
     }
     assert.ok(WordVocab.load(join(out, 'vocab.json')).has('dog'));

@@ -18,6 +18,7 @@ import { linearProbe } from '../eval/probe.js';
 import { kPerClass } from '../data/subsets.js';
 import { Rng } from '../data/random.js';
 import { checkpointPaths } from '../io/index.js';
+import { saveTextEncoder } from '../io/text-encoder-files.js';
 import type { Callbacks } from '../train/trainer.js';
 import { InterruptWatch } from './interrupt.js';
 import { GridRunner, plannedRuns, type Cell } from './runner.js';
@@ -644,6 +645,13 @@ export async function runTextExperiment(c: TextExperimentConfig, outDir: string,
   };
   try {
     await runAll();
+    // Each transformer encoder is kept for `selfsup embed --text` and `selfsup similar --query-text`.
+    if (got.tokenizer) {
+      for (const [name, e] of Object.entries(got.encoders)) {
+        const method = name === 'mlm' ? 'masked-lm' : name;
+        saveTextEncoder(join(outDir, `${method}-encoder`), e, got.tokenizer, { method, data: 'WordNet glosses and fortunes' });
+      }
+    }
   } finally {
     for (const e of Object.values(got.encoders)) e.dispose();
     got.vectors?.dispose();

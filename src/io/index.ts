@@ -19,3 +19,4 @@ export {
 export {
   saveClassifier, loadClassifier, CLASSIFIER_FORMAT, CLASSIFIER_JSON, CLASSIFIER_WEIGHTS, type ClassifierInfo, type ClassifierDescription,
 } from './classifier-files.js';
+export { saveTextEncoder, loadTextEncoder, isTextEncoder, TEXT_ENCODER_FORMAT, TEXT_ENCODER_JSON, type TextEncoderInfo } from './text-encoder-files.js';

@@ -3,7 +3,11 @@
 // index, file and label; a folder is decoded a batch at a time, so its size does not
 // matter. The file appears only when every row is written.
 import { resolve } from 'node:path';
-import { statSync } from 'node:fs';
+import { statSync, readFileSync } from 'node:fs';
+import { loadTextEncoder, isTextEncoder } from '../../io/text-encoder-files.js';
+import { encodeTexts } from '../../text/features.js';
+import type { TransformerTextEncoder } from '../../models/text-transformer.js';
+import type { BpeTokenizer } from '../../data/text/bpe.js';
 import { datasetSource, folderSource, type ImageSource } from '../../data/index.js';
 import { embedSource } from '../../eval/embed.js';
 import { writeEmbeddings, embeddingFormat, npyRowsPath } from '../../io/index.js';
@@ -53,6 +57,48 @@ export function limitSource(s: ImageSource, limit: number): ImageSource {
   };
 }
 
+/** The non-empty lines of a text file: one document each. */
+export function readDocuments(file: string): string[] {
+  if (!statSync(file, { throwIfNoEntry: false })?.isFile()) throw new Error(`--text ${file}: no such file`);
+  const docs = readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (docs.length === 0) throw new Error(`--text ${file} holds no text (one document a line)`);
+  return docs;
+}
+
+/** Rows of a text encoder's mean-pooled embeddings, `batch` documents at a time. */
+export async function* embedDocuments(encoder: TransformerTextEncoder, tokenizer: BpeTokenizer, docs: string[], batch: number, onBatch?: (done: number) => void): AsyncGenerator<Float32Array> {
+  for (let start = 0; start < docs.length; start += batch) {
+    const rows = encodeTexts(encoder, tokenizer, docs.slice(start, start + batch));
+    const values = rows.data() as Float32Array;
+    rows.dispose();
+    onBatch?.(Math.min(docs.length, start + batch));
+    yield values;
+  }
+}
+
+async function runText(args: Args, out: Output, path: string, encoderPath: string): Promise<void> {
+  const file = args.required('text', '(a text file, one document a line, for a text encoder)');
+  const { encoder, tokenizer, info, dir } = loadTextEncoder(encoderPath);
+  try {
+    const limit = args.int('limit', { min: 1 });
+    const docs = readDocuments(file).slice(0, limit);
+    const dim = encoder.embedDim;
+    out.note(`embedding ${docs.length} documents of ${file} with the ${info.method} text encoder from ${dir} (${dim} dims)`);
+    const progress = new CountProgress('embed', docs.length, 'doc');
+    const started = performance.now();
+    const bytes = await writeEmbeddings(path, embedDocuments(encoder, tokenizer, docs, args.int('batch-size', { min: 1 })!, (done) => progress.update(done)), {
+      count: docs.length, dim, labels: null, paths: docs, classNames: null,
+      metadata: { encoder: resolve(dir), modality: 'text', method: info.method, data: resolve(file), selfsup_version: selfsupVersion() },
+    });
+    progress.finish();
+    const seconds = (performance.now() - started) / 1000;
+    out.say(`wrote ${path}: ${docs.length} x ${dim} embeddings of documents (each row's text in its path column) in ${seconds.toFixed(1)} s`);
+    out.result({ command: 'embed', path, rows: docs.length, dim, bytes, seconds, modality: 'text' });
+  } finally {
+    encoder.dispose();
+  }
+}
+
 export async function run(args: Args, out: Output): Promise<void> {
   const path = resolve(args.required('out', '(the file to write: .safetensors, .npy or .csv)'));
   try {
@@ -61,9 +107,12 @@ export async function run(args: Args, out: Output): Promise<void> {
     throw new UsageError(`--out: ${(err as Error).message}`);
   }
   if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--out ${path} is a directory; give the file to write`);
+  const encoderPath = args.required('encoder', "(a directory written by 'selfsup pretrain --out DIR')");
+  if (isTextEncoder(encoderPath)) return runText(args, out, path, encoderPath);
+  if (args.string('text') !== undefined) throw new UsageError(`--text needs a text encoder (a folder with text-encoder.json); ${encoderPath} is not one`);
   const batchSize = args.int('batch-size', { min: 1 })!;
   const device = deviceOption(args);
-  const { encoder, info, dir } = loadEncoder(args.required('encoder', "(a directory written by 'selfsup pretrain --out DIR')"));
+  const { encoder, info, dir } = loadEncoder(encoderPath);
   try {
     const block = featureBlock(args, info.blocks, undefined);
     const source = await openSource(args, info.inChannels === 1 ? 1 : 3);

@@ -10,6 +10,8 @@ import { readImage, type ImageSource } from '../../data/index.js';
 import { embedSource } from '../../eval/embed.js';
 import { nearestNeighbors } from '../../eval/similar.js';
 import { readEmbeddings, writeFileAtomic } from '../../io/index.js';
+import { loadTextEncoder } from '../../io/text-encoder-files.js';
+import { encodeTexts } from '../../text/features.js';
 import { encodePng, pngDataUri } from '../../report/images.js';
 import { renderSimilarPage, type Picture, type SimilarRow } from '../../report/similar-page.js';
 import { loadEncoder, type EncoderInfo } from '../../io/encoder-files.js';
@@ -62,8 +64,49 @@ async function rowsPixels(source: ImageSource, wanted: Set<number>): Promise<Map
   return out;
 }
 
+/** Sentence neighbours: a gallery of documents embedded by a text encoder; queries are rows or new text. */
+async function runText(args: Args, out: Output, file: ReturnType<typeof readEmbeddings>, count: number): Promise<void> {
+  if (args.string('html')) throw new UsageError('--html draws pictures; a text gallery is printed (or --json)');
+  if (args.positionals.length) throw new UsageError(`a text gallery takes --query-text TEXT or --query-index LIST, not files (${args.positionals[0]})`);
+  const docs = file.paths ?? [];
+  const queryIndex = args.intList('query-index') ?? [];
+  const queryText = args.string('query-text');
+  if (!queryIndex.length && queryText === undefined) throw new UsageError('give --query-text TEXT or --query-index LIST (rows of the gallery)');
+  for (const i of queryIndex) if (i >= file.count) throw new UsageError(`--query-index ${i}: the gallery has rows 0..${file.count - 1}`);
+  const queries: { label: string; row: Float32Array; self: number }[] = queryIndex.map((i) => ({ label: docs[i] ?? `#${i}`, row: file.embeddings.subarray(i * file.dim, (i + 1) * file.dim), self: i }));
+  if (queryText !== undefined) {
+    const { encoder, tokenizer } = loadTextEncoder(args.string('encoder') ?? file.metadata.encoder ?? '');
+    try {
+      const t = encodeTexts(encoder, tokenizer, [queryText]);
+      queries.push({ label: queryText, row: t.data() as Float32Array, self: -1 });
+      t.dispose();
+    } finally {
+      encoder.dispose();
+    }
+  }
+  const q = tensor(Float32Array.from(queries.flatMap((x) => [...x.row])), { shape: [queries.length, file.dim] });
+  const g = tensor(file.embeddings, { shape: [file.count, file.dim] });
+  const near = nearestNeighbors(q, g, count, { exclude: queries.some((x) => x.self >= 0) ? queries.map((x) => x.self) : undefined });
+  q.dispose();
+  g.dispose();
+  const results = queries.map((x, i) => ({
+    query: x.label,
+    neighbors: Array.from({ length: near.k }, (_, j) => ({ row: near.indices[i * near.k + j]!, text: docs[near.indices[i * near.k + j]!] ?? null, score: near.scores[i * near.k + j]! })),
+  }));
+  for (const r of results) {
+    out.say(`${r.query}:`);
+    for (const n of r.neighbors) out.say(`  ${n.score.toFixed(4)}  ${n.text ?? `#${n.row}`}`);
+  }
+  out.result({ command: 'similar', modality: 'text', galleryRows: file.count, k: near.k, results });
+}
+
 export async function run(args: Args, out: Output): Promise<void> {
   const count = args.int('count', { min: 1 })!;
+  const early = args.string('embeddings');
+  if (early) {
+    const f = readEmbeddings(early);
+    if (f.metadata.modality === 'text') return runText(args, out, f, count);
+  }
   const queryFiles = args.positionals;
   const queryIndex = args.intList('query-index');
   if (queryFiles.length === 0 && !queryIndex) throw new UsageError('give query images (files) or --query-index LIST (rows of the gallery)');
