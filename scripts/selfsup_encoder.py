@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Load a selfsup encoder in PyTorch: the backbone rebuilt as torch.nn modules with
+"""Load a selfsup encoder in PyTorch: the backbone (small-cnn, nin, resnet18, vit-tiny) rebuilt as torch.nn modules with
 selfsup's parameter names, its weights read from DIR/encoder.safetensors (by hand:
 struct + json, so the `safetensors` package is not needed), the same embeddings.
 
@@ -114,7 +114,41 @@ class ResNet18(Backbone):
             cin = cout
 
 
-BACKBONES = {'small-cnn': SmallCnn, 'nin': NetworkInNetwork, 'resnet18': ResNet18}
+class PatchEmbedding(nn.Module):
+    def __init__(self, in_channels, image_size, patch, width):
+        super().__init__()
+        self.proj = nn.Conv2d(in_channels, width, patch, stride=patch)
+        n = (image_size[0] // patch) * (image_size[1] // patch)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, width))
+        self.pos_embed = nn.Parameter(torch.zeros(1, 1 + n, width))
+
+    def forward(self, x):
+        t = self.proj(x).flatten(2).transpose(1, 2) + self.pos_embed[:, 1:]
+        cls = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)
+        return torch.cat([cls, t], 1)
+
+
+class VisionTransformer(Backbone):
+    """vit-tiny: blocks 'stem', 'block1'..; features = mean of the patch tokens (after the final LayerNorm at the last block)."""
+
+    def __init__(self, in_channels=3, width=128, image_size=(32, 32), patch=4, depth=6, heads=4, mlp_ratio=4):
+        super().__init__()
+        self.add_block('stem', PatchEmbedding(in_channels, image_size, patch, width))
+        for i in range(depth):
+            self.add_block(f'block{i + 1}', nn.TransformerEncoderLayer(width, heads, round(mlp_ratio * width), dropout=0.0, activation='gelu',
+                                                                       layer_norm_eps=1e-6, batch_first=True, norm_first=True))
+        self.norm = nn.LayerNorm(width, eps=1e-6)
+
+    def features(self, x, block=None):
+        last = self.block_names.index(block) if block else len(self.block_names) - 1
+        for name in self.block_names[:last + 1]:
+            x = getattr(self, name)(x)
+        if last == len(self.block_names) - 1:
+            x = self.norm(x)
+        return x[:, 1:].mean(1)
+
+
+BACKBONES = {'small-cnn': SmallCnn, 'nin': NetworkInNetwork, 'resnet18': ResNet18, 'vit-tiny': VisionTransformer}
 
 
 class Encoder(nn.Module):
@@ -149,6 +183,8 @@ def load_encoder(path):
     kwargs = {'in_channels': info['inChannels']}
     if info.get('width') is not None:
         kwargs['width'] = info['width']
+    if name == 'vit-tiny':
+        kwargs['image_size'] = tuple(info['imageShape'][1:])
     backbone = BACKBONES[name](**kwargs)
     state = read_safetensors(os.path.join(os.path.dirname(json_path), info['weights']))
     backbone.load_state_dict(state, strict=True)
