@@ -217,6 +217,10 @@ describe('pretrain, then finetune, probe and knn on its encoder', () => {
     const conflict = await cli('pretrain', '--resume', '--width', '16', '--out', dir);
     assertExit(conflict, 2);
     assert.match(conflict.stderr, /--width 16 differs from the checkpoint's 8/);
+    // Pretraining again into the same --out without --resume would mix two runs: refused.
+    const again = await cli('pretrain', '--out', dir);
+    assertExit(again, 2);
+    assert.match(again.stderr, /already holds a pretraining run; continue it with --resume, start over with --force/);
     const nothing = await cli('pretrain', '--resume', '--out', join(tmp, 'empty'));
     assertExit(nothing, 1);
     assert.match(nothing.stderr, /nothing to resume/);

@@ -123,6 +123,7 @@ export const COMMANDS: CommandSpec[] = [
       augment: AUGMENT,
       out: { type: 'string', value: 'DIR', default: 'runs/pretrain', help: 'where the checkpoint, the encoder and metrics.jsonl go' },
       resume: { type: 'boolean', help: 'continue from DIR/rotation-pretrain (options not given are taken from it)' },
+      force: { type: 'boolean', help: 'start over in an --out that already holds a run (its checkpoint, encoder and metrics are replaced)' },
       seed: { type: 'string', value: 'N', default: '0', help: 'seed of the initialisation, data order and held-out split' },
       ...DEVICE, ...THREADS, ...COMMON,
     },

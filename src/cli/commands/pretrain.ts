@@ -1,7 +1,7 @@
 // selfsup pretrain: self-supervised pretraining of a backbone on unlabelled images
 // with any registered method (rotation by default), with a checkpoint every epoch
 // (and on Ctrl-C), resume, and the encoder saved for finetune, probe and knn.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed } from '../../tensor/index.js';
 import { channelStats, splitIndices } from '../../data/index.js';
@@ -112,6 +112,12 @@ export async function run(args: Args, out: Output): Promise<void> {
   const method = args.has('method') ? args.choice('method', methodNames('image'))! : resume ? methodToResume(outDir) : 'rotation';
   const checkpoint = join(outDir, `${method}-pretrain`);
   const paths = checkpointPaths(checkpoint);
+  if (!resume && !args.flag('force') && (existsSync(paths.json) || existsSync(join(outDir, 'encoder.json')))) {
+    // Starting over would silently mix this run into the old one's metrics.jsonl and replace its encoder.
+    throw new UsageError(`${outDir} already holds a pretraining run; continue it with --resume, start over with --force, or choose another --out`);
+  }
+  // --force starts a fresh metrics log instead of appending to the old run's.
+  if (!resume && args.flag('force')) rmSync(join(outDir, 'metrics.jsonl'), { force: true });
   const minutes = args.number('minutes', { min: 0 })!;
   const fresh = settingsFromArgs(args, method);
   const resumed = resume ? resumeSettings(args, paths.json, fresh) : null;
