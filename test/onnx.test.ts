@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { manualSeed, noGrad, tidy, setNumThreads, type Tensor } from '../src/tensor/index.js';
-import { createBackbone, SmallCnn, type Backbone, type BackboneName } from '../src/models/index.js';
+import { createBackbone, SmallCnn, VisionTransformer, type Backbone, type BackboneName } from '../src/models/index.js';
 import { loadFashionMnist, toTensors } from '../src/data/index.js';
 import { encoderToOnnx, exportOnnx, readModelInfo, ONNX_INPUT, ONNX_OUTPUT } from '../src/io/index.js';
 import { Module, Sequential, ReLU } from '../src/nn/index.js';
@@ -78,6 +78,17 @@ describe('ONNX export: onnxruntime gives selfsup\'s embeddings', () => {
       enc.dispose();
     });
   }
+
+  test('vit-tiny with class-token pooling', async () => {
+    manualSeed(6);
+    const enc = new VisionTransformer({ inChannels: 1, imageSize: 28, width: 16, depth: 2, heads: 2, pool: 'cls' });
+    enc.eval();
+    const got = await ortEmbed(encoderToOnnx(enc, { imageShape: [1, 28, 28], norm: NORM }), x);
+    assert.deepEqual([...got.dims], [24, 16]);
+    const diff = maxAbsDiff(got.data, selfsupEmbed(enc, x));
+    assert.ok(diff < 1e-4, `cls pooling: max diff ${diff}`);
+    enc.dispose();
+  });
 
   test('the batch dimension is dynamic: 1 and 5 images through one model', async () => {
     manualSeed(4);
