@@ -2,11 +2,11 @@
 // backbone as in encoder.json, the head, the block it reads, the class names, the
 // input size and normalisation) and DIR/classifier.safetensors holds all its weights.
 // `selfsup finetune --out DIR` writes one; `selfsup predict --model DIR` reads it.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
-import { fileInside } from './encoder-files.js';
+import { fileInside, readDescription } from './encoder-files.js';
 import { createBackbone, Classifier, linearHead, mlpHead, type BackboneName } from '../models/index.js';
 import type { Normalization } from '../eval/evaluate.js';
 
@@ -64,13 +64,7 @@ export function loadClassifier(path: string): { model: Classifier; info: Classif
     const hint = existsSync(join(path, 'encoder.json')) ? ' (it holds an encoder: fine-tune it first with selfsup finetune --encoder DIR --out MODEL)' : " (write one with 'selfsup finetune --out DIR')";
     throw new Error(`no classifier in ${path}: ${json} does not exist${hint}`);
   }
-  let info: ClassifierInfo;
-  try {
-    info = JSON.parse(readFileSync(json, 'utf8')) as ClassifierInfo;
-  } catch (err) {
-    throw new Error(`${json} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (info?.format !== CLASSIFIER_FORMAT) throw new Error(`${json} does not describe a selfsup classifier (format is ${JSON.stringify(info?.format)})`);
+  const info = readDescription<ClassifierInfo>(json, CLASSIFIER_FORMAT, 'classifier');
   if (!Array.isArray(info.classNames) || info.classNames.length < 1) throw new Error(`${json}: classNames must be a non-empty list`);
   const dir = dirname(json);
   const weights = fileInside(dir, info.weights, json);

@@ -56,16 +56,25 @@ export function saveEncoder(dir: string, encoder: Backbone, d: EncoderDescriptio
 }
 
 function readInfo(path: string): EncoderInfo {
-  let info: EncoderInfo;
-  try {
-    info = JSON.parse(readFileSync(path, 'utf8')) as EncoderInfo;
-  } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (info?.format !== ENCODER_FORMAT) throw new Error(`${path} does not describe a selfsup encoder (format is ${JSON.stringify(info?.format)})`);
+  const info = readDescription<EncoderInfo>(path, ENCODER_FORMAT, 'encoder');
   for (const field of ['backbone', 'inChannels', 'imageShape', 'blocks', 'norm', 'weights'] as const) {
     if (info[field] === undefined || info[field] === null) throw new Error(`${path}: the field '${field}' is missing; the file was not written by selfsup pretrain, or was edited`);
   }
+  return info;
+}
+
+/**
+ * A description file (encoder.json, classifier.json, text-encoder.json): its JSON, which
+ * must carry `format`; an unreadable file or another format is an error naming the file.
+ */
+export function readDescription<T extends { format: string }>(path: string, format: string, what: string): T {
+  let info: T;
+  try {
+    info = JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (info?.format !== format) throw new Error(`${path} does not describe a selfsup ${what} (format is ${JSON.stringify(info?.format)})`);
   return info;
 }
 

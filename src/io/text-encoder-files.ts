@@ -2,11 +2,11 @@
 // was trained), DIR/text-encoder.safetensors (weights) and DIR/bpe.json (the tokenizer
 // it reads). The text experiment writes one per transformer method; `selfsup embed
 // --text FILE` and `selfsup similar --query-text` read them.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
-import { fileInside } from './encoder-files.js';
+import { fileInside, readDescription } from './encoder-files.js';
 import { TransformerTextEncoder, type EncoderConfig } from '../models/text-transformer.js';
 import { BpeTokenizer } from '../data/text/bpe.js';
 
@@ -49,13 +49,7 @@ export function loadTextEncoder(path: string): { encoder: TransformerTextEncoder
   if (!existsSync(path)) throw new Error(`text encoder not found: ${path} does not exist`);
   const json = statSync(path).isDirectory() ? join(path, TEXT_ENCODER_JSON) : path;
   if (!existsSync(json)) throw new Error(`no text encoder in ${path}: ${json} does not exist (selfsup experiment --modality text writes DIR/masked-lm-encoder and the like)`);
-  let info: TextEncoderInfo;
-  try {
-    info = JSON.parse(readFileSync(json, 'utf8')) as TextEncoderInfo;
-  } catch (err) {
-    throw new Error(`${json} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (info?.format !== TEXT_ENCODER_FORMAT) throw new Error(`${json} does not describe a selfsup text encoder (format is ${JSON.stringify(info?.format)})`);
+  const info = readDescription<TextEncoderInfo>(json, TEXT_ENCODER_FORMAT, 'text encoder');
   const dir = dirname(json);
   const tokenizer = BpeTokenizer.load(fileInside(dir, info.tokenizer, json, 'tokenizer'));
   if (tokenizer.size !== info.vocabSize) throw new Error(`${json}: the tokenizer has ${tokenizer.size} tokens, the encoder ${info.vocabSize}`);

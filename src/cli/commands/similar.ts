@@ -102,22 +102,18 @@ async function runText(args: Args, out: Output, file: ReturnType<typeof readEmbe
 
 export async function run(args: Args, out: Output): Promise<void> {
   const count = args.int('count', { min: 1 })!;
-  const early = args.string('embeddings');
-  if (early) {
-    const f = readEmbeddings(early);
-    if (f.metadata.modality === 'text') return runText(args, out, f, count);
-  }
+  const embeddingsPath = args.string('embeddings');
+  // The gallery file is read once: its metadata says whether it holds documents or images.
+  const file = embeddingsPath ? readEmbeddings(embeddingsPath) : null;
+  if (file?.metadata.modality === 'text') return runText(args, out, file, count);
   const queryFiles = args.positionals;
   const queryIndex = args.intList('query-index');
   if (queryFiles.length === 0 && !queryIndex) throw new UsageError('give query images (files) or --query-index LIST (rows of the gallery)');
-  const embeddingsPath = args.string('embeddings');
   const html = args.string('html');
 
   // The encoder: from --encoder, or the one an embeddings file was written with (needed for query files).
   let encoderPath = args.string('encoder');
-  let file: ReturnType<typeof readEmbeddings> | null = null;
-  if (embeddingsPath) {
-    file = readEmbeddings(embeddingsPath);
+  if (file) {
     encoderPath ??= queryFiles.length ? file.metadata.encoder : undefined;
   } else if (!encoderPath) {
     throw new UsageError('give --embeddings FILE (written by selfsup embed) or --encoder DIR with --data SPEC');

@@ -32,9 +32,9 @@ import { maskTokens, IGNORE_INDEX } from '../transforms/token-mask.js';
 import { replacedTokenLoss } from '../losses/replaced-token.js';
 import { SslMethod } from '../method.js';
 import { pretrainOn } from '../pretrain.js';
-import { MaskedTokenSource, maskedLmData } from './masked-lm.js';
+import { MaskedTokenSource, maskedLmData, type TextTrainingConfig } from './masked-lm.js';
 
-export interface ElectraConfig extends EncoderConfig {
+export interface ElectraConfig extends EncoderConfig, TextTrainingConfig {
   /** The generator's width as a fraction of the discriminator's (the paper: 1/4 to 1/2 work best). */
   generatorScale: number;
   /** Fraction of ordinary tokens masked for the generator (the paper's 0.15). */
@@ -44,18 +44,6 @@ export interface ElectraConfig extends EncoderConfig {
   /** The shared token embedding's learning rate as a multiple of `lr` (as the masked LM's). */
   embeddingLrScale?: number;
   embeddingWeightDecay?: number;
-  batchSize: number;
-  epochs: number;
-  /** Stop after this many steps; the rate decays linearly over them. */
-  maxSteps?: number;
-  /** Off by default: a time budget does not repeat on a busier machine. */
-  timeBudgetSeconds?: number;
-  lr: number;
-  weightDecay: number;
-  warmupSteps: number;
-  /** Documents held out for replaced-token detection accuracy and AUC after each epoch. */
-  heldOut: number;
-  seed: number;
 }
 
 /**

@@ -20,7 +20,23 @@ import { SampledSoftmax } from '../losses/sampled-softmax.js';
 import { SslMethod } from '../method.js';
 import { pretrainOn, type BatchSource } from '../pretrain.js';
 
-export interface MlmConfig extends EncoderConfig {
+/** How every transformer text method (masked LM, ELECTRA, SimCSE) trains: batches, budget, optimizer, held-out set. */
+export interface TextTrainingConfig {
+  batchSize: number;
+  epochs: number;
+  lr: number;
+  weightDecay: number;
+  warmupSteps: number;
+  /** Stop after this many steps; the learning rate decays over them (the experiment's budget: it repeats on a busy machine). */
+  maxSteps?: number;
+  /** Stop after this many seconds, the rate decaying over whichever ends first (off by default: a time budget does not repeat). */
+  timeBudgetSeconds?: number;
+  /** Documents held out for the method's own metrics after each epoch (masked-token accuracy, replaced-token AUC, NT-Xent ...). */
+  heldOut: number;
+  seed: number;
+}
+
+export interface MlmConfig extends EncoderConfig, TextTrainingConfig {
   /** Output layer shares the token embedding matrix (default true: the embeddings then learn from every prediction). */
   tieOutput: boolean;
   maskProb: number;
@@ -39,18 +55,6 @@ export interface MlmConfig extends EncoderConfig {
   embeddingLrScale?: number;
   /** Their decoupled weight decay (default `weightDecay`). */
   embeddingWeightDecay?: number;
-  batchSize: number;
-  epochs: number;
-  lr: number;
-  weightDecay: number;
-  warmupSteps: number;
-  /** Stop after this many steps; the learning rate decays over them (the experiment's budget: it repeats on a busy machine). */
-  maxSteps?: number;
-  /** Stop after this many seconds, the rate decaying over whichever ends first (off by default: a time budget does not repeat). */
-  timeBudgetSeconds?: number;
-  /** Documents held out to report masked-token accuracy after each epoch. */
-  heldOut: number;
-  seed: number;
 }
 
 export function defaultMlmConfig(): MlmConfig {

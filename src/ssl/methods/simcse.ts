@@ -29,8 +29,9 @@ import { encodeForModel } from '../../text/features.js';
 import { ntXentLoss } from '../losses/ntxent.js';
 import { pretrainOn } from '../pretrain.js';
 import { JointEmbeddingBase } from './joint-embedding.js';
+import type { TextTrainingConfig } from './masked-lm.js';
 
-export interface SimCseConfig extends EncoderConfig {
+export interface SimCseConfig extends EncoderConfig, TextTrainingConfig {
   /** NT-Xent's temperature (the paper's 0.05). */
   temperature: number;
   /** 'mlp': dense + tanh on the pooled embedding during training only (the paper's unsupervised setting); 'none': the loss sees the embedding itself. */
@@ -43,18 +44,6 @@ export interface SimCseConfig extends EncoderConfig {
   init: 'masked-lm' | 'fresh';
   /** The token embedding's learning rate as a multiple of `lr` (default 1; the masked LM's 120 suits a fresh start). */
   embeddingLrScale?: number;
-  batchSize: number;
-  epochs: number;
-  /** Stop after this many steps; the rate decays linearly over them. */
-  maxSteps?: number;
-  /** Off by default: a time budget does not repeat on a busier machine. */
-  timeBudgetSeconds?: number;
-  lr: number;
-  weightDecay: number;
-  warmupSteps: number;
-  /** Documents held out for the held-out NT-Xent loss, alignment and uniformity after each epoch. */
-  heldOut: number;
-  seed: number;
 }
 
 /**
