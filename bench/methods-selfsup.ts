@@ -5,7 +5,7 @@
 // node dist/bench/methods-selfsup.js --method simclr [--steps 10] [--warmup 3] [--batch 256]
 import { parseArgs } from 'node:util';
 import { tidy, manualSeed, getNumThreads, memory, type Tensor } from '../src/tensor/index.js';
-import { SmallCnn } from '../src/models/index.js';
+import { SmallCnn, createBackbone } from '../src/models/index.js';
 import { Rng } from '../src/data/random.js';
 import { loadFashionMnist } from '../src/data/fashion-mnist.js';
 import { toTensors } from '../src/data/dataset.js';
@@ -30,7 +30,10 @@ const BATCHES = 8;
 
 manualSeed(0);
 const info = methodInfo(name);
-const method = createMethod(name, new SmallCnn(), { imageShape: [1, 28, 28], norm });
+// The small CNN, or the first backbone a method names (vit-tiny for MAE), at 28x28.
+const backboneName = info.backbones?.includes('small-cnn') === false ? info.backbones[0]! : 'small-cnn';
+const backbone = backboneName === 'small-cnn' ? new SmallCnn() : createBackbone(backboneName, { inChannels: 1, imageSize: [28, 28] });
+const method = createMethod(name, backbone, { imageShape: [1, 28, 28], norm });
 method.train();
 // The catalog's optimizer at its base lr; the warm-up/cosine schedule is left out (it costs nothing per step).
 const optimizer = method.makeOptimizer(info.defaults.optimizer);
@@ -51,9 +54,12 @@ const timed = <T>(key: keyof typeof phases, fn: () => T): T => {
   try { return fn(); } finally { phases[key] += performance.now() - t; }
 };
 const m = method as unknown as Record<string, unknown>;
-const viewMaker = typeof m.makeViews === 'function' ? 'makeViews' : 'pretextBatch';
-const original = (m[viewMaker] as (...a: unknown[]) => unknown).bind(method);
-m[viewMaker] = (...a: unknown[]) => timed('views', () => original(...a));
+// MAE has neither: its masking is part of its forward pass (as on the PyTorch side).
+const viewMaker = ['makeViews', 'pretextBatch'].find((k) => typeof m[k] === 'function');
+if (viewMaker) {
+  const original = (m[viewMaker] as (...a: unknown[]) => unknown).bind(method);
+  m[viewMaker] = (...a: unknown[]) => timed('views', () => original(...a));
+}
 
 const totalSteps = warmup + steps;
 function step(i: number): number {

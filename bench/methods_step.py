@@ -32,9 +32,9 @@ def main():
     m = Method(a.method)
     m.t_total = a.warmup + a.steps
     opt = m.optimizer()
-    # The same first BATCHES * batch training images; rotation's are normalised up front, as its loader does.
+    # The same first BATCHES * batch training images; rotation's and MAE's are normalised up front, as their loader does.
     images = load_images(BATCHES * a.batch)
-    if a.method == 'rotation':
+    if a.method in ('rotation', 'mae'):
         images = (images - MEAN) / STD
     phases = dict(views=0.0, forward=0.0, backward=0.0, optimizer=0.0, after=0.0)
 

@@ -238,6 +238,97 @@ def spread(h):
         return F.normalize(h, dim=1).std(0).mean()
 
 
+
+# ---- the small ViT and MAE (src/models/vit.ts, src/ssl/methods/mae.ts, src/ssl/losses/mae.ts) ----
+
+def xavier_linear_(lin):
+    nn.init.xavier_uniform_(lin.weight)
+    if lin.bias is not None:
+        nn.init.zeros_(lin.bias)
+
+
+def vit_layer(width, heads, mlp_ratio=4):
+    # vitLayer: pre-norm, GELU, no dropout, LayerNorm eps 1e-6; Xavier-uniform linear weights, zero biases (as MAE's ViT).
+    layer = nn.TransformerEncoderLayer(width, heads, round(mlp_ratio * width), dropout=0.0, activation='gelu',
+                                       layer_norm_eps=1e-6, batch_first=True, norm_first=True)
+    for lin in (layer.linear1, layer.linear2, layer.self_attn.out_proj):
+        xavier_linear_(lin)
+    return layer
+
+
+class VitTiny(nn.Module):
+    # vit-tiny at 28x28 grey: patch 4 (7x7 patches), width 128, 6 layers, 4 heads, class token, learned positions.
+    def __init__(self, in_channels=1, size=28, patch=4, width=128, depth=6, heads=4):
+        super().__init__()
+        self.patch, self.width, self.num_patches = patch, width, (size // patch) ** 2
+        self.proj = nn.Conv2d(in_channels, width, patch, stride=patch)
+        nn.init.xavier_uniform_(self.proj.weight.data.view(width, -1))
+        nn.init.zeros_(self.proj.bias)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, width).normal_(0, 0.02))
+        self.pos_embed = nn.Parameter(torch.zeros(1, 1 + self.num_patches, width).normal_(0, 0.02))
+        self.layers = nn.ModuleList(vit_layer(width, heads) for _ in range(depth))
+        self.norm = nn.LayerNorm(width, eps=1e-6)
+
+    def encode_visible(self, x, keep):
+        # VisionTransformer.encodeVisible: the class token and the kept patches' tokens through every layer.
+        n = x.shape[0]
+        patches = self.proj(x).flatten(2).transpose(1, 2) + self.pos_embed[:, 1:]
+        visible = patches.gather(1, keep.unsqueeze(2).expand(n, keep.shape[1], self.width))
+        h = torch.cat([(self.cls_token + self.pos_embed[:, :1]).expand(n, 1, self.width), visible], 1)
+        for layer in self.layers:
+            h = layer(h)
+        return self.norm(h)
+
+
+def patchify(x, p):
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1).reshape(n, (h // p) * (w // p), p * p * c)
+
+
+def mae_loss(pred, target, mask, eps=1e-6):
+    mean, var = target.mean(-1, keepdim=True), target.var(-1, unbiased=True, keepdim=True)
+    t = (target - mean) / (var + eps).sqrt()
+    return ((pred - t) ** 2).mean(-1).mul(mask).sum() / mask.sum().clamp(min=1)
+
+
+class MaeDecoder(nn.Module):
+    # MAE_DEFAULTS: 2 layers 64 wide, 4 heads, a mask token, its own positions, a per-patch pixel head.
+    def __init__(self, enc, width=64, depth=2, heads=4):
+        super().__init__()
+        self.width = width
+        self.decoder_embed = nn.Linear(enc.width, width)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, width).normal_(0, 0.02))
+        self.decoder_pos_embed = nn.Parameter(torch.zeros(1, 1 + enc.num_patches, width).normal_(0, 0.02))
+        self.layers = nn.ModuleList(vit_layer(width, heads) for _ in range(depth))
+        self.decoder_norm = nn.LayerNorm(width, eps=1e-6)
+        self.decoder_pred = nn.Linear(width, enc.patch * enc.patch)
+        xavier_linear_(self.decoder_embed)
+        xavier_linear_(self.decoder_pred)
+
+    def forward(self, latent, restore, keep_count, num_patches):
+        n, d = latent.shape[0], self.width
+        latent = self.decoder_embed(latent)
+        tokens = torch.cat([latent[:, 1:1 + keep_count], self.mask_token.expand(n, num_patches - keep_count, d)], 1)
+        tokens = tokens.gather(1, restore.unsqueeze(2).expand(n, num_patches, d))
+        h = torch.cat([latent[:, :1], tokens], 1) + self.decoder_pos_embed
+        for layer in self.layers:
+            h = layer(h)
+        return self.decoder_pred(self.decoder_norm(h))[:, 1:]
+
+
+def mae_step_loss(enc, dec, x, ratio=0.75):
+    # A random 75% of each image's patches hidden (MAE's argsort of noise; selfsup shuffles per image in JS).
+    n, L = x.shape[0], enc.num_patches
+    keep_count = max(1, int(L * (1 - ratio)))
+    order = torch.rand(n, L).argsort(1)
+    restore = order.argsort(1)
+    keep = order[:, :keep_count]
+    mask = torch.ones(n, L)
+    mask[:, :keep_count] = 0
+    mask = mask.gather(1, restore)
+    pred = dec(enc.encode_visible(x, keep), restore, keep_count, L)
+    return mae_loss(pred, patchify(x, enc.patch), mask)
+
 # ---- the methods ----
 
 def through(module, xs):
@@ -270,6 +361,11 @@ class Method:
             self.proj, self.pred = mlp([128, 512, 512, 512], last_batch_norm=True), mlp([512, 128, 512])
         elif name in ('barlow-twins', 'vicreg'):
             self.proj = mlp([128, 1024, 1024, 1024])
+        elif name == 'mae':
+            self.enc = VitTiny()
+            self.modules = {'enc': self.enc}
+            self.decoder = MaeDecoder(self.enc)
+            self.modules['decoder'] = self.decoder
         elif name == 'dino':
             self.head = DinoHead()
             self.t_enc, self.t_head = frozen_copy(self.enc, small_cnn()), frozen_copy(self.head, DinoHead())
@@ -289,12 +385,19 @@ class Method:
     def optimizer(self):
         if self.name == 'rotation':  # ROTATION_DEFAULTS, as bench/rotnet_step.py
             return torch.optim.SGD(self.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
+        if self.name == 'mae':  # MAE_PRETRAIN_DEFAULTS and MaskedAutoencoder.makeOptimizer's groups
+            named = [(f'{k}.{n}', p) for k, m in self.modules.items() for n, p in m.named_parameters()]
+            no_decay = lambda n, p: p.ndim <= 1 or n.split('.')[-1] in ('cls_token', 'pos_embed', 'mask_token', 'decoder_pos_embed')
+            return torch.optim.AdamW([dict(params=[p for n, p in named if not no_decay(n, p)], weight_decay=0.05),
+                                      dict(params=[p for n, p in named if no_decay(n, p)], weight_decay=0.0)], lr=1.5e-3, betas=(0.9, 0.95))
         return torch.optim.Adam(self.parameters(), **ADAM)
 
     def views(self, x):
         n = self.name
         if n == 'rotation':
             return [torch.cat([torch.rot90(x, k, dims=(2, 3)) for k in range(4)])]
+        if n == 'mae':  # the loader crops, flips and normalises; the masking is part of the forward pass
+            return [x]
         if n == 'byol':
             return byol_views(x, (0.2, 1.0), self.norm)
         if n == 'dino':
@@ -306,6 +409,8 @@ class Method:
         if n == 'rotation':
             y = torch.arange(4).repeat_interleave(v[0].shape[0] // 4)
             return F.cross_entropy(self.head(self.enc(v[0])), y)
+        if n == 'mae':
+            return mae_step_loss(self.enc, self.decoder, v[0])
         if n == 'moco':
             h0 = self.enc(v[0])
             q = self.proj(h0)
