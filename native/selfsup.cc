@@ -601,6 +601,10 @@ Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+}  // namespace
+namespace selfsup { bool RegisterCpuCache(Napi::Env env, Napi::Object exports); }  // native/cpu-cache.cc
+namespace {
+
 // Every export runs behind this guard: no C++ exception ever reaches N-API (which
 // would abort the process); each becomes a JavaScript Error.
 template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
@@ -638,6 +642,7 @@ static bool TuneMalloc() {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mallocTuned", Napi::Boolean::New(env, TuneMalloc()));
+  exports.Set("cpuCacheEnabled", Napi::Boolean::New(env, selfsup::RegisterCpuCache(env, exports)));
   exports.Set("lookupOp", Napi::Function::New(env, Guarded<LookupOp>));
   exports.Set("opSchema", Napi::Function::New(env, Guarded<OpSchema>));
   exports.Set("callOp", Napi::Function::New(env, Guarded<CallOp>));

@@ -39,6 +39,28 @@ export interface NativeBinding {
   torchVersion: string;
   /** True when the addon tuned glibc malloc at load (see native/selfsup.cc TuneMalloc). */
   mallocTuned: boolean;
+  /** True when the caching allocator for large CPU tensors is installed (native/cpu-cache.cc; off with SELFSUP_CPU_CACHE=0). */
+  cpuCacheEnabled: boolean;
+  cpuCacheStats(): CpuCacheStats;
+  /** Gives the cached free blocks back to the system; returns their bytes. */
+  emptyCpuCache(): number;
+}
+
+/** What the caching CPU allocator holds (large blocks, 128 KiB and up). */
+export interface CpuCacheStats {
+  enabled: boolean;
+  /** Free blocks kept at most (SELFSUP_CPU_CACHE_MB, default 2048 MiB); a block freed beyond it goes back to the system. */
+  capBytes: number;
+  /** Free blocks waiting for reuse now. */
+  cachedBytes: number;
+  /** Large blocks held by tensors now, and at most so far. */
+  largeLiveBytes: number;
+  peakLargeLiveBytes: number;
+  /** Large allocations served from the cache, and from the system. */
+  hits: number;
+  misses: number;
+  /** Freed blocks given back at once because the cache was full. */
+  released: number;
 }
 
 function findAddon(): string {

@@ -1,6 +1,7 @@
 // The tensor engine: everything that touches libtorch.
 import { availableParallelism } from 'node:os';
-import { native } from '../native/binding.js';
+import { native, type CpuCacheStats } from '../native/binding.js';
+export type { CpuCacheStats } from '../native/binding.js';
 
 export { Tensor, op, Reduction, type Scalar, type NestedArray, type ReductionName } from './tensor.js';
 export * from './create.js';
@@ -15,6 +16,21 @@ export type { DType, Device, TypedArray } from './dtype.js';
 /** Live libtorch tensors owned by JavaScript and the bytes of their storage. */
 export function memory(): { numTensors: number; numBytes: number } {
   return native.memory();
+}
+
+/**
+ * The caching allocator's state: freed CPU tensors of 128 KiB and up wait for the next
+ * tensor of their size (a training step allocates the same sizes every time), instead of
+ * going back to the system. Off with SELFSUP_CPU_CACHE=0; at most SELFSUP_CPU_CACHE_MB
+ * (default 2048) MiB of free blocks are kept.
+ */
+export function cpuCache(): CpuCacheStats {
+  return native.cpuCacheStats();
+}
+
+/** Gives the allocator's cached free blocks back to the system (for a long-lived process between jobs); returns their bytes. */
+export function emptyCpuCache(): number {
+  return native.emptyCpuCache();
 }
 
 /** Threads libtorch uses for one op; all cores by default (env SELFSUP_NUM_THREADS overrides). */
