@@ -1,0 +1,191 @@
+// Operators whose inputs libtorch 1.13 does not check, and which crash the process
+// (or read outside a tensor) when given bad ones. This is the one list of them:
+// each entry says why it is here and either checks the arguments first or refuses
+// the operator outright. callOp consults it once per operator name (ops.ts).
+// Sizes and strides of as_strided-like views, enum codes and fixed-length int[N]
+// lists are checked in the addon for every operator (native/selfsup.cc).
+import { native, type TensorHandle } from '../native/binding.js';
+
+type Check = (args: unknown[], op: string) => void;
+
+interface UncheckedOp {
+  /** What goes wrong without the guard. */
+  reason: string;
+  /** Throws a clear error for arguments the kernel would crash on; absent: the operator is refused. */
+  check?: Check;
+}
+
+/** Keyed by operator name without overload ('aten::ctc_loss' covers .IntList and .Tensor). */
+const UNCHECKED_OPS: Record<string, UncheckedOp> = {
+  'aten::_local_scalar_dense': {
+    reason: 'reads one element without checking there is one: SIGSEGV on an empty tensor',
+    check: (a, op) => requireNumel(a[0], 'self', op, 1),
+  },
+  'aten::ctc_loss': {
+    reason: 'out-of-range targets or lengths (negative, or past the tensors) read outside log_probs: SIGSEGV, or silent garbage when small',
+    check: checkCtcLoss,
+  },
+  'aten::max_unpool3d': {
+    reason: 'a zero or negative output_size, stride or a self/indices shape mismatch crashes the CPU kernel',
+    check: (a, op) => checkUnpool(a, op, 3),
+  },
+  'aten::max_unpool2d': {
+    reason: 'a self/indices shape mismatch or non-positive output_size crashes the CPU kernel',
+    check: (a, op) => checkUnpool(a, op, 2),
+  },
+  'aten::native_channel_shuffle': {
+    reason: 'groups <= 0 divides by zero (SIGFPE)',
+    check: (a, op) => requirePositiveInt(a[1], 'groups', op),
+  },
+  'aten::channel_shuffle': {
+    reason: 'groups <= 0 divides by zero (SIGFPE)',
+    check: (a, op) => requirePositiveInt(a[1], 'groups', op),
+  },
+  'aten::_sparse_coo_tensor_unsafe': {
+    reason: 'skips the check that indices fit the size: to_dense() then writes outside the dense tensor; use aten::sparse_coo_tensor.indices, which checks',
+  },
+  'aten::align_tensors': {
+    reason: 'an empty list dereferences a missing first tensor (SIGSEGV); named tensors are not supported by selfsup anyway',
+  },
+};
+
+// ATen's private operators (names starting with '_') are implementation details
+// that its public operators call after checking the inputs; many check nothing
+// themselves. Seen crashing: _stack([]), _fft_r2c with bad dims, _ctc_loss,
+// _sparse_coo_tensor_unsafe (then to_dense), _index_put_impl_ with unsafe=true.
+// Refused, except these, which selfsup uses or guards above:
+const PRIVATE_ALLOWED = new Set(['aten::_indices', 'aten::_values', 'aten::_local_scalar_dense', 'aten::_reshape_alias']);
+
+function isPrivate(base: string): boolean {
+  return base.startsWith('aten::_') && !PRIVATE_ALLOWED.has(base);
+}
+
+/** The guard for an operator ('aten::ctc_loss.IntList'), or null when it needs none. */
+export function guardFor(qualified: string): Check | null {
+  const dot = qualified.indexOf('.', qualified.indexOf('::') + 2);
+  const base = dot < 0 ? qualified : qualified.slice(0, dot);
+  const entry = UNCHECKED_OPS[base];
+  if (entry) {
+    if (entry.check) return entry.check;
+    return () => {
+      throw new Error(`${qualified} is refused by selfsup: ${entry.reason}`);
+    };
+  }
+  if (isPrivate(base)) {
+    return () => {
+      throw new Error(`${qualified} is a private ATen operator that does not check its inputs, refused by selfsup; use the public operator it implements`);
+    };
+  }
+  return null;
+}
+
+// ------------------------------------------------------------------ helpers
+// Arguments arrive as callOp gets them: raw tensor handles, numbers, arrays.
+
+function isHandle(x: unknown): x is TensorHandle {
+  return x !== null && typeof x === 'object' && !Array.isArray(x) && native.isLive(x as TensorHandle);
+}
+
+function shapeOf(h: TensorHandle): number[] {
+  return native.meta(h).slice(3) as number[];
+}
+
+/** The values of an integer tensor on the CPU, or null for a tensor without data (meta). */
+function intValues(h: TensorHandle): number[] | null {
+  const [, device] = native.meta(h);
+  if (device === 'meta') return null;
+  const idx = lookup('aten::to.dtype');
+  const asLong = native.callOp(idx, [h, 4]) as TensorHandle; // int64
+  try {
+    return Array.from(new BigInt64Array(native.toBuffer(asLong)), Number);
+  } finally {
+    native.dispose(asLong);
+  }
+}
+
+const indices = new Map<string, number>();
+function lookup(qualified: string): number {
+  let i = indices.get(qualified);
+  if (i === undefined) {
+    const dot = qualified.indexOf('.', qualified.indexOf('::') + 2);
+    i = native.lookupOp(dot < 0 ? qualified : qualified.slice(0, dot), dot < 0 ? '' : qualified.slice(dot + 1));
+    indices.set(qualified, i);
+  }
+  return i;
+}
+
+function requireNumel(x: unknown, arg: string, op: string, n: number): void {
+  if (!isHandle(x)) return; // the addon reports a wrong type
+  const numel = shapeOf(x).reduce((a, b) => a * b, 1);
+  if (numel !== n) throw new RangeError(`${op}: argument '${arg}' has ${numel} elements, expected ${n}`);
+}
+
+function requirePositiveInt(x: unknown, arg: string, op: string): void {
+  if (typeof x === 'number' && x <= 0) throw new RangeError(`${op}: argument '${arg}' must be positive, got ${x}`);
+  if (typeof x === 'bigint' && x <= 0n) throw new RangeError(`${op}: argument '${arg}' must be positive, got ${x}`);
+}
+
+function intList(x: unknown): number[] | null {
+  if (typeof x === 'number') return [x];
+  if (Array.isArray(x) && x.every((v) => typeof v === 'number')) return x as number[];
+  return null;
+}
+
+// ctc_loss(log_probs [T, N, C] or [T, C], targets [N, S] or [sum(target_lengths)],
+//          input_lengths, target_lengths, blank, reduction, zero_infinity)
+function checkCtcLoss(a: unknown[], op: string): void {
+  const [logProbs, targets, inputLengths, targetLengths, blank] = a;
+  if (!isHandle(logProbs) || !isHandle(targets)) return;
+  const lp = shapeOf(logProbs);
+  if (lp.length !== 3 && lp.length !== 2) throw new RangeError(`${op}: argument 'log_probs' must be [T, N, C] or [T, C], got [${lp.join(', ')}]`);
+  const T = lp[0]!;
+  const C = lp[lp.length - 1]!;
+  const batch = lp.length === 3 ? lp[1]! : 1;
+  const blankIndex = typeof blank === 'number' ? blank : 0;
+  if (blankIndex < 0 || blankIndex >= C) throw new RangeError(`${op}: argument 'blank' = ${blankIndex} is outside [0, ${C})`);
+  const lengths = (x: unknown, arg: string): number[] | null => {
+    const list = isHandle(x) ? intValues(x) : intList(x);
+    if (list === null) return null;
+    if (list.length !== batch) throw new RangeError(`${op}: argument '${arg}' has ${list.length} entries for a batch of ${batch}`);
+    return list;
+  };
+  const inLen = lengths(inputLengths, 'input_lengths');
+  const tgLen = lengths(targetLengths, 'target_lengths');
+  inLen?.forEach((l, i) => {
+    if (l < 0 || l > T) throw new RangeError(`${op}: argument 'input_lengths'[${i}] = ${l} is outside [0, ${T}]`);
+  });
+  const ts = shapeOf(targets);
+  const tv = intValues(targets);
+  if (tgLen) {
+    const room = ts.length === 2 ? ts[1]! : ts.reduce((x, y) => x * y, 1);
+    let total = 0;
+    tgLen.forEach((l, i) => {
+      if (l < 0 || l > room) throw new RangeError(`${op}: argument 'target_lengths'[${i}] = ${l} is outside [0, ${room}]`);
+      total += l;
+    });
+    if (ts.length !== 2 && total > room) throw new RangeError(`${op}: argument 'target_lengths' sums to ${total}, more than the ${room} targets`);
+    if (ts.length === 2 && ts[0] !== batch) throw new RangeError(`${op}: argument 'targets' has ${ts[0]} rows for a batch of ${batch}`);
+  }
+  tv?.forEach((v, i) => {
+    if (v < 0 || v >= C) throw new RangeError(`${op}: argument 'targets' holds ${v} at flat index ${i}, outside the ${C} classes [0, ${C})`);
+  });
+}
+
+// max_unpool2d(self, indices, output_size[2]); max_unpool3d(self, indices, output_size[3], stride[3], padding[3])
+function checkUnpool(a: unknown[], op: string, dims: 2 | 3): void {
+  const [self, idx, outputSize, stride] = a;
+  if (isHandle(self) && isHandle(idx)) {
+    const s = shapeOf(self);
+    const i = shapeOf(idx);
+    if (s.length !== i.length || s.some((d, k) => d !== i[k])) {
+      throw new RangeError(`${op}: argument 'indices' has shape [${i.join(', ')}], but 'self' has [${s.join(', ')}]`);
+    }
+    if (s.length !== dims + 1 && s.length !== dims + 2) {
+      throw new RangeError(`${op}: argument 'self' must have ${dims + 1} or ${dims + 2} dims, got [${s.join(', ')}]`);
+    }
+  }
+  for (const [value, arg] of [[outputSize, 'output_size'], [stride, 'stride']] as const) {
+    const list = intList(value);
+    if (list && list.some((v) => v <= 0)) throw new RangeError(`${op}: argument '${arg}' = [${list.join(', ')}] must be positive`);
+  }
+}
