@@ -34,8 +34,8 @@ const UNCHECKED_OPS: Record<string, UncheckedOp> = {
     check: (a, op) => checkUnpool(a, op, 2),
   },
   'aten::native_channel_shuffle': {
-    reason: 'groups <= 0 divides by zero (SIGFPE)',
-    check: (a, op) => requirePositiveInt(a[1], 'groups', op),
+    reason: 'groups <= 0, or more groups than channels, divides by zero (SIGFPE)',
+    check: checkChannelShuffle,
   },
   'aten::channel_shuffle': {
     reason: 'groups <= 0 divides by zero (SIGFPE)',
@@ -44,21 +44,54 @@ const UNCHECKED_OPS: Record<string, UncheckedOp> = {
   'aten::_sparse_coo_tensor_unsafe': {
     reason: 'skips the check that indices fit the size: to_dense() then writes outside the dense tensor; use aten::sparse_coo_tensor.indices, which checks',
   },
+  'aten::matrix_exp_backward': {
+    reason: 'a 0-d or non-square self is read as a matrix (SIGSEGV); autograd calls it with shapes it has checked',
+  },
+  'aten::binomial': {
+    reason: 'a NaN or infinite count, or a probability outside [0, 1], never ends sampling',
+    check: checkBinomial,
+  },
   'aten::align_tensors': {
     reason: 'an empty list dereferences a missing first tensor (SIGSEGV); named tensors are not supported by selfsup anyway',
   },
 };
 
-// ATen's private operators (names starting with '_') are implementation details
-// that its public operators call after checking the inputs; many check nothing
-// themselves. Seen crashing: _stack([]), _fft_r2c with bad dims, _ctc_loss,
-// _sparse_coo_tensor_unsafe (then to_dense), _index_put_impl_ with unsafe=true.
-// Refused, except these, which selfsup uses or guards above:
-const PRIVATE_ALLOWED = new Set(['aten::_indices', 'aten::_values', 'aten::_local_scalar_dense', 'aten::_reshape_alias']);
-
-function isPrivate(base: string): boolean {
-  return base.startsWith('aten::_') && !PRIVATE_ALLOWED.has(base);
+// The orthogonal polynomials of degree n loop n times when |x| >= 1: n = 2^53 never ends.
+const MAX_POLYNOMIAL_DEGREE = 1 << 20;
+for (const name of ['chebyshev_polynomial_t', 'chebyshev_polynomial_u', 'chebyshev_polynomial_v', 'chebyshev_polynomial_w',
+  'shifted_chebyshev_polynomial_t', 'shifted_chebyshev_polynomial_u', 'shifted_chebyshev_polynomial_v', 'shifted_chebyshev_polynomial_w',
+  'hermite_polynomial_h', 'hermite_polynomial_he', 'laguerre_polynomial_l', 'legendre_polynomial_p']) {
+  UNCHECKED_OPS[`aten::special_${name}`] = {
+    reason: `a degree n above ${MAX_POLYNOMIAL_DEGREE} runs a loop of n steps (n = 2^53 never ends)`,
+    check: (a, op) => requireAtMost(a[1], 'n', op, MAX_POLYNOMIAL_DEGREE),
+  };
 }
+
+/** Whole families, matched by name after the entries above. */
+const UNCHECKED_FAMILIES: { test: (base: string) => boolean; reason: string }[] = [
+  {
+    // ATen's private operators are implementation details that its public
+    // operators call after checking the inputs; many check nothing themselves.
+    // Seen crashing: _stack([]), _fft_r2c with bad dims, _ctc_loss, _index_put_impl_.
+    test: (b) => b.startsWith('aten::_') && !PRIVATE_ALLOWED.has(b),
+    reason: 'is a private ATen operator that does not check its inputs; use the public operator it implements',
+  },
+  {
+    test: (b) => b.startsWith('aten::') && b.endsWith('_backward'),
+    reason: 'is a gradient kernel that autograd calls with shapes it has already checked; many check nothing (matrix_exp_backward of a 0-d tensor: SIGSEGV)',
+  },
+  {
+    test: (b) => /^aten::(quantized_|fbgemm_)/.test(b),
+    reason: 'is a quantized-inference kernel, which selfsup does not support (quantized_lstm_cell with an empty hx: SIGSEGV)',
+  },
+  {
+    test: (b) => !b.startsWith('aten::'),
+    reason: 'is outside the aten namespace (quantized::, prepacked::, static_runtime::, ...): backend kernels for TorchScript and mobile that selfsup does not support (quantized::embedding_bag_2bit_prepack of an empty tensor: SIGSEGV)',
+  },
+];
+
+// Private operators selfsup uses, or guards above (_reshape_alias: in the addon).
+const PRIVATE_ALLOWED = new Set(['aten::_indices', 'aten::_values', 'aten::_local_scalar_dense', 'aten::_reshape_alias']);
 
 /** The guard for an operator ('aten::ctc_loss.IntList'), or null when it needs none. */
 export function guardFor(qualified: string): Check | null {
@@ -71,9 +104,10 @@ export function guardFor(qualified: string): Check | null {
       throw new Error(`${qualified} is refused by selfsup: ${entry.reason}`);
     };
   }
-  if (isPrivate(base)) {
+  const family = UNCHECKED_FAMILIES.find((f) => f.test(base));
+  if (family) {
     return () => {
-      throw new Error(`${qualified} is a private ATen operator that does not check its inputs, refused by selfsup; use the public operator it implements`);
+      throw new Error(`${qualified} is refused by selfsup: it ${family.reason}`);
     };
   }
   return null;
@@ -123,6 +157,45 @@ function requireNumel(x: unknown, arg: string, op: string, n: number): void {
 function requirePositiveInt(x: unknown, arg: string, op: string): void {
   if (typeof x === 'number' && x <= 0) throw new RangeError(`${op}: argument '${arg}' must be positive, got ${x}`);
   if (typeof x === 'bigint' && x <= 0n) throw new RangeError(`${op}: argument '${arg}' must be positive, got ${x}`);
+}
+
+/** All values of a tensor as numbers, or null for a tensor without data (meta). */
+function numberValues(h: TensorHandle): number[] | null {
+  const [, device] = native.meta(h);
+  if (device === 'meta') return null;
+  const asDouble = native.callOp(lookup('aten::to.dtype'), [h, 7]) as TensorHandle; // float64
+  try {
+    return Array.from(new Float64Array(native.toBuffer(asDouble)));
+  } finally {
+    native.dispose(asDouble);
+  }
+}
+
+function requireAtMost(x: unknown, arg: string, op: string, limit: number): void {
+  const values = typeof x === 'number' ? [x] : isHandle(x) ? numberValues(x) ?? [] : [];
+  for (const v of values) {
+    if (!(Math.abs(v) <= limit) && !Number.isNaN(v)) throw new RangeError(`${op}: argument '${arg}' = ${v} is more than ${limit}`);
+  }
+}
+
+function checkChannelShuffle(a: unknown[], op: string): void {
+  const [self, groups] = a;
+  requirePositiveInt(groups, 'groups', op);
+  if (!isHandle(self) || typeof groups !== 'number') return;
+  const s = shapeOf(self);
+  if (s.length < 2) throw new RangeError(`${op}: argument 'self' must have a channel dim (at least 2 dims), got [${s.join(', ')}]`);
+  const channels = s[1]!;
+  if (channels === 0 || channels % groups !== 0) throw new RangeError(`${op}: argument 'groups' = ${groups} does not divide the ${channels} channels of 'self'`);
+}
+
+function checkBinomial(a: unknown[], op: string): void {
+  const [count, prob] = a;
+  if (isHandle(count)) {
+    for (const v of numberValues(count) ?? []) if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`${op}: argument 'count' holds ${v}; counts must be finite and non-negative`);
+  }
+  if (isHandle(prob)) {
+    for (const v of numberValues(prob) ?? []) if (!(v >= 0 && v <= 1)) throw new RangeError(`${op}: argument 'prob' holds ${v}, outside [0, 1]`);
+  }
 }
 
 function intList(x: unknown): number[] | null {
