@@ -101,12 +101,28 @@ describe('operators whose inputs libtorch does not check (src/tensor/unchecked-o
     assert.throws(() => op('aten::sparse_coo_tensor.indices', long([[0, 2 ** 40]]), randn([2]), [3]), /aten::sparse_coo_tensor\.indices/);
   });
   test('other private operators are refused, through op() and callOp()', () => {
-    assert.throws(() => op('aten::_stack', [], 0), /aten::_stack is a private ATen operator that does not check its inputs/);
-    assert.throws(() => callOp('aten::_fft_r2c', [randn([1]).handle, [0, 1], 4, true]), /aten::_fft_r2c is a private ATen operator/);
+    assert.throws(() => op('aten::_stack', [], 0), /aten::_stack is refused by selfsup: it is a private ATen operator that does not check its inputs/);
+    assert.throws(() => callOp('aten::_fft_r2c', [randn([1]).handle, [0, 1], 4, true]), /aten::_fft_r2c is refused by selfsup: it is a private ATen operator/);
+  });
+  test('backward kernels, quantized kernels and other namespaces are refused', () => {
+    assert.throws(() => op('aten::matrix_exp_backward', randn([]), randn([])), /aten::matrix_exp_backward is refused by selfsup/);
+    assert.throws(() => op('aten::quantized_lstm_cell', randn([3]), [], randn([3]), randn([3])), /aten::quantized_lstm_cell is refused by selfsup: it is a quantized-inference kernel/);
+    assert.throws(() => op('quantized::embedding_bag_2bit_prepack', randn([4, 2, 0])), /quantized::embedding_bag_2bit_prepack is refused by selfsup: it is outside the aten namespace/);
+  });
+  test('binomial with a NaN count and polynomials of degree 2^53 (never ended)', () => {
+    assert.throws(() => op('aten::binomial', tensor([NaN, 2]), tensor([0.5, 0.5])), /aten::binomial: argument 'count' holds NaN/);
+    assert.throws(() => op('aten::special_shifted_chebyshev_polynomial_w.n_scalar', randn([4]), 2 ** 53 + 2), /argument 'n' = 9007199254740994 is more than 1048576/);
+    assert.equal(op<ReturnType<typeof randn>>('aten::special_chebyshev_polynomial_t.n_scalar', tensor([0.5]), 2).item(), -0.5);
+  });
+  test('native_batch_norm of an empty input (was SIGFPE)', () => {
+    assert.throws(() => op('aten::native_batch_norm', zeros([0, 3, 3]), null, null, null, null, true, 0.1, 1e-5), /aten::native_batch_norm: argument 'input' is empty/);
+    assert.throws(() => op('aten::native_batch_norm', randn([2, 3]), randn([4]), null, null, null, true, 0.1, 1e-5), /argument 'weight' has shape \[4\], expected \[3\]/);
+    assert.equal(op<ReturnType<typeof randn>[]>('aten::native_batch_norm', randn([2, 3]), randn([3]), null, null, null, true, 0.1, 1e-5).length, 3);
   });
   test('channel_shuffle with groups <= 0 (was SIGFPE)', () => {
     assert.throws(() => op('aten::native_channel_shuffle', randn([1, 4, 2]), 0), /aten::native_channel_shuffle: argument 'groups' must be positive, got 0/);
     assert.throws(() => op('aten::channel_shuffle', randn([1, 4, 2]), -2), /argument 'groups' must be positive/);
+    assert.throws(() => op('aten::native_channel_shuffle', randn([1, 2]), 4), /argument 'groups' = 4 does not divide the 2 channels/);
   });
   test('int[N] lists of the wrong length (slow_conv3d read past kernel_size)', () => {
     assert.throws(() => op('aten::slow_conv3d', randn([1, 1, 4, 4, 4]), randn([1, 1, 2, 2, 2]), [2, 1]), /aten::slow_conv3d: argument 'kernel_size' must have 3 entries \(or 1\), got 2/);

@@ -51,6 +51,13 @@ const UNCHECKED_OPS: Record<string, UncheckedOp> = {
     reason: 'a NaN or infinite count, or a probability outside [0, 1], never ends sampling',
     check: checkBinomial,
   },
+  'aten::native_batch_norm': {
+    reason: 'an empty input divides by zero (SIGFPE), and weight, bias or running stats of the wrong size are read per channel unchecked',
+    check: checkNativeBatchNorm,
+  },
+  'aten::choose_qparams_optimized': {
+    reason: 'trusts its numel argument (reads past the input: SIGSEGV) and loops without end when n_bins <= 0; quantization, which selfsup does not support',
+  },
   'aten::align_tensors': {
     reason: 'an empty list dereferences a missing first tensor (SIGSEGV); named tensors are not supported by selfsup anyway',
   },
@@ -186,6 +193,22 @@ function checkChannelShuffle(a: unknown[], op: string): void {
   if (s.length < 2) throw new RangeError(`${op}: argument 'self' must have a channel dim (at least 2 dims), got [${s.join(', ')}]`);
   const channels = s[1]!;
   if (channels === 0 || channels % groups !== 0) throw new RangeError(`${op}: argument 'groups' = ${groups} does not divide the ${channels} channels of 'self'`);
+}
+
+// native_batch_norm(input, weight?, bias?, running_mean?, running_var?, training, momentum, eps)
+function checkNativeBatchNorm(a: unknown[], op: string): void {
+  const [input, ...perChannel] = a;
+  if (!isHandle(input)) return;
+  const s = shapeOf(input);
+  if (s.length < 2) throw new RangeError(`${op}: argument 'input' must have a channel dim (at least 2 dims), got [${s.join(', ')}]`);
+  if (s.reduce((x, y) => x * y, 1) === 0) throw new RangeError(`${op}: argument 'input' is empty ([${s.join(', ')}]); aten::batch_norm handles empty inputs`);
+  const channels = s[1]!;
+  ['weight', 'bias', 'running_mean', 'running_var'].forEach((arg, k) => {
+    const t = perChannel[k];
+    if (!isHandle(t)) return;
+    const ts = shapeOf(t);
+    if (ts.length !== 1 || ts[0] !== channels) throw new RangeError(`${op}: argument '${arg}' has shape [${ts.join(', ')}], expected [${channels}] (one per channel of 'input')`);
+  });
 }
 
 function checkBinomial(a: unknown[], op: string): void {

@@ -169,7 +169,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const workers = o.workers ?? 0;
   const log = o.log ?? (() => {});
   const report: FuzzReport = { seed: o.seed, callsRun: 0, ok: 0, errors: 0, errorKinds: {}, failures: [], children: 0, seconds: 0 };
-  const timeoutMs = o.batchTimeoutMs ?? 120_000;
+  const timeoutMs = o.batchTimeoutMs ?? 60_000;
   // each worker thread reserves about 1 GB of address space of its own (measured: 5.1 GB with 3 workers)
   const memKb = o.memoryLimitKb ?? 4_000_000 + workers * 1_500_000;
   let next = from;
