@@ -18,13 +18,21 @@ const seed = flag('seed', 1)!;
 const only = flag('only');
 if (only !== undefined) {
   const { makeCall } = await import('../test/support/fuzz/calls.js');
-  const call = makeCall(seed, only);
-  console.log(call.text);
+  const outcome = (e: unknown): string => `-> ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`;
+  let call;
   try {
-    call.run();
-    console.log('-> ok');
+    call = makeCall(seed, only);
   } catch (e) {
-    console.log(`-> ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`);
+    console.log(`making the arguments failed ${outcome(e)}`);
+  }
+  if (call) {
+    console.log(call.text);
+    try {
+      call.run();
+      console.log('-> ok');
+    } catch (e) {
+      console.log(outcome(e));
+    }
   }
 } else {
   const report = await runFuzz({

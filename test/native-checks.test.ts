@@ -124,9 +124,10 @@ describe('operators whose inputs libtorch does not check (src/tensor/unchecked-o
     assert.throws(() => op('aten::channel_shuffle', randn([1, 4, 2]), -2), /argument 'groups' must be positive/);
     assert.throws(() => op('aten::native_channel_shuffle', randn([1, 2]), 4), /argument 'groups' = 4 does not divide the 2 channels/);
   });
-  test('int[N] lists of the wrong length (slow_conv3d read past kernel_size)', () => {
+  test('int[N] lists of the wrong length (slow_conv3d read past kernel_size), negative strides (slow_conv3d_forward: SIGFPE)', () => {
     assert.throws(() => op('aten::slow_conv3d', randn([1, 1, 4, 4, 4]), randn([1, 1, 2, 2, 2]), [2, 1]), /aten::slow_conv3d: argument 'kernel_size' must have 3 entries \(or 1\), got 2/);
     assert.deepEqual(op<ReturnType<typeof randn>>('aten::slow_conv3d', randn([1, 1, 4, 4, 4]), randn([1, 1, 2, 2, 2]), 2).shape, [1, 1, 3, 3, 3]);
+    assert.throws(() => op('aten::slow_conv3d_forward', randn([5, 1, 1]), randn([5, 1, 1]), 5, null, [3, 5, -1], [4, 4, 0]), /aten::slow_conv3d_forward: argument 'stride' = \[3, 5, -1\] must be positive/);
   });
 });
 

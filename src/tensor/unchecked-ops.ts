@@ -74,8 +74,14 @@ for (const name of ['chebyshev_polynomial_t', 'chebyshev_polynomial_u', 'chebysh
   };
 }
 
-/** Whole families, matched by name after the entries above. */
-const UNCHECKED_FAMILIES: { test: (base: string) => boolean; reason: string }[] = [
+/** Whole families, matched by name after the entries above; refused unless they have a check. */
+const UNCHECKED_FAMILIES: { test: (base: string) => boolean; reason: string; check?: (qualified: string) => Check }[] = [
+  {
+    // the convolution backends behind aten::convolution, which checks these first
+    test: (b) => /^aten::(slow_conv|thnn_conv|conv_depthwise)/.test(b),
+    reason: 'a zero or negative stride or dilation, or a negative padding, divides by zero or indexes outside (slow_conv3d_forward: SIGFPE)',
+    check: (qualified) => checkConvGeometry(argNames(qualified)),
+  },
   {
     // ATen's private operators are implementation details that its public
     // operators call after checking the inputs; many check nothing themselves.
@@ -112,6 +118,7 @@ export function guardFor(qualified: string): Check | null {
     };
   }
   const family = UNCHECKED_FAMILIES.find((f) => f.test(base));
+  if (family?.check) return family.check(qualified);
   if (family) {
     return () => {
       throw new Error(`${qualified} is refused by selfsup: it ${family.reason}`);
@@ -176,6 +183,40 @@ function numberValues(h: TensorHandle): number[] | null {
   } finally {
     native.dispose(asDouble);
   }
+}
+
+/** The argument names of an operator's schema, in order. */
+function argNames(qualified: string): string[] {
+  const schema = native.opSchema(lookup(qualified));
+  const inner = schema.slice(schema.indexOf('(') + 1, schema.lastIndexOf(') ->'));
+  const names: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of inner + ',') {
+    if (ch === '[' || ch === '(') depth++;
+    if (ch === ']' || ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      const decl = cur.split('=')[0]!.trim();
+      if (decl !== '*') names.push(decl.slice(decl.lastIndexOf(' ') + 1));
+      cur = '';
+    } else cur += ch;
+  }
+  return names;
+}
+
+function checkConvGeometry(names: string[]): Check {
+  return (a, op) => {
+    names.forEach((name, k) => {
+      const list = intList(a[k]);
+      if (!list) return;
+      if ((name === 'stride' || name === 'dilation' || name === 'kernel_size') && list.some((v) => v <= 0)) {
+        throw new RangeError(`${op}: argument '${name}' = [${list.join(', ')}] must be positive`);
+      }
+      if ((name === 'padding' || name === 'output_padding') && list.some((v) => v < 0)) {
+        throw new RangeError(`${op}: argument '${name}' = [${list.join(', ')}] must not be negative`);
+      }
+    });
+  };
 }
 
 function requireAtMost(x: unknown, arg: string, op: string, limit: number): void {
