@@ -115,10 +115,11 @@ describe('operators whose inputs libtorch does not check (src/tensor/unchecked-o
     assert.throws(() => op('aten::special_shifted_chebyshev_polynomial_w.n_scalar', randn([4]), 2 ** 53 + 2), /argument 'n' = 9007199254740994 is more than 1048576/);
     assert.equal(op<ReturnType<typeof randn>>('aten::special_chebyshev_polynomial_t.n_scalar', tensor([0.5]), 2).item(), -0.5);
   });
-  test('native_batch_norm of an empty input (was SIGFPE)', () => {
+  test('native_batch_norm and batch_norm_update_stats of an empty input (were SIGFPE)', () => {
     assert.throws(() => op('aten::native_batch_norm', zeros([0, 3, 3]), null, null, null, null, true, 0.1, 1e-5), /aten::native_batch_norm: argument 'input' is empty/);
     assert.throws(() => op('aten::native_batch_norm', randn([2, 3]), randn([4]), null, null, null, true, 0.1, 1e-5), /argument 'weight' has shape \[4\], expected \[3\]/);
     assert.equal(op<ReturnType<typeof randn>[]>('aten::native_batch_norm', randn([2, 3]), randn([3]), null, null, null, true, 0.1, 1e-5).length, 3);
+    assert.throws(() => op('aten::batch_norm_update_stats', randn([5, 0]), randn([3]), randn([3]), 0.1), /aten::batch_norm_update_stats: argument 'input' is empty/);
   });
   test('native_channel_shuffle with groups <= 0 or not dividing the channels (was SIGFPE)', () => {
     assert.throws(() => op('aten::native_channel_shuffle', randn([1, 4, 2]), 0), /aten::native_channel_shuffle: argument 'groups' must be positive, got 0/);

@@ -52,7 +52,7 @@ const UNCHECKED_OPS: Record<string, UncheckedOp> = {
   },
   'aten::native_batch_norm': {
     reason: 'an empty input divides by zero (SIGFPE); weight, bias or running stats of the wrong size are read per channel unchecked (a 1-element weight for 300 channels ran without an error)',
-    check: checkNativeBatchNorm,
+    check: (a, op) => checkBatchNorm(argNames(op), a, op),
   },
   'aten::choose_qparams_optimized': {
     reason: 'crashed (SIGSEGV: numel -2, n_bins 0) and never ended (n_bins -1, bit_width -2) under the fuzzer; quantization calibration, which selfsup does not support',
@@ -76,6 +76,15 @@ for (const name of ['chebyshev_polynomial_t', 'chebyshev_polynomial_u', 'chebysh
 
 /** Whole families, matched by name after the entries above; refused unless they have a check. */
 const UNCHECKED_FAMILIES: { test: (base: string) => boolean; reason: string; check?: (qualified: string) => Check }[] = [
+  {
+    // batch_norm_update_stats, batch_norm_elemt, ...: the pieces of (sync) batch norm
+    test: (b) => b.startsWith('aten::batch_norm_'),
+    reason: 'an empty input divides by zero (batch_norm_update_stats: SIGFPE), as in native_batch_norm',
+    check: (qualified) => {
+      const names = argNames(qualified);
+      return (a, op) => checkBatchNorm(names, a, op);
+    },
+  },
   {
     // the convolution backends behind aten::convolution, which checks these first
     test: (b) => /^aten::(slow_conv|thnn_conv|conv_depthwise)/.test(b),
@@ -185,8 +194,12 @@ function numberValues(h: TensorHandle): number[] | null {
   }
 }
 
+const argNamesCache = new Map<string, string[]>();
+
 /** The argument names of an operator's schema, in order. */
 function argNames(qualified: string): string[] {
+  const known = argNamesCache.get(qualified);
+  if (known) return known;
   const schema = native.opSchema(lookup(qualified));
   const inner = schema.slice(schema.indexOf('(') + 1, schema.lastIndexOf(') ->'));
   const names: string[] = [];
@@ -201,6 +214,7 @@ function argNames(qualified: string): string[] {
       cur = '';
     } else cur += ch;
   }
+  argNamesCache.set(qualified, names);
   return names;
 }
 
@@ -236,17 +250,20 @@ function checkChannelShuffle(a: unknown[], op: string): void {
   if (channels === 0 || channels % groups !== 0) throw new RangeError(`${op}: argument 'groups' = ${groups} does not divide the ${channels} channels of 'self'`);
 }
 
-// native_batch_norm(input, weight?, bias?, running_mean?, running_var?, training, momentum, eps)
-function checkNativeBatchNorm(a: unknown[], op: string): void {
-  const [input, ...perChannel] = a;
+const PER_CHANNEL = new Set(['weight', 'bias', 'running_mean', 'running_var']);
+
+// native_batch_norm(input, weight?, bias?, running_mean?, running_var?, ...) and
+// the batch_norm_* pieces: a non-empty input, and one value per channel.
+function checkBatchNorm(names: string[], a: unknown[], op: string): void {
+  const input = a[names.indexOf('input')];
   if (!isHandle(input)) return;
   const s = shapeOf(input);
   if (s.length < 2) throw new RangeError(`${op}: argument 'input' must have a channel dim (at least 2 dims), got [${s.join(', ')}]`);
   if (s.reduce((x, y) => x * y, 1) === 0) throw new RangeError(`${op}: argument 'input' is empty ([${s.join(', ')}]); aten::batch_norm handles empty inputs`);
   const channels = s[1]!;
-  ['weight', 'bias', 'running_mean', 'running_var'].forEach((arg, k) => {
-    const t = perChannel[k];
-    if (!isHandle(t)) return;
+  names.forEach((arg, k) => {
+    const t = a[k];
+    if (!PER_CHANNEL.has(arg) || !isHandle(t)) return;
     const ts = shapeOf(t);
     if (ts.length !== 1 || ts[0] !== channels) throw new RangeError(`${op}: argument '${arg}' has shape [${ts.join(', ')}], expected [${channels}] (one per channel of 'input')`);
   });
