@@ -1,10 +1,11 @@
 // A worker thread for native-checks.test.ts: calls every Tensor method once, in an
 // order of its own, so each thread looks up operators for the first time while the
 // others do (the addon's operator table is shared by all threads), then runs ops.
-import { parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Tensor, randn } from '../../src/index.js';
 
-const { offset, rounds } = workerData as { offset: number; rounds: number };
+// `node --test dist/test/` also loads this file on the main thread: nothing to do there.
+const { offset, rounds } = isMainThread ? { offset: 0, rounds: 0 } : (workerData as { offset: number; rounds: number });
 const methods = Object.getOwnPropertyNames(Tensor.prototype).filter((m) => {
   const d = Object.getOwnPropertyDescriptor(Tensor.prototype, m)!;
   return m !== 'constructor' && m !== 'dispose' && typeof d.value === 'function';
@@ -24,4 +25,4 @@ for (let r = 0; r < rounds; r++) {
     x.dispose();
   }
 }
-parentPort!.postMessage(calls);
+parentPort?.postMessage(calls);

@@ -50,7 +50,9 @@ function parseArgs(argv: string[]): { seed: number; from: number; to: number; pr
   return { seed: Number(get('seed')), from: Number(get('from')), to: Number(get('to')), progress: get('progress'), workers: Number(get('workers', '0')) };
 }
 
-if (isMainThread) {
+// `node --test dist/test/` loads every file under test/, this one too: without
+// --seed it is not a fuzz child and does nothing.
+if (isMainThread && process.argv.includes('--seed')) {
   const a = parseArgs(process.argv.slice(2));
   const all = Array.from({ length: a.to - a.from }, (_, k) => a.from + k);
   if (a.workers <= 0) {
@@ -67,6 +69,6 @@ if (isMainThread) {
       });
     }
   }
-} else {
+} else if (!isMainThread) {
   runJob(workerData as Job);
 }
