@@ -15,7 +15,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -43,9 +47,14 @@ struct TensorBox {
   bool live = false;
 };
 
+// Bytes this handle really holds. Meta tensors (and any other storage without
+// memory) count 0: their nominal size can be 2^62 bytes, and reporting that to
+// V8 as external memory kills the process.
 int64_t storageBytes(const at::Tensor& t) {
-  if (!t.defined() || !t.has_storage()) return 0;
-  return static_cast<int64_t>(t.storage().nbytes());
+  if (!t.defined() || !t.has_storage() || t.is_meta()) return 0;
+  const auto& storage = t.storage();
+  if (storage.data_ptr().get() == nullptr) return 0;
+  return static_cast<int64_t>(storage.nbytes());
 }
 
 void releaseBox(Napi::Env env, TensorBox* box) {
@@ -119,7 +128,21 @@ struct OpEntry {
   c10::OperatorHandle handle;
   std::string name;
 };
-std::vector<OpEntry> g_ops;
+// Shared by every worker thread that loads the addon, so guarded by a lock. A
+// deque never moves its entries: a reference taken under the lock stays valid.
+std::mutex g_ops_mutex;
+std::deque<OpEntry> g_ops;
+std::unordered_map<std::string, size_t> g_op_index;
+
+const OpEntry& opAt(Napi::Env env, const Napi::Value& v) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(env, "expected an operator index");
+  double d = v.As<Napi::Number>().DoubleValue();
+  std::lock_guard<std::mutex> lock(g_ops_mutex);
+  if (!(d >= 0 && d < static_cast<double>(g_ops.size()) && d == std::floor(d))) {
+    throw Napi::RangeError::New(env, "unknown operator index " + std::to_string(d));
+  }
+  return g_ops[static_cast<size_t>(d)];
+}
 
 std::string typeKindName(const c10::TypePtr& t) { return t->str(); }
 
@@ -172,11 +195,19 @@ int64_t toInt(const Napi::Value& v, const std::string& arg) {
     if (!std::isfinite(d) || d != std::floor(d)) {
       throw Napi::TypeError::New(v.Env(), "argument '" + arg + "' must be an integer, got " + std::to_string(d));
     }
+    // Casting a double outside int64 is undefined behaviour (it wrapped silently).
+    if (d < -9223372036854775808.0 || d >= 9223372036854775808.0) {
+      throw Napi::RangeError::New(v.Env(), "argument '" + arg + "' = " + std::to_string(d) + " is outside the int64 range");
+    }
     return static_cast<int64_t>(d);
   }
   if (v.IsBigInt()) {
     bool lossless;
-    return v.As<Napi::BigInt>().Int64Value(&lossless);
+    int64_t out = v.As<Napi::BigInt>().Int64Value(&lossless);
+    if (!lossless) {
+      throw Napi::RangeError::New(v.Env(), "argument '" + arg + "' = " + v.ToString().Utf8Value() + "n is outside the int64 range");
+    }
+    return out;
   }
   if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
   throw Napi::TypeError::New(v.Env(), "argument '" + arg + "' must be an integer");
@@ -188,27 +219,62 @@ double toDouble(const Napi::Value& v, const std::string& arg) {
   throw Napi::TypeError::New(v.Env(), "argument '" + arg + "' must be a number");
 }
 
+// Integers that stand for a c10 enum: an out-of-range code reached kernels as a
+// garbage enum (SIGFPE in view.dtype, an abort in clone's memory format).
+int64_t toEnum(const Napi::Value& v, c10::TypeKind kind, const std::string& arg) {
+  int64_t code = toInt(v, arg);
+  const char* what = "";
+  int64_t count = 0;
+  switch (kind) {
+    case c10::TypeKind::ScalarTypeType:
+      what = "ScalarType (dtype)";
+      count = static_cast<int64_t>(c10::ScalarType::Undefined);  // Undefined is no dtype either
+      break;
+    case c10::TypeKind::LayoutType:
+      what = "Layout";
+      count = static_cast<int64_t>(c10::Layout::NumOptions);
+      break;
+    case c10::TypeKind::MemoryFormatType:
+      what = "MemoryFormat";
+      count = static_cast<int64_t>(c10::MemoryFormat::NumOptions);
+      break;
+    default:
+      return code;
+  }
+  if (code < 0 || code >= count) {
+    throw Napi::RangeError::New(v.Env(), "argument '" + arg + "' = " + std::to_string(code) + " is not a " + what +
+                                             " code (0 to " + std::to_string(count - 1) + ")");
+  }
+  return code;
+}
+
 c10::Device toDevice(const Napi::Value& v, const std::string& arg) {
   if (v.IsString()) {
     std::string name = v.As<Napi::String>().Utf8Value();
+    c10::optional<c10::Device> device;
     try {
-      return c10::Device(name);
+      device = c10::Device(name);
     } catch (const c10::Error&) {
-      throw Napi::TypeError::New(v.Env(), "argument '" + arg + "': '" + name + "' is not a device; use 'cpu', 'cuda' or 'cuda:N'");
     }
+    // Only the backends selfsup means to drive; libtorch also parses 'xla', 'hpu', ...
+    if (!device || !(device->is_cpu() || device->is_cuda() || device->is_meta() || device->is_mps())) {
+      throw Napi::TypeError::New(v.Env(), "argument '" + arg + "': '" + name + "' is not a device; use 'cpu', 'cuda', 'cuda:N' or 'meta'");
+    }
+    return *device;
   }
   throw Napi::TypeError::New(v.Env(), "argument '" + arg + "' must be a device string such as 'cpu' or 'cuda:0'");
 }
 
-c10::IValue toIValue(const Napi::Value& v, const c10::TypePtr& type, const std::string& arg);
+c10::IValue toIValue(const Napi::Value& v, const c10::TypePtr& type, const std::string& arg, c10::optional<int32_t> fixedLength = c10::nullopt);
 
-c10::IValue toListIValue(const Napi::Value& v, const c10::ListTypePtr& list, const std::string& arg) {
+c10::IValue toListIValue(const Napi::Value& v, const c10::ListTypePtr& list, const std::string& arg, c10::optional<int32_t> fixedLength) {
   const auto& elem = list->getElementType();
   Napi::Env env = v.Env();
   if (!v.IsArray()) {
-    // A single int where int[N] is expected, as Python allows (kernel_size=3).
+    // A single int where int[N] is expected, as Python allows (kernel_size=3):
+    // N copies, as Python makes, since some kernels read N entries unchecked.
     if (v.IsNumber() && (elem->kind() == c10::TypeKind::IntType || elem->kind() == c10::TypeKind::SymIntType)) {
-      return c10::IValue(std::vector<int64_t>{toInt(v, arg)});
+      return c10::IValue(std::vector<int64_t>(fixedLength ? *fixedLength : 1, toInt(v, arg)));
     }
     throw Napi::TypeError::New(env, "argument '" + arg + "' must be an array (" + list->str() + ")");
   }
@@ -256,20 +322,21 @@ c10::IValue toListIValue(const Napi::Value& v, const c10::ListTypePtr& list, con
   throw Napi::TypeError::New(env, "argument '" + arg + "': list type " + list->str() + " is not supported");
 }
 
-c10::IValue toIValue(const Napi::Value& v, const c10::TypePtr& type, const std::string& arg) {
+c10::IValue toIValue(const Napi::Value& v, const c10::TypePtr& type, const std::string& arg, c10::optional<int32_t> fixedLength) {
   Napi::Env env = v.Env();
   switch (type->kind()) {
     case c10::TypeKind::OptionalType:
       if (v.IsNull() || v.IsUndefined()) return c10::IValue();
-      return toIValue(v, type->castRaw<c10::OptionalType>()->getElementType(), arg);
+      return toIValue(v, type->castRaw<c10::OptionalType>()->getElementType(), arg, fixedLength);
     case c10::TypeKind::TensorType:
       return c10::IValue(tensorOf(v, arg.c_str()));
     case c10::TypeKind::IntType:
     case c10::TypeKind::SymIntType:
+      return c10::IValue(toInt(v, arg));
     case c10::TypeKind::ScalarTypeType:
     case c10::TypeKind::LayoutType:
     case c10::TypeKind::MemoryFormatType:
-      return c10::IValue(toInt(v, arg));
+      return c10::IValue(toEnum(v, type->kind(), arg));
     case c10::TypeKind::FloatType:
       return c10::IValue(toDouble(v, arg));
     case c10::TypeKind::BoolType:
@@ -291,11 +358,36 @@ c10::IValue toIValue(const Napi::Value& v, const c10::TypePtr& type, const std::
     case c10::TypeKind::GeneratorType:
       return c10::IValue(generatorOf(v, "argument '" + arg + "'")->gen);
     case c10::TypeKind::ListType:
-      return toListIValue(v, type->cast<c10::ListType>(), arg);
+      return toListIValue(v, type->cast<c10::ListType>(), arg, fixedLength);
     default:
       break;
   }
   throw Napi::TypeError::New(env, "argument '" + arg + "' has type " + typeKindName(type) + ", which selfsup cannot pass yet");
+}
+
+// int[N] and bool[N] arguments (N >= 2) whose kernels read N entries without
+// checking (slow_conv3d's kernel_size, max_unpool3d's stride, a backward's
+// output_mask). An int list of one entry means N copies, as kernels that check
+// take it; an empty one only where the schema's default is empty (stride=[]).
+// int[1] is left alone: reductions take int[1] dim as a list of any length.
+void checkFixedLength(Napi::Env env, const std::string& opName, const c10::Argument& formal, c10::IValue& value) {
+  if (!formal.N() || *formal.N() < 2 || value.isNone()) return;
+  const size_t n = static_cast<size_t>(*formal.N());
+  const std::string where = opName + ": argument '" + formal.name() + "' ";
+  if (value.isIntList()) {
+    auto list = value.toIntVector();
+    if (list.size() == n) return;
+    if (list.size() == 1) {
+      value = c10::IValue(std::vector<int64_t>(n, list[0]));
+      return;
+    }
+    const auto& d = formal.default_value();
+    if (list.empty() && d && d->isIntList() && d->toIntVector().empty()) return;
+    throw Napi::RangeError::New(env, where + "must have " + std::to_string(n) + " entries (or 1), got " + std::to_string(list.size()));
+  }
+  if (value.isBoolList() && value.toBoolList().size() != n) {
+    throw Napi::RangeError::New(env, where + "must have " + std::to_string(n) + " entries, got " + std::to_string(value.toBoolList().size()));
+  }
 }
 
 Napi::Value fromIValue(Napi::Env env, const c10::IValue& v) {
@@ -338,31 +430,115 @@ Napi::Value LookupOp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name = info[0].As<Napi::String>().Utf8Value();
   std::string overload = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+  std::string qualified = name + (overload.empty() ? "" : "." + overload);
   auto handle = c10::Dispatcher::singleton().findSchema({name, overload});
   if (!handle) {
-    throw Napi::Error::New(env, "libtorch has no operator " + name + (overload.empty() ? "" : "." + overload));
+    throw Napi::Error::New(env, "libtorch has no operator " + qualified);
   }
-  g_ops.push_back({*handle, name + (overload.empty() ? "" : "." + overload)});
+  std::lock_guard<std::mutex> lock(g_ops_mutex);
+  auto found = g_op_index.find(qualified);
+  if (found != g_op_index.end()) return Napi::Number::New(env, static_cast<double>(found->second));
+  g_ops.push_back({*handle, qualified});
+  g_op_index.emplace(qualified, g_ops.size() - 1);
   return Napi::Number::New(env, static_cast<double>(g_ops.size() - 1));
 }
 
 Napi::Value OpSchema(const Napi::CallbackInfo& info) {
-  auto idx = info[0].As<Napi::Number>().Uint32Value();
   std::ostringstream s;
-  s << g_ops.at(idx).handle.schema();
+  s << opAt(info.Env(), info[0]).handle.schema();
   return Napi::String::New(info.Env(), s.str());
+}
+
+// listOps() -> the schema string of every operator libtorch registered (for the fuzzer).
+Napi::Value ListOps(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto& dispatcher = c10::Dispatcher::singleton();
+  std::vector<std::string> schemas;
+  for (const auto& name : dispatcher.getAllOpNames()) {
+    auto handle = dispatcher.findOp(name);
+    if (!handle || !handle->hasSchema()) continue;
+    std::ostringstream s;
+    s << handle->schema();
+    schemas.push_back(s.str());
+  }
+  auto out = Napi::Array::New(env, schemas.size());
+  for (size_t i = 0; i < schemas.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::String::New(env, schemas[i]));
+  return out;
+}
+
+// Views built from explicit sizes and strides (as_strided, _reshape_alias, set_
+// with a source) read the base tensor's storage wherever those strides point;
+// _reshape_alias checks nothing. Refuse any view that would reach past the storage.
+void checkStridedView(Napi::Env env, const OpEntry& op, const torch::jit::Stack& stack) {
+  const auto& formals = op.handle.schema().arguments();
+  int sizeAt = -1, strideAt = -1, offsetAt = -1, baseAt = -1;
+  for (size_t i = 0; i < formals.size(); i++) {
+    const auto& n = formals[i].name();
+    if (n == "size" && stack[i].isIntList()) sizeAt = static_cast<int>(i);
+    else if (n == "stride" && stack[i].isIntList()) strideAt = static_cast<int>(i);
+    else if (n == "storage_offset") offsetAt = static_cast<int>(i);
+    else if (n == "source" && stack[i].isTensor()) baseAt = static_cast<int>(i);
+  }
+  if (sizeAt < 0 || strideAt < 0) return;
+  // empty_strided and new_empty_strided allocate fresh storage to fit.
+  if (op.name.find("empty") != std::string::npos) return;
+  if (baseAt < 0 && !formals.empty() && stack[0].isTensor()) baseAt = 0;
+  if (baseAt < 0) return;
+  const at::Tensor& base = stack[baseAt].toTensor();
+  if (!base.defined() || !base.has_storage()) return;
+  auto sizes = stack[sizeAt].toIntVector();
+  auto strides = stack[strideAt].toIntVector();
+  const std::string where = op.name + ": ";
+  if (strides.empty() && !sizes.empty()) {
+    // set_'s stride=[] means contiguous.
+    strides.assign(sizes.size(), 1);
+    for (size_t i = sizes.size() - 1; i > 0; i--) {
+      if (__builtin_mul_overflow(strides[i], std::max<int64_t>(sizes[i], 1), &strides[i - 1])) strides[i - 1] = INT64_MAX;
+    }
+  }
+  if (sizes.size() != strides.size()) {
+    throw Napi::RangeError::New(env, where + "size has " + std::to_string(sizes.size()) + " entries but stride has " + std::to_string(strides.size()));
+  }
+  int64_t offset = offsetAt >= 0 && stack[offsetAt].isInt() ? stack[offsetAt].toInt() : base.storage_offset();
+  if (offset < 0) throw Napi::RangeError::New(env, where + "storage_offset " + std::to_string(offset) + " is negative");
+  int64_t last = offset;  // the highest element the view reaches
+  bool empty = false;
+  for (size_t i = 0; i < sizes.size(); i++) {
+    if (sizes[i] < 0) throw Napi::RangeError::New(env, where + "size[" + std::to_string(i) + "] = " + std::to_string(sizes[i]) + " is negative");
+    if (strides[i] < 0) throw Napi::RangeError::New(env, where + "stride[" + std::to_string(i) + "] = " + std::to_string(strides[i]) + " is negative");
+    if (sizes[i] == 0) empty = true;
+  }
+  if (empty) return;
+  bool overflow = false;
+  for (size_t i = 0; i < sizes.size(); i++) {
+    int64_t reach;
+    overflow = overflow || __builtin_mul_overflow(sizes[i] - 1, strides[i], &reach) || __builtin_add_overflow(last, reach, &last);
+  }
+  int64_t needBytes = 0;
+  const int64_t itemSize = static_cast<int64_t>(base.dtype().itemsize());
+  overflow = overflow || __builtin_add_overflow(last, int64_t{1}, &needBytes) || __builtin_mul_overflow(needBytes, itemSize, &needBytes);
+  const int64_t haveBytes = static_cast<int64_t>(base.storage().nbytes());
+  if (overflow || needBytes > haveBytes) {
+    std::ostringstream s;
+    s << where << "sizes " << c10::IntArrayRef(sizes) << " with strides " << c10::IntArrayRef(strides) << " at offset " << offset
+      << " reach past the " << haveBytes << " bytes of the tensor's storage";
+    throw Napi::RangeError::New(env, s.str());
+  }
 }
 
 // callOp(index, args[]) -> result. A missing or undefined argument takes the
 // schema's default; several results come back as an array.
 Napi::Value CallOp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint32_t idx = info[0].As<Napi::Number>().Uint32Value();
-  if (idx >= g_ops.size()) throw Napi::Error::New(env, "unknown operator index");
-  const OpEntry& op = g_ops[idx];
+  const OpEntry& op = opAt(env, info[0]);
   const auto& schema = op.handle.schema();
+  if (!info[1].IsArray()) throw Napi::TypeError::New(env, op.name + ": arguments must be an array");
   auto args = info[1].As<Napi::Array>();
   const auto& formals = schema.arguments();
+  // A vararg operator reads more of the stack than its schema lists.
+  if (schema.is_vararg() || schema.is_varret()) {
+    throw Napi::TypeError::New(env, op.name + " takes or returns a variable number of values, which selfsup cannot pass");
+  }
   if (args.Length() > formals.size()) {
     throw Napi::TypeError::New(env, op.name + ": expected at most " + std::to_string(formals.size()) +
                                         " arguments, got " + std::to_string(args.Length()));
@@ -384,11 +560,17 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
       throw Napi::TypeError::New(env, op.name + ": missing argument '" + formal.name() + "'");
     }
     try {
-      stack.push_back(toIValue(v, formal.type(), formal.name()));
+      // real_type: ScalarType, Layout and MemoryFormat, which type() shows as int.
+      stack.push_back(toIValue(v, formal.real_type(), formal.name(), formal.N()));
     } catch (const Napi::Error& e) {
-      throw Napi::TypeError::New(env, op.name + ": " + e.Message());
+      // Same error (TypeError or RangeError), now naming the operator.
+      Napi::Error named = e;
+      named.Set("message", Napi::String::New(env, op.name + ": " + e.Message()));
+      throw named;
     }
+    checkFixedLength(env, op.name, formal, stack.back());
   }
+  checkStridedView(env, op, stack);
   try {
     op.handle.callBoxed(stack);
   } catch (const c10::Error& e) {
@@ -409,14 +591,17 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
 // fromBuffer(typedArray, shape[], scalarType) -> tensor (a copy, owned by libtorch).
 Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || !info[1].IsArray()) throw Napi::TypeError::New(env, "fromBuffer: expected (typedArray, shape[], scalarType)");
   auto ta = info[0].As<Napi::TypedArray>();
   auto shapeArr = info[1].As<Napi::Array>();
-  auto dtype = static_cast<c10::ScalarType>(info[2].As<Napi::Number>().Int32Value());
+  auto dtype = static_cast<c10::ScalarType>(toEnum(info[2], c10::TypeKind::ScalarTypeType, "scalarType"));
   std::vector<int64_t> shape(shapeArr.Length());
   int64_t numel = 1;
   for (uint32_t i = 0; i < shapeArr.Length(); i++) {
     shape[i] = toInt(shapeArr.Get(i), "shape");
-    numel *= shape[i];
+    if (shape[i] < 0 || __builtin_mul_overflow(numel, shape[i], &numel)) {
+      throw Napi::RangeError::New(env, "fromBuffer: shape entry " + std::to_string(shape[i]) + " is negative or overflows the element count");
+    }
   }
   auto buf = ta.ArrayBuffer();
   uint8_t* data = static_cast<uint8_t*>(buf.Data()) + ta.ByteOffset();
@@ -617,6 +802,8 @@ Napi::Value Guarded(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(info.Env(), e.what_without_backtrace());
   } catch (const std::exception& e) {
     throw Napi::Error::New(info.Env(), e.what());
+  } catch (...) {
+    throw Napi::Error::New(info.Env(), "selfsup: unknown native exception");
   }
 }
 
@@ -645,6 +832,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuCacheEnabled", Napi::Boolean::New(env, selfsup::RegisterCpuCache(env, exports)));
   exports.Set("lookupOp", Napi::Function::New(env, Guarded<LookupOp>));
   exports.Set("opSchema", Napi::Function::New(env, Guarded<OpSchema>));
+  exports.Set("listOps", Napi::Function::New(env, Guarded<ListOps>));
   exports.Set("callOp", Napi::Function::New(env, Guarded<CallOp>));
   exports.Set("fromBuffer", Napi::Function::New(env, Guarded<FromBuffer>));
   exports.Set("toBuffer", Napi::Function::New(env, Guarded<ToBuffer>));

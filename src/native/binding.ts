@@ -14,6 +14,8 @@ export type GeneratorHandle = { readonly __generatorHandle: unique symbol };
 export interface NativeBinding {
   lookupOp(name: string, overload: string): number;
   opSchema(index: number): string;
+  /** The schema string of every operator libtorch registered. */
+  listOps(): string[];
   callOp(index: number, args: unknown[]): unknown;
   fromBuffer(data: ArrayBufferView, shape: number[], scalarType: number): TensorHandle;
   toBuffer(h: TensorHandle): ArrayBuffer;
