@@ -9,6 +9,7 @@ import {
   makeDataset, subset, permutation, splitIndices, type ImageDataset,
 } from '../data/index.js';
 import { UsageError } from './errors.js';
+import { closest } from './options.js';
 
 export const DATA_KINDS = ['fashion-mnist', 'mnist', 'mnist-digits', 'cifar10', 'folder', 'idx'] as const;
 export type DataKind = (typeof DATA_KINDS)[number];
@@ -37,7 +38,9 @@ export function parseDataSpec(text: string, option = 'data'): DataSpec {
   const name = colon < 0 ? text : text.slice(0, colon);
   const rawPath = colon < 0 ? undefined : text.slice(colon + 1);
   if (!(DATA_KINDS as readonly string[]).includes(name)) {
-    throw new UsageError(`--${option}: unknown data '${name}'; use one of fashion-mnist, mnist, mnist-digits, cifar10:DIR, folder:DIR, idx:DIR`);
+    const hint = closest(name, DATA_KINDS);
+    const where = colon < 0 && existsSync(text) ? ` ('${text}' is a path: give it as folder:${text} or idx:${text})` : hint ? ` (did you mean ${hint}?)` : '';
+    throw new UsageError(`--${option}: unknown data '${name}'${where}; use one of fashion-mnist, mnist, mnist-digits, cifar10:DIR, folder:DIR, idx:DIR`);
   }
   const kind = name as DataKind;
   if (rawPath === '' || (rawPath === undefined && PATH_REQUIRED.has(kind))) {

@@ -9,7 +9,7 @@ import { UsageError } from './errors.js';
 import type { Args } from './options.js';
 import type { Output } from './output.js';
 import { dataLimits, labelsPerClass, pct } from './settings.js';
-import { meanStd } from '../experiment/summary.js';
+import { meanStd, meanPlusMinus } from '../experiment/summary.js';
 
 export interface LabelledSetup {
   data: LoadedData;
@@ -71,7 +71,7 @@ export interface SeedRun {
 /** Prints mean ± std over seeds and returns the JSON fields every evaluation command shares. */
 export function summarizeRuns(what: string, s: LabelledSetup, runs: SeedRun[], out: Output): Record<string, unknown> {
   const { mean, std } = meanStd(runs.map((r) => r.accuracy));
-  out.say(`${what}, k=${s.k}: ${pct(mean)} ± ${pct(std)} test accuracy over ${runs.length} seed${runs.length > 1 ? 's' : ''} (${s.test.length} test images)`);
+  out.say(`${what}, k=${s.k}: ${meanPlusMinus(mean, std, runs.length, (x) => pct(x))} test accuracy over ${runs.length} seed${runs.length > 1 ? 's' : ''} (${s.test.length} test images)`);
   return {
     ok: true, k: s.k, seeds: runs.map((r) => r.seed), runs, mean, std, testImages: s.test.length, data: s.data.spec.text,
     encoder: s.encoder?.dir ?? null,

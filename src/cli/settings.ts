@@ -22,7 +22,9 @@ export function augmentation(args: Args, base: Augmentation, digits: boolean): A
 
 /** --k N, or 'all' for every training image. */
 export function labelsPerClass(args: Args): number | 'all' {
-  if (args.string('k') === 'all') return 'all';
+  const raw = args.string('k');
+  if (raw === 'all') return 'all';
+  if (raw !== undefined && !/^\s*\+?\d+\s*$/.test(raw)) throw new UsageError(`--k must be a positive integer or 'all' (every training image), got '${raw}'`);
   return args.int('k', { min: 1 })!;
 }
 

@@ -2,7 +2,7 @@
 // scratch baseline, the source task of transfer, and every fine-tuning run.
 import { F, checkDevice } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
-import { WarmupCosineLR, makeOptimizer, type OptimizerConfig } from '../optim/index.js';
+import { WarmupCosineLR, BudgetWarmupCosineLR, makeOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { DataLoader, type ImageDataset, type Batch } from '../data/index.js';
 import { fit, type FitResult, type FitOptions } from './trainer.js';
 import type { Normalization } from '../eval/evaluate.js';
@@ -46,7 +46,12 @@ export async function trainSupervised(o: SupervisedOptions): Promise<FitResult> 
   const stepsPerEpoch = loader.length;
   const epochs = Math.max(1, Math.ceil(o.steps / stepsPerEpoch));
   const optimizer = makeOptimizer(o.model, o.optimizer);
-  const scheduler = new WarmupCosineLR(optimizer, { warmupSteps: Math.min(o.optimizer.warmupSteps ?? 0, o.steps - 1), totalSteps: Math.max(o.steps, 1) });
+  const warmupSteps = Math.min(o.optimizer.warmupSteps ?? 0, o.steps - 1);
+  const totalSteps = Math.max(o.steps, 1);
+  // Under a time budget the cosine follows the clock too: a run the budget stops ends annealed.
+  const scheduler = o.timeBudgetSeconds
+    ? new BudgetWarmupCosineLR(optimizer, { warmupSteps, totalSteps, budgetSeconds: o.timeBudgetSeconds })
+    : new WarmupCosineLR(optimizer, { warmupSteps, totalSteps });
   try {
     return await fit({
     name: o.name, model: o.model, device, optimizer, scheduler, stepsPerEpoch, epochs, maxSteps: o.steps,

@@ -169,14 +169,19 @@ async function runText(args: Args, out: Output, outDir: string, file: Json | nul
   const interrupted = result.interrupted === true;
   const runsDone = `${result.runsDone} of ${result.runsPlanned} runs`;
   if (interrupted) out.say(`PARTIAL RESULTS: interrupted after ${runsDone}; only the runs that finished are counted.`);
-  if (results.length) {
-    out.say(`Test accuracy${report ? ` on ${report.dataset}` : ''}, mean ± std over seeds:`);
-    out.say(resultsTable(results));
+  const tasks = Array.isArray(result.tasks) ? result.tasks as { task?: unknown; testSize?: unknown; results?: unknown }[] : undefined;
+  // One table per task (the glosses, fortunes, the user's own), not the headline task alone.
+  const tables = tasks?.length
+    ? tasks.filter((t) => Array.isArray(t.results) && t.results.length).map((t) => ({ title: `${String(t.task)}${typeof t.testSize === 'number' ? ` (${t.testSize} test documents)` : ''}`, results: t.results as MethodResult[] }))
+    : results.length ? [{ title: report?.dataset ?? '', results }] : [];
+  for (const [i, t] of tables.entries()) {
+    if (i > 0) out.say('');
+    out.say(`Test accuracy${t.title ? ` on ${t.title}` : ''}, mean ± std over seeds:`);
+    out.say(resultsTable(t.results));
   }
   if (written) out.say(`report: ${written.html}`);
   // Headline numbers the text experiment returns (e.g. a synonym AUC) go into the JSON as they are.
   const headline = Object.fromEntries(Object.entries(result).filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'));
-  const tasks = Array.isArray(result.tasks) ? result.tasks : undefined;
   const json = {
     ...headline, command: 'experiment', ok: true, modality: 'text', results, tasks, reportPath: written?.html ?? null, resultsPath: written?.json ?? null,
     reportDataPath, outDir, seconds: (performance.now() - started) / 1000,
