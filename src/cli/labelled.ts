@@ -28,10 +28,18 @@ export async function prepareLabelled(args: Args, out: Output, o: { encoderRequi
   const k = labelsPerClass(args);
   const seeds = args.intList('seeds')!;
   const encoderPath = o.encoderRequired ? args.required('encoder', "(a directory written by 'selfsup pretrain --out DIR')") : args.string('encoder');
-  const data = await loadData(args.string('data')!, { ...dataLimits(args), needTest: true, needLabels: true });
+  const encoder = encoderPath === undefined ? null : loadEncoder(encoderPath);
+  // A folder is read with the encoder's channels (grey digits for a grey encoder, RGB for an RGB one).
+  const channels = encoder && (encoder.info.inChannels === 1 || encoder.info.inChannels === 3) ? encoder.info.inChannels : undefined;
+  let data: LoadedData;
+  try {
+    data = await loadData(args.string('data')!, { ...dataLimits(args), needTest: true, needLabels: true, channels });
+  } catch (err) {
+    encoder?.encoder.dispose();
+    throw err;
+  }
   const train = data.train;
   const test = data.test!;
-  const encoder = encoderPath === undefined ? null : loadEncoder(encoderPath);
   if (encoder) {
     checkEncoderFits(encoder.info, train, data.spec.text);
     out.note(`encoder: ${encoder.info.backbone} from ${encoder.dir} (${encoder.info.method} on ${encoder.info.data}; blocks ${encoder.info.blocks.join(', ')})`);
@@ -59,6 +67,7 @@ export function freshEncoder(s: LabelledSetup, fallback: () => Backbone): Backbo
   const { info, module } = s.encoder;
   const copy = createBackbone(info.backbone, { inChannels: info.inChannels, width: info.width ?? undefined, imageSize: [info.imageShape[1], info.imageShape[2]] });
   copy.loadStateDict(module.stateDict());
+  copy.inputNorm = module.inputNorm;
   return copy;
 }
 

@@ -9,10 +9,10 @@ export function dataLimits(args: Args): { limit?: number; testLimit?: number; im
   return { limit: args.int('limit', { min: 1 }), testLimit: args.int('test-limit', { min: 1 }), imageSize: args.int('image-size', { min: 1 }) };
 }
 
-/** --augment crop,flip | crop | flip | none; without it, `base` minus the flip for digits. */
-export function augmentation(args: Args, base: Augmentation, digits: boolean): Augmentation {
+/** --augment crop,flip | crop | flip | none; without it, `base`, with no flip unless mirrored images keep their class. */
+export function augmentation(args: Args, base: Augmentation, mirrorSafe: boolean): Augmentation {
   const items = args.choices('augment', ['crop', 'flip', 'none'] as const);
-  if (!items) return { crop: base.crop ?? 0, flip: digits ? false : (base.flip ?? false) };
+  if (!items) return { crop: base.crop ?? 0, flip: mirrorSafe ? (base.flip ?? false) : false };
   if (items.includes('none')) {
     if (items.length > 1) throw new UsageError(`--augment none cannot be combined with ${items.filter((i) => i !== 'none').join(', ')}`);
     return { crop: 0, flip: false };

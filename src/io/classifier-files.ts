@@ -81,5 +81,6 @@ export function loadClassifier(path: string): { model: Classifier; info: Classif
     for (const t of tensors.values()) t.dispose();
   }
   model.eval();
+  if (info.norm) encoder.inputNorm = info.norm; // accuracy and predict apply it by default
   return { model, info, dir };
 }

@@ -48,11 +48,16 @@ export function writeEncoderInfo(dir: string, blocks: readonly string[], d: Enco
   return path;
 }
 
-/** Saves the weights as DIR/encoder.safetensors and the description as DIR/encoder.json. */
-export function saveEncoder(dir: string, encoder: Backbone, d: EncoderDescription): { weights: string; json: string } {
+/**
+ * Saves the weights as DIR/encoder.safetensors and the description as DIR/encoder.json.
+ * The normalisation stored is `d.norm`, or else the encoder's own inputNorm; one of them must be known.
+ */
+export function saveEncoder(dir: string, encoder: Backbone, d: Omit<EncoderDescription, 'norm'> & { norm?: Normalization }): { weights: string; json: string } {
+  const norm = d.norm ?? encoder.inputNorm;
+  if (!norm) throw new TypeError(`saveEncoder: no normalisation to store in ${join(dir, ENCODER_JSON)}: pass { norm } (the training images' channelStats) or set encoder.inputNorm`);
   const weights = join(dir, ENCODER_WEIGHTS);
   saveSafetensors(weights, encoder.stateDict(), { format: ENCODER_FORMAT, backbone: d.backbone });
-  return { weights, json: writeEncoderInfo(dir, encoder.blockNames, d, ENCODER_WEIGHTS) };
+  return { weights, json: writeEncoderInfo(dir, encoder.blockNames, { ...d, norm }, ENCODER_WEIGHTS) };
 }
 
 function readInfo(path: string): EncoderInfo {
@@ -122,6 +127,7 @@ export function loadEncoder(path: string): { encoder: Backbone; info: EncoderInf
     encoder.dispose();
     throw new Error(`${weights}: the tensor '${bad[0]}' holds NaN or infinite values (did training diverge?); this encoder cannot be used`);
   }
+  encoder.inputNorm = info.norm; // embed, extractFeatures and the rest apply it by default
   return { encoder, info, dir };
 }
 

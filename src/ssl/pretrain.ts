@@ -57,6 +57,8 @@ export async function pretrain<M extends SslMethod>(method: M, o: PretrainOption
     mean: raw ? undefined : o.norm?.mean, std: raw ? undefined : o.norm?.std,
   });
   if (loader.length < 1) throw new RangeError(`${name}: batch size ${o.batchSize ?? 128} is larger than the ${o.indices?.length ?? o.data.length} training images`);
+  // The encoder carries the normalisation it is trained with, for evaluation and saveEncoder.
+  if (o.norm) method.encoder.inputNorm = o.norm;
   const monitor = o.monitor ? embeddingMonitor(method, o.monitor, o.norm) : null;
   const heldOut = o.heldOut ? { ...o.heldOut, norm: o.norm } : undefined;
   try {

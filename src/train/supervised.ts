@@ -5,7 +5,7 @@ import type { Module } from '../nn/index.js';
 import { WarmupCosineLR, BudgetWarmupCosineLR, makeOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { DataLoader, type ImageDataset, type Batch } from '../data/index.js';
 import { fit, type FitResult, type FitOptions } from './trainer.js';
-import type { Normalization } from '../eval/evaluate.js';
+import { inputNormOf, type Normalization } from '../eval/evaluate.js';
 
 export interface Augmentation {
   /** Random crop after zero-padding by this many pixels (0: none). */
@@ -23,7 +23,8 @@ export interface SupervisedOptions extends Pick<FitOptions<Batch>, 'checkpoint' 
   data: ImageDataset;
   /** Train on these examples only (e.g. k per class). */
   indices?: ArrayLike<number>;
-  norm?: Normalization;
+  /** Input normalisation; default the model's own inputNorm (a classifier's encoder's); null: raw pixels. */
+  norm?: Normalization | null;
   batchSize: number;
   /** Total optimisation steps; epochs follow from the subset size. */
   steps: number;
@@ -39,9 +40,10 @@ export async function trainSupervised(o: SupervisedOptions): Promise<FitResult> 
   o.model.to(device); // before the optimizer takes its parameters
   const n = o.indices ? o.indices.length : o.data.length;
   const batchSize = Math.min(o.batchSize, n);
+  const norm = inputNormOf(o.model, o.norm, 'trainSupervised');
   const loader = new DataLoader(o.data, {
     batchSize, seed: o.seed, indices: o.indices, dropLast: true,
-    crop: o.augment?.crop ?? 0, flip: o.augment?.flip ?? false, mean: o.norm?.mean, std: o.norm?.std, device,
+    crop: o.augment?.crop ?? 0, flip: o.augment?.flip ?? false, mean: norm?.mean, std: norm?.std, device,
   });
   const stepsPerEpoch = loader.length;
   const epochs = Math.max(1, Math.ceil(o.steps / stepsPerEpoch));

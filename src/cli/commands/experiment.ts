@@ -112,8 +112,8 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
   }
   const data = await loadData(args.string('data')!, { ...limits, needTest: true, needLabels: true });
   if (args.has('freeze')) c.finetune.freeze = frozenBlocks(args, backboneBlocks(c.backbone, data.train.imageShape[0], c.width), []);
-  if (data.digits && !file) {
-    // Mirrored digits are other digits (or none): no flips.
+  if (!data.mirrorSafe && !file) {
+    // Mirrored digits are other digits (or none), and a folder's classes may not survive a mirror either: no flips.
     for (const a of [c.pretrain.augment, c.finetune.augment, c.scratch.augment, c.transfer.augment]) a.flip = false;
   }
   let source;

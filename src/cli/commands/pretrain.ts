@@ -63,7 +63,7 @@ function settingsFromArgs(args: Args, method: string): PretrainSettings {
     batchSize: args.has('batch-size') ? args.int('batch-size', { min: 1 })! : info.defaults.batchSize,
     lr: args.has('lr') ? args.number('lr', { positive: true })! : info.defaults.optimizer.lr,
     heldOut: args.int('held-out', { min: 0 })!,
-    augment: d.augment, // settled once the data is known (digits are not flipped)
+    augment: d.augment, // settled once the data is known (digits and folders are not flipped)
     seed: args.int('seed', { min: 0 })!,
   };
 }
@@ -134,7 +134,7 @@ export async function run(args: Args, out: Output): Promise<void> {
   const data = await loadData(s.data, { limit: s.limit ?? undefined, imageSize: s.imageSize ?? undefined });
   const train = data.train;
   const info = methodInfo(s.method);
-  const augment = augmentation(args, s.method === 'rotation' ? defaultImageConfig().pretrain.augment : { ...info.defaults.augment, flip: true }, data.digits);
+  const augment = augmentation(args, s.method === 'rotation' ? defaultImageConfig().pretrain.augment : { ...info.defaults.augment, flip: true }, data.mirrorSafe);
   if (resume && args.has('augment') && JSON.stringify(augment) !== JSON.stringify(s.augment)) {
     throw new UsageError('--augment differs from the checkpoint\'s; a resumed run keeps its settings (leave --augment out)');
   }
