@@ -167,6 +167,7 @@ export async function loadData(text: string, o: LoadOptions = {}): Promise<Loade
   const spec = parseDataSpec(text, option);
   if (o.imageSize !== undefined && spec.kind !== 'folder') throw new UsageError(`--image-size applies to folder: data only, not ${spec.kind}`);
   const { train, test } = await loadSplits(spec, o.imageSize, o.channels, option);
+  if (train.length === 0) throw new Error(`--${option} ${spec.text} holds no images`);
   if (o.needLabels && !train.labels) {
     throw new Error(`${spec.text} has no labels (a folder without class sub-folders); this command needs labelled images`);
   }

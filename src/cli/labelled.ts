@@ -57,7 +57,7 @@ export function labelledSubset(s: LabelledSetup, seed: number): Int32Array {
   try {
     return kPerClass(s.train.labels!, s.k, seed, s.numClasses);
   } catch (err) {
-    throw new UsageError(`--k ${s.k}: ${(err as Error).message.replace(/^kPerClass: /, '')} in ${s.train.name}`);
+    throw new UsageError(`--k ${s.k}: ${(err as Error).message.replace(/^kPerClass: /, '')} in ${s.train.name}; lower --k, or use --k all for every training image`);
   }
 }
 

@@ -60,6 +60,7 @@ export interface Decoded { pixels: Buffer; width: number; height: number }
 
 /** One image file (or its bytes) as interleaved HWC pixels with `channels` channels, resized if `opts.size`. */
 export async function decode(path: string | Buffer, opts: Pick<ImageFolderOptions, 'size' | 'fit'>, channels: 1 | 3): Promise<Decoded> {
+  if (typeof path === 'string' && !existsSync(path)) throw new Error(`image not found: ${path} does not exist`);
   let img = sharp(path, { failOn: 'error' }).removeAlpha();
   img = channels === 1 ? img.grayscale() : img.toColourspace('srgb');
   if (opts.size !== undefined) img = img.resize(opts.size, opts.size, { fit: opts.fit ?? 'fill' });

@@ -130,6 +130,19 @@ function looksLikeReport(v: unknown): v is ReportData {
 }
 
 /**
+ * The text experiment's tables: one per task (the glosses, fortunes, the user's own),
+ * not the headline task alone; '' when nothing finished.
+ */
+export function textResultTables(headline: readonly MethodResult[], tasks: readonly unknown[] | undefined, dataset: string | undefined): string {
+  const withResults = (tasks ?? []).filter((t): t is { task: string; testSize?: number; results: MethodResult[] } =>
+    isObject(t) && typeof t.task === 'string' && Array.isArray(t.results) && t.results.length > 0);
+  const tables = withResults.length
+    ? withResults.map((t) => ({ title: `${t.task}${typeof t.testSize === 'number' ? ` (${t.testSize} test documents)` : ''}`, results: t.results }))
+    : headline.length ? [{ title: dataset ?? '', results: headline }] : [];
+  return tables.map((t) => `Test accuracy${t.title ? ` on ${t.title}` : ''}, mean ± std over seeds:\n${resultsTable(t.results)}`).join('\n\n');
+}
+
+/**
  * After Ctrl-C the text experiment returns what finished (interrupted: true); the
  * files are written as usual, marked partial, and the command exits with 130.
  */
@@ -169,16 +182,9 @@ async function runText(args: Args, out: Output, outDir: string, file: Json | nul
   const interrupted = result.interrupted === true;
   const runsDone = `${result.runsDone} of ${result.runsPlanned} runs`;
   if (interrupted) out.say(`PARTIAL RESULTS: interrupted after ${runsDone}; only the runs that finished are counted.`);
-  const tasks = Array.isArray(result.tasks) ? result.tasks as { task?: unknown; testSize?: unknown; results?: unknown }[] : undefined;
-  // One table per task (the glosses, fortunes, the user's own), not the headline task alone.
-  const tables = tasks?.length
-    ? tasks.filter((t) => Array.isArray(t.results) && t.results.length).map((t) => ({ title: `${String(t.task)}${typeof t.testSize === 'number' ? ` (${t.testSize} test documents)` : ''}`, results: t.results as MethodResult[] }))
-    : results.length ? [{ title: report?.dataset ?? '', results }] : [];
-  for (const [i, t] of tables.entries()) {
-    if (i > 0) out.say('');
-    out.say(`Test accuracy${t.title ? ` on ${t.title}` : ''}, mean ± std over seeds:`);
-    out.say(resultsTable(t.results));
-  }
+  const tasks = Array.isArray(result.tasks) ? result.tasks : undefined;
+  const tables = textResultTables(results, tasks, report?.dataset);
+  if (tables) out.say(tables);
   if (written) out.say(`report: ${written.html}`);
   // Headline numbers the text experiment returns (e.g. a synonym AUC) go into the JSON as they are.
   const headline = Object.fromEntries(Object.entries(result).filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'));

@@ -79,7 +79,14 @@ function resumeSettings(args: Args, checkpointJson: string, fresh: PretrainSetti
   if (!existsSync(checkpointJson)) {
     throw new Error(`nothing to resume: ${checkpointJson} does not exist (start without --resume, or point --out at the run's directory)`);
   }
-  const meta = (JSON.parse(readFileSync(checkpointJson, 'utf8')) as { meta?: { cli?: PretrainSettings; backbone?: BackboneName; width?: number | null; step?: number } }).meta ?? {};
+  let parsed: { meta?: { cli?: PretrainSettings; backbone?: BackboneName; width?: number | null; step?: number } };
+  try {
+    parsed = JSON.parse(readFileSync(checkpointJson, 'utf8')) as typeof parsed;
+  } catch (err) {
+    throw new Error(`cannot resume: ${checkpointJson} is not valid JSON (${(err as Error).message}); the checkpoint was cut short or edited. ` +
+      'Restore it, or start over with --force (the run in --out is replaced)');
+  }
+  const meta = parsed?.meta ?? {};
   const saved: PretrainSettings = meta.cli ?? { ...fresh, backbone: meta.backbone ?? fresh.backbone, width: meta.width ?? null };
   saved.method ??= 'rotation'; // checkpoints from before the method library
   const merged = { ...saved };
