@@ -22,7 +22,9 @@ import { linearProbe, knnClassify, embed, accuracy } from '../src/eval/index.js'
 import { saveEncoder, loadEncoder } from '../src/io/encoder-files.js';
 import { loadData, parseDataSpec } from '../src/cli/data.js';
 import { closest, parseOptions } from '../src/cli/options.js';
-import { labelsPerClass } from '../src/cli/settings.js';
+import { labelsPerClass, pretrainLimits } from '../src/cli/settings.js';
+import { COMMANDS } from '../src/cli/commands.js';
+import { defaultImageConfig } from '../src/experiment/defaults.js';
 import { resultsTable } from '../src/cli/table.js';
 import { textResultTables } from '../src/cli/commands/experiment.js';
 import { meanPlusMinus, summarize } from '../src/experiment/summary.js';
@@ -68,6 +70,18 @@ describe('steps and schedules', () => {
     assert.equal(result.steps, 9);
     assert.equal(result.stepsPerEpoch, 6);
     assert.equal(result.settings.epochs, null, 'no --epochs: as many as the steps take');
+  });
+
+  test('experiment and demo: --pretrain-steps alone lets the epochs follow; with --epochs both bind', () => {
+    for (const command of ['experiment', 'demo']) {
+      const specs = COMMANDS.find((c) => c.name === command)!.options;
+      const c = defaultImageConfig();
+      assert.deepEqual(pretrainLimits(parseOptions(command, ['--pretrain-steps', '600'], specs), c), { epochsFollowSteps: true });
+      assert.equal(c.pretrain.maxSteps, 600);
+      assert.deepEqual(pretrainLimits(parseOptions(command, [], specs), defaultImageConfig()), { epochsFollowSteps: false });
+    }
+    const specs = COMMANDS.find((c) => c.name === 'experiment')!.options;
+    assert.deepEqual(pretrainLimits(parseOptions('experiment', ['--pretrain-steps', '600', '--epochs', '1'], specs), defaultImageConfig()), { epochsFollowSteps: false });
   });
 
   test('BudgetWarmupCosineLR anneals by the clock when the time budget ends before the steps', async () => {

@@ -91,7 +91,7 @@ const BLOCK: OptionSpec = {
 
 const PRETRAIN_STEPS: OptionSpec = {
   type: 'string', value: 'N', default: str(defaults.pretrain.maxSteps ?? 0),
-  help: 'steps of rotation pretraining, about 1 s each on 2 cores; the learning-rate schedule ends there (0: all --epochs)',
+  help: 'steps of rotation pretraining, about 1 s each on 2 cores, however many passes over the images they take (unless --epochs is given too); the learning-rate schedule ends there (0: all --epochs)',
 };
 const MINUTES: OptionSpec = {
   type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60),

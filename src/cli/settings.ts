@@ -58,8 +58,13 @@ export function fittingWarmup(wanted: number | undefined, totalSteps: number): n
   return Math.min(wanted ?? 0, Math.floor(totalSteps / 4));
 }
 
-/** --pretrain-steps and --minutes of experiment and demo (0 lifts either limit). */
-export function pretrainLimits(args: Args, c: ImageExperimentConfig): void {
+/**
+ * --pretrain-steps and --minutes of experiment and demo (0 lifts either limit). Returns
+ * whether the epochs follow the steps: --pretrain-steps N without --epochs means N steps,
+ * however many passes over the data they take (runImageCommand sets the epochs once the data is known).
+ */
+export function pretrainLimits(args: Args, c: ImageExperimentConfig): { epochsFollowSteps: boolean } {
   if (args.has('pretrain-steps')) c.pretrain.maxSteps = args.int('pretrain-steps', { min: 0 }) || undefined;
   if (args.has('minutes')) c.pretrain.timeBudgetSeconds = (args.number('minutes', { min: 0 }) ?? 0) * 60 || undefined;
+  return { epochsFollowSteps: args.has('pretrain-steps') && c.pretrain.maxSteps !== undefined && !args.has('epochs') };
 }

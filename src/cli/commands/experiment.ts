@@ -89,7 +89,7 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
   if (args.has('seeds')) c.seeds = args.intList('seeds')!;
   if (args.has('methods') || args.has('protocols')) c.methods = experimentMethods(args, c.methods);
   if (args.has('epochs')) c.pretrain.epochs = args.int('epochs', { min: 1 })!;
-  pretrainLimits(args, c);
+  const pretrainLimit = pretrainLimits(args, c);
   if (args.has('head')) c.finetune.head = c.scratch.head = args.choice('head', ['linear', 'mlp'] as const)!;
   for (const m of c.methods) {
     const pretext = parseMethod(m).pretext;
@@ -122,7 +122,7 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
     const [a, b] = [source.imageShape.join('x'), data.train.imageShape.join('x')];
     if (a !== b) throw new Error(`--source ${sourceSpec} has ${a} images but --data ${data.spec.text} has ${b}; transfer needs the same image size`);
   }
-  await runImageCommand('experiment', { name: data.train.name.split('/')[0]!, train: data.train, test: data.test!, source }, c, outDir, data.spec.text, out);
+  await runImageCommand('experiment', { name: data.train.name.split('/')[0]!, train: data.train, test: data.test!, source }, c, outDir, data.spec.text, out, pretrainLimit);
 }
 
 function looksLikeReport(v: unknown): v is ReportData {
