@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { memory, noGrad, tensor, randn, manualSeed, setNumThreads, tidy } from '../src/tensor/index.js';
+import { memory, noGrad, tensor, randn, manualSeed, setNumThreads, tidy, isGradEnabled } from '../src/tensor/index.js';
+import { native } from '../src/native/binding.js';
 import { Linear } from '../src/nn/index.js';
 import { SGD, BudgetWarmupCosineLR } from '../src/optim/index.js';
 import { channelStats, loadImageFolder } from '../src/data/index.js';
@@ -164,6 +165,23 @@ describe('training loops', () => {
     const r = noGrad(() => linearProbe(x, y, x, y, 2, { steps: 20 }));
     assert.ok(r.trainAccuracy >= 0.5);
     for (const t of [r.classifier, r.mean, r.std, x, y]) t.dispose();
+  });
+
+  test('fit records gradients even when grad mode is off around it', async () => {
+    manualSeed(0);
+    const data = toyImages(16);
+    const backbone = createBackbone('small-cnn', { inChannels: 1, width: 8, imageSize: [12, 12] });
+    const model = new Classifier(backbone, linearHead(backbone.featureDim(), 4));
+    // What an async caller's noGrad-like scope leaves behind: grad mode off for the whole run.
+    native.gradEnabled(false);
+    try {
+      const r = await trainSupervised({ name: 'g', model, data, norm: norm1, batchSize: 8, steps: 2, seed: 0, optimizer: { kind: 'sgd', lr: 0.1 }, progress: false });
+      assert.equal(r.steps, 2);
+      assert.equal(isGradEnabled(), false, 'and the mode is as it was afterwards');
+    } finally {
+      native.gradEnabled(true);
+      model.dispose();
+    }
   });
 
   test('knnClassify labels new images without test labels', () => {
