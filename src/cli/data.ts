@@ -9,6 +9,7 @@ import {
   makeDataset, subset, permutation, splitIndices, type ImageDataset,
 } from '../data/index.js';
 import { UsageError } from './errors.js';
+import { closest } from './options.js';
 
 export const DATA_KINDS = ['fashion-mnist', 'mnist', 'mnist-digits', 'cifar10', 'folder', 'idx'] as const;
 export type DataKind = (typeof DATA_KINDS)[number];
@@ -28,8 +29,12 @@ export interface LoadedData {
   train: ImageDataset;
   /** Null when the source has no test split (an unlabelled folder, idx without t10k files). */
   test: ImageDataset | null;
-  /** Digits or similar: mirrored images are not the same class, so no flip augmentation. */
-  digits: boolean;
+  /**
+   * Whether a mirrored image keeps its class, so that flip augmentation is on by default:
+   * true for Fashion-MNIST and CIFAR-10; false for digits (mnist, mnist-digits, idx),
+   * where a mirrored 2 is no digit, and for folders, whose contents are unknown.
+   */
+  mirrorSafe: boolean;
 }
 
 export function parseDataSpec(text: string, option = 'data'): DataSpec {
@@ -37,7 +42,9 @@ export function parseDataSpec(text: string, option = 'data'): DataSpec {
   const name = colon < 0 ? text : text.slice(0, colon);
   const rawPath = colon < 0 ? undefined : text.slice(colon + 1);
   if (!(DATA_KINDS as readonly string[]).includes(name)) {
-    throw new UsageError(`--${option}: unknown data '${name}'; use one of fashion-mnist, mnist, mnist-digits, cifar10:DIR, folder:DIR, idx:DIR`);
+    const hint = closest(name, DATA_KINDS);
+    const where = colon < 0 && existsSync(text) ? ` ('${text}' is a path: give it as folder:${text} or idx:${text})` : hint ? ` (did you mean ${hint}?)` : '';
+    throw new UsageError(`--${option}: unknown data '${name}'${where}; use one of fashion-mnist, mnist, mnist-digits, cifar10:DIR, folder:DIR, idx:DIR`);
   }
   const kind = name as DataKind;
   if (rawPath === '' || (rawPath === undefined && PATH_REQUIRED.has(kind))) {
@@ -95,20 +102,26 @@ function hasIdx(dir: string, split: 'train' | 'test'): boolean {
   return existsSync(base) || existsSync(`${base}.gz`);
 }
 
-async function loadFolder(dir: string, size: number | undefined): Promise<{ train: ImageDataset; test: ImageDataset | null }> {
+/**
+ * A folder's images: with `channels` given (an encoder's), converted to them; without,
+ * one channel when every image is grey (R = G = B) and three otherwise. The test folder
+ * gets the training folder's channels.
+ */
+async function loadFolder(dir: string, size: number | undefined, channels: 1 | 3 | undefined): Promise<{ train: ImageDataset; test: ImageDataset | null }> {
   const trainDir = join(dir, 'train');
   const testDir = join(dir, 'test');
   if (existsSync(trainDir) && existsSync(testDir)) {
-    return { train: await loadImageFolder(trainDir, { size }), test: await loadImageFolder(testDir, { size }) };
+    const train = await loadImageFolder(trainDir, { size, channels: channels ?? 'auto' });
+    return { train, test: await loadImageFolder(testDir, { size, channels: train.imageShape[0] as 1 | 3 }) };
   }
-  const all = await loadImageFolder(dir, { size });
+  const all = await loadImageFolder(dir, { size, channels: channels ?? 'auto' });
   if (!all.labels) return { train: all, test: null };
   // No test folder: a fixed fifth of the images is the test set.
   const [train, test] = splitIndices(all.length, [0.8, 0.2], 0);
   return { train: subset(all, train!, `${all.name}/train`), test: subset(all, test!, `${all.name}/test`) };
 }
 
-async function loadSplits(spec: DataSpec, imageSize: number | undefined, option: string): Promise<{ train: ImageDataset; test: ImageDataset | null }> {
+async function loadSplits(spec: DataSpec, imageSize: number | undefined, channels: 1 | 3 | undefined, option: string): Promise<{ train: ImageDataset; test: ImageDataset | null }> {
   switch (spec.kind) {
     case 'fashion-mnist':
       if (spec.path) mustExist(spec.path, spec, option);
@@ -131,7 +144,7 @@ async function loadSplits(spec: DataSpec, imageSize: number | undefined, option:
       return { train: loadIdxDir(spec.path!, 'train'), test: hasIdx(spec.path!, 'test') ? loadIdxDir(spec.path!, 'test') : null };
     case 'folder':
       mustExist(spec.path!, spec, option);
-      return loadFolder(spec.path!, imageSize);
+      return loadFolder(spec.path!, imageSize, channels);
   }
 }
 
@@ -145,13 +158,16 @@ export interface LoadOptions {
   needLabels?: boolean;
   /** Option name for messages (default 'data'). */
   option?: string;
+  /** Channels the images must have (an encoder's); folders are converted, other data must match. Default: folders detect grey. */
+  channels?: 1 | 3;
 }
 
 export async function loadData(text: string, o: LoadOptions = {}): Promise<LoadedData> {
   const option = o.option ?? 'data';
   const spec = parseDataSpec(text, option);
   if (o.imageSize !== undefined && spec.kind !== 'folder') throw new UsageError(`--image-size applies to folder: data only, not ${spec.kind}`);
-  const { train, test } = await loadSplits(spec, o.imageSize, option);
+  const { train, test } = await loadSplits(spec, o.imageSize, o.channels, option);
+  if (train.length === 0) throw new Error(`--${option} ${spec.text} holds no images`);
   if (o.needLabels && !train.labels) {
     throw new Error(`${spec.text} has no labels (a folder without class sub-folders); this command needs labelled images`);
   }
@@ -160,6 +176,6 @@ export async function loadData(text: string, o: LoadOptions = {}): Promise<Loade
     spec,
     train: firstImages(train, o.limit),
     test: test ? firstImages(test, o.testLimit) : null,
-    digits: spec.kind === 'mnist' || spec.kind === 'mnist-digits' || spec.kind === 'idx',
+    mirrorSafe: spec.kind === 'fashion-mnist' || spec.kind === 'cifar10',
   };
 }

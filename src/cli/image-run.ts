@@ -38,12 +38,15 @@ export function quickImageConfig(): ImageExperimentConfig {
 }
 
 export async function runImageCommand(command: string, data: ImageExperimentData, config: ImageExperimentConfig, outDir: string,
-  dataSpec: string, out: Output): Promise<void> {
+  dataSpec: string, out: Output, o: { epochsFollowSteps?: boolean } = {}): Promise<void> {
   const started = performance.now();
   // Small data (a --limit) gets a held-out set and a warm-up that fit it, as in `selfsup pretrain`.
   const p = config.pretrain;
   p.heldOut = Math.min(p.heldOut, Math.floor(data.train.length / 10));
-  const steps = Math.min(p.maxSteps ?? Infinity, p.epochs * Math.floor((data.train.length - p.heldOut) / p.batchSize));
+  const stepsPerEpoch = Math.floor((data.train.length - p.heldOut) / p.batchSize);
+  // --pretrain-steps N means N steps: as many epochs as they take.
+  if (o.epochsFollowSteps && p.maxSteps && stepsPerEpoch >= 1) p.epochs = Math.max(p.epochs, Math.ceil(p.maxSteps / stepsPerEpoch));
+  const steps = Math.min(p.maxSteps ?? Infinity, p.epochs * stepsPerEpoch);
   p.optimizer = { ...p.optimizer, warmupSteps: fittingWarmup(p.optimizer.warmupSteps, steps) };
   const checkpoint = checkpointPaths(join(outDir, 'rotation-pretrain')).tensors;
   if (config.device && config.device !== 'cpu') out.note(`training and evaluating on ${config.device}`);

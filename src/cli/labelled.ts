@@ -9,7 +9,7 @@ import { UsageError } from './errors.js';
 import type { Args } from './options.js';
 import type { Output } from './output.js';
 import { dataLimits, labelsPerClass, pct } from './settings.js';
-import { meanStd } from '../experiment/summary.js';
+import { meanStd, meanPlusMinus } from '../experiment/summary.js';
 
 export interface LabelledSetup {
   data: LoadedData;
@@ -28,10 +28,18 @@ export async function prepareLabelled(args: Args, out: Output, o: { encoderRequi
   const k = labelsPerClass(args);
   const seeds = args.intList('seeds')!;
   const encoderPath = o.encoderRequired ? args.required('encoder', "(a directory written by 'selfsup pretrain --out DIR')") : args.string('encoder');
-  const data = await loadData(args.string('data')!, { ...dataLimits(args), needTest: true, needLabels: true });
+  const encoder = encoderPath === undefined ? null : loadEncoder(encoderPath);
+  // A folder is read with the encoder's channels (grey digits for a grey encoder, RGB for an RGB one).
+  const channels = encoder && (encoder.info.inChannels === 1 || encoder.info.inChannels === 3) ? encoder.info.inChannels : undefined;
+  let data: LoadedData;
+  try {
+    data = await loadData(args.string('data')!, { ...dataLimits(args), needTest: true, needLabels: true, channels });
+  } catch (err) {
+    encoder?.encoder.dispose();
+    throw err;
+  }
   const train = data.train;
   const test = data.test!;
-  const encoder = encoderPath === undefined ? null : loadEncoder(encoderPath);
   if (encoder) {
     checkEncoderFits(encoder.info, train, data.spec.text);
     out.note(`encoder: ${encoder.info.backbone} from ${encoder.dir} (${encoder.info.method} on ${encoder.info.data}; blocks ${encoder.info.blocks.join(', ')})`);
@@ -49,7 +57,7 @@ export function labelledSubset(s: LabelledSetup, seed: number): Int32Array {
   try {
     return kPerClass(s.train.labels!, s.k, seed, s.numClasses);
   } catch (err) {
-    throw new UsageError(`--k ${s.k}: ${(err as Error).message.replace(/^kPerClass: /, '')} in ${s.train.name}`);
+    throw new UsageError(`--k ${s.k}: ${(err as Error).message.replace(/^kPerClass: /, '')} in ${s.train.name}; lower --k, or use --k all for every training image`);
   }
 }
 
@@ -59,6 +67,7 @@ export function freshEncoder(s: LabelledSetup, fallback: () => Backbone): Backbo
   const { info, module } = s.encoder;
   const copy = createBackbone(info.backbone, { inChannels: info.inChannels, width: info.width ?? undefined, imageSize: [info.imageShape[1], info.imageShape[2]] });
   copy.loadStateDict(module.stateDict());
+  copy.inputNorm = module.inputNorm;
   return copy;
 }
 
@@ -71,7 +80,7 @@ export interface SeedRun {
 /** Prints mean ± std over seeds and returns the JSON fields every evaluation command shares. */
 export function summarizeRuns(what: string, s: LabelledSetup, runs: SeedRun[], out: Output): Record<string, unknown> {
   const { mean, std } = meanStd(runs.map((r) => r.accuracy));
-  out.say(`${what}, k=${s.k}: ${pct(mean)} ± ${pct(std)} test accuracy over ${runs.length} seed${runs.length > 1 ? 's' : ''} (${s.test.length} test images)`);
+  out.say(`${what}, k=${s.k}: ${meanPlusMinus(mean, std, runs.length, (x) => pct(x))} test accuracy over ${runs.length} seed${runs.length > 1 ? 's' : ''} (${s.test.length} test images)`);
   return {
     ok: true, k: s.k, seeds: runs.map((r) => r.seed), runs, mean, std, testImages: s.test.length, data: s.data.spec.text,
     encoder: s.encoder?.dir ?? null,

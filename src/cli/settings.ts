@@ -9,10 +9,10 @@ export function dataLimits(args: Args): { limit?: number; testLimit?: number; im
   return { limit: args.int('limit', { min: 1 }), testLimit: args.int('test-limit', { min: 1 }), imageSize: args.int('image-size', { min: 1 }) };
 }
 
-/** --augment crop,flip | crop | flip | none; without it, `base` minus the flip for digits. */
-export function augmentation(args: Args, base: Augmentation, digits: boolean): Augmentation {
+/** --augment crop,flip | crop | flip | none; without it, `base`, with no flip unless mirrored images keep their class. */
+export function augmentation(args: Args, base: Augmentation, mirrorSafe: boolean): Augmentation {
   const items = args.choices('augment', ['crop', 'flip', 'none'] as const);
-  if (!items) return { crop: base.crop ?? 0, flip: digits ? false : (base.flip ?? false) };
+  if (!items) return { crop: base.crop ?? 0, flip: mirrorSafe ? (base.flip ?? false) : false };
   if (items.includes('none')) {
     if (items.length > 1) throw new UsageError(`--augment none cannot be combined with ${items.filter((i) => i !== 'none').join(', ')}`);
     return { crop: 0, flip: false };
@@ -22,7 +22,9 @@ export function augmentation(args: Args, base: Augmentation, digits: boolean): A
 
 /** --k N, or 'all' for every training image. */
 export function labelsPerClass(args: Args): number | 'all' {
-  if (args.string('k') === 'all') return 'all';
+  const raw = args.string('k');
+  if (raw === 'all') return 'all';
+  if (raw !== undefined && !/^\s*\+?\d+\s*$/.test(raw)) throw new UsageError(`--k must be a positive integer or 'all' (every training image), got '${raw}'`);
   return args.int('k', { min: 1 })!;
 }
 
@@ -56,8 +58,13 @@ export function fittingWarmup(wanted: number | undefined, totalSteps: number): n
   return Math.min(wanted ?? 0, Math.floor(totalSteps / 4));
 }
 
-/** --pretrain-steps and --minutes of experiment and demo (0 lifts either limit). */
-export function pretrainLimits(args: Args, c: ImageExperimentConfig): void {
+/**
+ * --pretrain-steps and --minutes of experiment and demo (0 lifts either limit). Returns
+ * whether the epochs follow the steps: --pretrain-steps N without --epochs means N steps,
+ * however many passes over the data they take (runImageCommand sets the epochs once the data is known).
+ */
+export function pretrainLimits(args: Args, c: ImageExperimentConfig): { epochsFollowSteps: boolean } {
   if (args.has('pretrain-steps')) c.pretrain.maxSteps = args.int('pretrain-steps', { min: 0 }) || undefined;
   if (args.has('minutes')) c.pretrain.timeBudgetSeconds = (args.number('minutes', { min: 0 }) ?? 0) * 60 || undefined;
+  return { epochsFollowSteps: args.has('pretrain-steps') && c.pretrain.maxSteps !== undefined && !args.has('epochs') };
 }

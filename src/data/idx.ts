@@ -101,6 +101,7 @@ export function loadIdxPair(
   opts: { name: string; classNames?: string[] | null; hint?: string },
 ): ImageDataset {
   const images = readIdxImages(imagesPath, opts.hint);
+  if (images.count === 0) throw new Error(`${imagesPath} holds no images (its header counts 0); give IDX files with at least one image`);
   const labels = readIdxLabels(labelsPath, opts.hint);
   if (labels.length !== images.count) {
     throw new Error(`${opts.name}: image/label count mismatch: ${imagesPath} has ${images.count} images but ${labelsPath} has ${labels.length} labels`);

@@ -12,8 +12,11 @@ export interface ImageFolderOptions {
   size?: number;
   /** How a resize treats the aspect ratio: stretch ('fill', default) or scale and centre-crop ('cover'). */
   fit?: 'fill' | 'cover';
-  /** 3 for RGB (default), 1 for greyscale. Alpha is dropped. */
-  channels?: 1 | 3;
+  /**
+   * 3 for RGB (default), 1 for greyscale, or 'auto': one channel when every pixel of
+   * every image is grey (R = G = B, as in a folder of scanned digits), else three. Alpha is dropped.
+   */
+  channels?: 1 | 3 | 'auto';
   /** Name of the data set; the folder's name by default. */
   name?: string;
   /** How many images are decoded at once (sharp works on libuv's thread pool). */
@@ -56,7 +59,8 @@ export function listImages(root: string): { entries: Entry[]; classNames: string
 export interface Decoded { pixels: Buffer; width: number; height: number }
 
 /** One image file (or its bytes) as interleaved HWC pixels with `channels` channels, resized if `opts.size`. */
-export async function decode(path: string | Buffer, opts: ImageFolderOptions, channels: 1 | 3): Promise<Decoded> {
+export async function decode(path: string | Buffer, opts: Pick<ImageFolderOptions, 'size' | 'fit'>, channels: 1 | 3): Promise<Decoded> {
+  if (typeof path === 'string' && !existsSync(path)) throw new Error(`image not found: ${path} does not exist`);
   let img = sharp(path, { failOn: 'error' }).removeAlpha();
   img = channels === 1 ? img.grayscale() : img.toColourspace('srgb');
   if (opts.size !== undefined) img = img.resize(opts.size, opts.size, { fit: opts.fit ?? 'fill' });
@@ -67,6 +71,19 @@ export async function decode(path: string | Buffer, opts: ImageFolderOptions, ch
     throw new Error(`${typeof path === 'string' ? path : 'image'}: decoded to ${out.info.channels} channels, expected ${channels}`);
   }
   return { pixels: out.data, width: out.info.width, height: out.info.height };
+}
+
+/** Whether every pixel of interleaved RGB bytes is grey (R = G = B). */
+export function isGrey(rgb: Uint8Array): boolean {
+  for (let i = 0; i < rgb.length; i += 3) if (rgb[i] !== rgb[i + 1] || rgb[i] !== rgb[i + 2]) return false;
+  return true;
+}
+
+/** The first channel of interleaved RGB bytes (of a grey image: all of it). */
+function firstChannel(rgb: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(rgb.length / 3);
+  for (let i = 0, j = 0; j < out.length; i += 3, j++) out[j] = rgb[i]!;
+  return out;
 }
 
 /** Maps `items` through `fn`, at most `limit` at a time, keeping the order. */
@@ -91,13 +108,18 @@ export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, 
  * ```
  */
 export async function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Promise<ImageDataset> {
-  const channels = opts.channels ?? 3;
-  if (channels !== 1 && channels !== 3) throw new TypeError(`loadImageFolder: channels must be 1 or 3, got ${String(channels)}`);
+  const wanted = opts.channels ?? 3;
+  if (wanted !== 1 && wanted !== 3 && wanted !== 'auto') throw new TypeError(`loadImageFolder: channels must be 1, 3 or 'auto', got ${String(wanted)}`);
   if (opts.size !== undefined && !(Number.isInteger(opts.size) && opts.size > 0)) {
     throw new TypeError(`loadImageFolder: size must be a positive integer, got ${opts.size}`);
   }
   const { entries, classNames } = listImages(root);
-  const decoded = await mapLimited(entries, opts.concurrency ?? 8, (e) => decode(e.path, opts, channels));
+  let decoded = await mapLimited(entries, opts.concurrency ?? 8, (e) => decode(e.path, opts, wanted === 1 ? 1 : 3));
+  let channels: 1 | 3 = wanted === 1 ? 1 : 3;
+  if (wanted === 'auto' && decoded.every((d) => isGrey(d.pixels))) {
+    decoded = decoded.map((d) => ({ ...d, pixels: firstChannel(d.pixels) }));
+    channels = 1;
+  }
 
   const first = decoded[0]!;
   const { width, height } = first;

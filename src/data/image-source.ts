@@ -42,9 +42,10 @@ function toChw(hwc: Uint8Array, n: number, h: number, w: number, c: number): Uin
 
 /**
  * A folder of PNG/JPEG images (class sub-folders, or images directly inside) decoded a
- * batch at a time. Without `size` every image must have the first one's size.
+ * batch at a time. Without `size` every image must have the first one's size. The
+ * channels are given (1 or 3), not detected: a stream cannot look at every image first.
  */
-export async function folderSource(root: string, opts: ImageFolderOptions = {}): Promise<ImageSource> {
+export async function folderSource(root: string, opts: Omit<ImageFolderOptions, 'channels'> & { channels?: 1 | 3 } = {}): Promise<ImageSource> {
   const channels = opts.channels ?? 3;
   const { entries, classNames } = listImages(root);
   const first = await decode(entries[0]!.path, opts, channels);

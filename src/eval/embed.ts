@@ -4,11 +4,11 @@ import { tensor, tidy, noGrad, type Tensor } from '../tensor/index.js';
 import { Backbone, type Encoder } from '../models/index.js';
 import { normalizeBatch_, type ImageDataset, type ImageSource } from '../data/index.js';
 import { inEvalMode } from '../nn/mode.js';
-import { extractFeatures, type Normalization } from './evaluate.js';
+import { extractFeatures, inputNormOf, type Normalization } from './evaluate.js';
 
 export interface EmbedOptions {
-  /** The normalisation the encoder was trained with (its images' channel statistics). */
-  norm?: Normalization;
+  /** The normalisation the encoder was trained with (its images' channel statistics); default the encoder's inputNorm; null: raw pixels. */
+  norm?: Normalization | null;
   /** Embed only these images, in this order. */
   indices?: ArrayLike<number>;
   batchSize?: number;
@@ -16,11 +16,12 @@ export interface EmbedOptions {
 
 /** [N, encoder.embedDim] embeddings of `data` (or of `indices`), which the caller owns. */
 export function embed(encoder: Encoder, data: ImageDataset, o: EmbedOptions = {}): Tensor {
-  return extractFeatures(encoder, (x) => encoder.embed(x), data, o);
+  return extractFeatures(encoder, (x) => encoder.embed(x), data, { ...o, norm: inputNormOf(encoder, o.norm, 'embed') ?? null });
 }
 
 export interface EmbedSourceOptions {
-  norm?: Normalization;
+  /** Default the encoder's inputNorm; null: raw pixels. */
+  norm?: Normalization | null;
   /** For backbones: the block whose pooled features are the rows (default: `embed`'s). */
   block?: string;
   batchSize?: number;
@@ -41,11 +42,12 @@ export async function* embedSource(encoder: Encoder, source: ImageSource, o: Emb
       return (x: Tensor) => encoder.features(x, o.block);
     })()
     : (x: Tensor) => encoder.embed(x);
+  const norm = inputNormOf(encoder, o.norm, 'embedSource');
   let done = 0;
   for await (const b of source.batches(o.batchSize ?? 256)) {
     const rows = inEvalMode(encoder, () => noGrad(() => tidy(() => {
       let x = tensor(b.images, { shape: [b.count, c, h, w] }).to(encoder.device).to('float32').div(255);
-      if (o.norm) x = normalizeBatch_(x, o.norm.mean, o.norm.std);
+      if (norm) x = normalizeBatch_(x, norm.mean, norm.std);
       return extract(x).flatten(1).to('cpu').contiguous();
     })));
     const values = rows.data() as Float32Array;

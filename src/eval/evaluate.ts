@@ -6,18 +6,46 @@ import { DataLoader, type ImageDataset } from '../data/index.js';
 
 export interface Normalization { mean: number[]; std: number[] }
 
+const warnedNoNorm = new Set<string>();
+
+/**
+ * The normalisation to apply to `model`'s inputs: `given` (null: none, on purpose), else the
+ * model's own `inputNorm` (an encoder's, or a classifier's encoder's). With neither, the raw
+ * [0, 1] pixels go in, which is rarely what a trained encoder saw: say so, once per caller.
+ */
+export function inputNormOf(model: Module, given: Normalization | null | undefined, caller: string): Normalization | undefined {
+  if (given !== undefined) return given ?? undefined;
+  const own = (model as { inputNorm?: Normalization | null }).inputNorm;
+  if (own) return own;
+  if (!warnedNoNorm.has(caller)) {
+    warnedNoNorm.add(caller);
+    process.emitWarning(`${caller}: no normalisation given and the model carries none (its inputNorm), so raw [0, 1] pixels go in; ` +
+      'pass { norm } (e.g. the training images\' channelStats), set model.inputNorm, or pass { norm: null } for raw pixels on purpose', { code: 'SELFSUP_NO_NORM' });
+  }
+  return undefined;
+}
+
+/** Options of the functions that run a model over a data set. */
+export interface EvalOptions {
+  /** Input normalisation; default the model's own inputNorm; null: raw pixels. */
+  norm?: Normalization | null;
+  batchSize?: number;
+  indices?: ArrayLike<number>;
+}
+
 /** Batches in source order, made where `model` is. */
 function evalLoader(model: Module, data: ImageDataset, norm: Normalization | undefined, batchSize: number, indices?: ArrayLike<number>): DataLoader {
   return new DataLoader(data, { batchSize, shuffle: false, indices, mean: norm?.mean, std: norm?.std, device: model.device });
 }
 
 /** Top-1 accuracy of a classifier on a labelled data set (or a subset of it). */
-export function accuracy(model: Module, data: ImageDataset, o: { norm?: Normalization; batchSize?: number; indices?: ArrayLike<number> } = {}): number {
+export function accuracy(model: Module, data: ImageDataset, o: EvalOptions = {}): number {
   if (!data.labels) throw new TypeError(`accuracy: ${data.name} has no labels`);
+  const norm = inputNormOf(model, o.norm, 'accuracy');
   let correct = 0;
   let total = 0;
   inEvalMode(model, () => noGrad(() => {
-    for (const b of evalLoader(model, data, o.norm, o.batchSize ?? 500, o.indices)) {
+    for (const b of evalLoader(model, data, norm, o.batchSize ?? 500, o.indices)) {
       using batch = b;
       correct += tidy(() => model.forward(batch.x).argmax(1).eq(batch.y!).sum().item());
       total += batch.indices.length;
@@ -27,10 +55,11 @@ export function accuracy(model: Module, data: ImageDataset, o: { norm?: Normaliz
 }
 
 /** Class predictions for every image, in order. */
-export function predict(model: Module, data: ImageDataset, o: { norm?: Normalization; batchSize?: number; indices?: ArrayLike<number> } = {}): Int32Array {
+export function predict(model: Module, data: ImageDataset, o: EvalOptions = {}): Int32Array {
+  const norm = inputNormOf(model, o.norm, 'predict');
   const out: number[] = [];
   inEvalMode(model, () => noGrad(() => {
-    for (const b of evalLoader(model, data, o.norm, o.batchSize ?? 500, o.indices)) {
+    for (const b of evalLoader(model, data, norm, o.batchSize ?? 500, o.indices)) {
       using batch = b;
       const p = tidy(() => model.forward(batch.x).argmax(1));
       out.push(...p.dataNumbers());
@@ -44,12 +73,12 @@ export function predict(model: Module, data: ImageDataset, o: { norm?: Normaliza
  * Features of every image from `extract` (e.g. `x => encoder.features(x, 'block2')`),
  * stacked into one [N, D] tensor that the caller owns, on the model's device.
  */
-export function extractFeatures(model: Module, extract: (x: Tensor) => Tensor, data: ImageDataset,
-  o: { norm?: Normalization; batchSize?: number; indices?: ArrayLike<number> } = {}): Tensor {
+export function extractFeatures(model: Module, extract: (x: Tensor) => Tensor, data: ImageDataset, o: EvalOptions = {}): Tensor {
+  const norm = inputNormOf(model, o.norm, 'extractFeatures');
   const parts: Tensor[] = [];
   try {
     inEvalMode(model, () => noGrad(() => {
-      for (const b of evalLoader(model, data, o.norm, o.batchSize ?? 500, o.indices)) {
+      for (const b of evalLoader(model, data, norm, o.batchSize ?? 500, o.indices)) {
         using batch = b;
         parts.push(keep(tidy(() => extract(batch.x).flatten(1))));
       }

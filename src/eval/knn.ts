@@ -22,13 +22,21 @@ export interface KnnResult {
   temperature: number;
 }
 
+/** knnClassify of unlabelled queries: predictions only. */
+export interface KnnPredictions extends Omit<KnnResult, 'accuracy'> {
+  accuracy: null;
+}
+
 /**
  * Classifies `testFeatures` [M, D] by their neighbours among `trainFeatures` [N, D]
- * with int64 labels `trainLabels` [N]; `testLabels` [M] give the accuracy.
+ * with int64 labels `trainLabels` [N]; `testLabels` [M] give the accuracy. Without
+ * test labels (null: new, unlabelled images) only the predictions are returned.
  */
+export function knnClassify(trainFeatures: Tensor, trainLabels: Tensor, testFeatures: Tensor, testLabels: Tensor, numClasses: number, opts?: KnnOptions): KnnResult;
+export function knnClassify(trainFeatures: Tensor, trainLabels: Tensor, testFeatures: Tensor, testLabels: null | undefined, numClasses: number, opts?: KnnOptions): KnnPredictions;
 export function knnClassify(
-  trainFeatures: Tensor, trainLabels: Tensor, testFeatures: Tensor, testLabels: Tensor, numClasses: number, opts: KnnOptions = {},
-): KnnResult {
+  trainFeatures: Tensor, trainLabels: Tensor, testFeatures: Tensor, testLabels: Tensor | null | undefined, numClasses: number, opts: KnnOptions = {},
+): KnnResult | KnnPredictions {
   const k = Math.min(opts.k ?? 20, trainFeatures.shape[0]!);
   const temperature = opts.temperature ?? 0.07;
   const chunk = opts.chunk ?? 1024;
@@ -55,6 +63,8 @@ export function knnClassify(
       if (labels !== trainLabels) labels.dispose();
     }
   });
+  if (!testLabels) return { accuracy: null, predictions, k, temperature };
+  if (testLabels.shape[0] !== m) throw new TypeError(`knn: ${m} test features but ${testLabels.shape[0]} test labels`);
   const truth = testLabels.dataNumbers();
   let correct = 0;
   for (let i = 0; i < m; i++) if (predictions[i] === truth[i]) correct++;

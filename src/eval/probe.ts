@@ -1,7 +1,7 @@
 // Linear probe: a linear classifier trained on frozen, pooled features of one
 // block. The encoder runs once, in eval mode, without gradients; the probe sees
 // standardised features (train-set mean and std), as is usual for linear evaluation.
-import { Tensor, tidy, noGrad, keep, F, checkDevice, onDevice } from '../tensor/index.js';
+import { Tensor, tidy, noGrad, enableGrad, keep, F, checkDevice, onDevice } from '../tensor/index.js';
 import { Linear } from '../nn/index.js';
 import { Adam } from '../optim/index.js';
 
@@ -45,12 +45,13 @@ export function linearProbe(trainFeatures: Tensor, trainLabels: Tensor, testFeat
     const x = tidy(() => trainX.sub(mean).div(std));
     try {
       for (let s = 0; s < (o.steps ?? 300); s++) {
-        tidy(() => {
+        // Training records gradients even when the caller sits inside noGrad().
+        enableGrad(() => tidy(() => {
           const loss = F.crossEntropy(classifier.forward(x), trainY);
           optimizer.zeroGrad();
           loss.backward();
           optimizer.step();
-        });
+        }));
       }
     } finally {
       x.dispose();

@@ -13,3 +13,11 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 export function summarize(method: string, k: number, runs: number[], parts?: { pretext: string | null; protocol: string }): MethodResult {
   return { method, ...(parts ?? {}), k, ...meanStd(runs), runs };
 }
+
+/**
+ * "mean ± std" with `format` applied to both, or the mean alone for one seed (a spread
+ * of one value is no spread: "± 0.00%" would claim a precision never measured).
+ */
+export function meanPlusMinus(mean: number, std: number, runs: number, format: (x: number) => string): string {
+  return runs > 1 ? `${format(mean)} ± ${format(std)}` : format(mean);
+}

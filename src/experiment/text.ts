@@ -22,6 +22,7 @@ import { saveTextEncoder } from '../io/text-encoder-files.js';
 import type { Callbacks } from '../train/trainer.js';
 import { InterruptWatch } from './interrupt.js';
 import { GridRunner, plannedRuns, type Cell } from './runner.js';
+import { meanPlusMinus } from './summary.js';
 import type { MethodResult, TrainingCurve, ReportData, WordMap } from '../report/types.js';
 import {
   readWordNet, synsetText, glossCorpus, readFortunes, readTextCorpus, CorpusError, WordVocab, BpeTokenizer, PAD_ID,
@@ -580,7 +581,7 @@ function textReport(r: TextRun, corpora: Corpora, text: PretrainingText, got: Pr
   }
   if (simcseRate !== null) extraFigures['SimCSE sentences/s'] = Math.round(simcseRate);
   for (const t of taskResults.slice(1)) {
-    for (const x of t.results) extraFigures[`${t.task}: ${x.method} k=${x.k}`] = `${pct(x.mean)} ± ${pct(x.std)}`;
+    for (const x of t.results) extraFigures[`${t.task}: ${x.method} k=${x.k}`] = meanPlusMinus(x.mean, x.std, x.runs.length, pct);
   }
   const partialNote = `Interrupted by Ctrl-C: ${runsDone} of ${runsPlanned} runs finished, and only those are counted; these results are partial.` +
     (stoppedIn ? ` The ${stoppedIn.run} pretraining was interrupted after ${stoppedIn.steps} steps, before any classification; its checkpoint is ${stoppedIn.checkpoint}.` : '');
@@ -599,7 +600,7 @@ function textReport(r: TextRun, corpora: Corpora, text: PretrainingText, got: Pr
         (wantedMethods(c).some((m) => m.startsWith('simcse-')) ? `, SimCSE ${c.simcse.maxSteps ?? 'none'}` : '') + '.',
       ...(wordMap ? [`Synonym test: ROC AUC ${synonymAuc.toFixed(3)} of cosine similarity between ${synonymPairs[0]} WordNet synonym pairs and ${synonymPairs[1]} random pairs of the same words.`] : []),
       ...(Object.keys(methodSeconds).length ? [`Seconds spent per method (training and testing, all tasks, seeds and k): ${Object.entries(methodSeconds).map(([m, t]) => `${m} ${t!.toFixed(0)}`).join(', ')}.`] : []),
-      ...taskResults.slice(1).map((t) => `${t.task} (${t.classNames.length} classes, ${t.testSize} test documents): ${t.results.map((x) => `${x.method} k=${x.k} ${pct(x.mean)} ± ${pct(x.std)}`).join('; ')}.`),
+      ...taskResults.slice(1).map((t) => `${t.task} (${t.classNames.length} classes, ${t.testSize} test documents): ${t.results.map((x) => `${x.method} k=${x.k} ${meanPlusMinus(x.mean, x.std, x.runs.length, pct)}`).join('; ')}.`),
       ...r.notes,
     ],
     config: c as unknown as Record<string, unknown>,

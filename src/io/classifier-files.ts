@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
-import { fileInside, readDescription } from './encoder-files.js';
+import { checkDescribedImages, fileInside, readDescription } from './encoder-files.js';
 import { createBackbone, Classifier, linearHead, mlpHead, type BackboneName } from '../models/index.js';
 import type { Normalization } from '../eval/evaluate.js';
 
@@ -65,6 +65,11 @@ export function loadClassifier(path: string): { model: Classifier; info: Classif
     throw new Error(`no classifier in ${path}: ${json} does not exist${hint}`);
   }
   const info = readDescription<ClassifierInfo>(json, CLASSIFIER_FORMAT, 'classifier');
+  for (const field of ['backbone', 'inChannels', 'imageShape', 'norm', 'head', 'classNames', 'weights'] as const) {
+    if (info[field] === undefined || info[field] === null) throw new Error(`${json}: the field '${field}' is missing; the file was not written by selfsup finetune --out, or was edited`);
+  }
+  checkDescribedImages(json, info);
+  if (info.head !== 'linear' && info.head !== 'mlp') throw new Error(`${json}: 'head' must be "linear" or "mlp", got ${JSON.stringify(info.head)}`);
   if (!Array.isArray(info.classNames) || info.classNames.length < 1) throw new Error(`${json}: classNames must be a non-empty list`);
   const dir = dirname(json);
   const weights = fileInside(dir, info.weights, json);
@@ -81,5 +86,6 @@ export function loadClassifier(path: string): { model: Classifier; info: Classif
     for (const t of tensors.values()) t.dispose();
   }
   model.eval();
+  if (info.norm) encoder.inputNorm = info.norm; // accuracy and predict apply it by default
   return { model, info, dir };
 }

@@ -6,7 +6,7 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
 import { tidy } from '../tensor/index.js';
-import { createBackbone, type Backbone, type BackboneName } from '../models/index.js';
+import { createBackbone, BACKBONES, type Backbone, type BackboneName } from '../models/index.js';
 import type { Normalization } from '../eval/evaluate.js';
 import type { ImageDataset } from '../data/index.js';
 
@@ -48,11 +48,16 @@ export function writeEncoderInfo(dir: string, blocks: readonly string[], d: Enco
   return path;
 }
 
-/** Saves the weights as DIR/encoder.safetensors and the description as DIR/encoder.json. */
-export function saveEncoder(dir: string, encoder: Backbone, d: EncoderDescription): { weights: string; json: string } {
+/**
+ * Saves the weights as DIR/encoder.safetensors and the description as DIR/encoder.json.
+ * The normalisation stored is `d.norm`, or else the encoder's own inputNorm; one of them must be known.
+ */
+export function saveEncoder(dir: string, encoder: Backbone, d: Omit<EncoderDescription, 'norm'> & { norm?: Normalization }): { weights: string; json: string } {
+  const norm = d.norm ?? encoder.inputNorm;
+  if (!norm) throw new TypeError(`saveEncoder: no normalisation to store in ${join(dir, ENCODER_JSON)}: pass { norm } (the training images' channelStats) or set encoder.inputNorm`);
   const weights = join(dir, ENCODER_WEIGHTS);
   saveSafetensors(weights, encoder.stateDict(), { format: ENCODER_FORMAT, backbone: d.backbone });
-  return { weights, json: writeEncoderInfo(dir, encoder.blockNames, d, ENCODER_WEIGHTS) };
+  return { weights, json: writeEncoderInfo(dir, encoder.blockNames, { ...d, norm }, ENCODER_WEIGHTS) };
 }
 
 function readInfo(path: string): EncoderInfo {
@@ -60,7 +65,32 @@ function readInfo(path: string): EncoderInfo {
   for (const field of ['backbone', 'inChannels', 'imageShape', 'blocks', 'norm', 'weights'] as const) {
     if (info[field] === undefined || info[field] === null) throw new Error(`${path}: the field '${field}' is missing; the file was not written by selfsup pretrain, or was edited`);
   }
+  checkDescribedImages(path, info);
   return info;
+}
+
+/**
+ * The fields an encoder.json or classifier.json shares, checked before anything is built
+ * from them: a known backbone, an image shape [C, H, W] and a normalisation with one
+ * positive std per channel. Each error names the file, the field and what it should hold.
+ */
+export function checkDescribedImages(path: string, info: { backbone: unknown; inChannels: unknown; imageShape: unknown; norm?: unknown }): void {
+  const fix = 'the file was not written by selfsup, or was edited';
+  if (typeof info.backbone !== 'string' || !(BACKBONES as readonly string[]).includes(info.backbone)) {
+    throw new Error(`${path}: 'backbone' is ${JSON.stringify(info.backbone)}, not one of ${BACKBONES.join(', ')}; ${fix}`);
+  }
+  const c = info.inChannels;
+  if (!Number.isInteger(c) || (c as number) < 1) throw new Error(`${path}: 'inChannels' must be a positive integer, got ${JSON.stringify(c)}; ${fix}`);
+  const shape = info.imageShape;
+  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d >= 1) || shape[0] !== c) {
+    throw new Error(`${path}: 'imageShape' must be [channels, height, width] with channels = inChannels (${c}), got ${JSON.stringify(shape)}; ${fix}`);
+  }
+  if (info.norm === undefined) return;
+  const n = info.norm as { mean?: unknown; std?: unknown } | null;
+  const perChannel = (v: unknown, positive: boolean): boolean => Array.isArray(v) && v.length === c && v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
+  if (!n || !perChannel(n.mean, false) || !perChannel(n.std, true)) {
+    throw new Error(`${path}: 'norm' must be { "mean": [${c} numbers], "std": [${c} positive numbers] }, one per input channel, got ${JSON.stringify(info.norm)}; ${fix}`);
+  }
 }
 
 /**
@@ -122,6 +152,7 @@ export function loadEncoder(path: string): { encoder: Backbone; info: EncoderInf
     encoder.dispose();
     throw new Error(`${weights}: the tensor '${bad[0]}' holds NaN or infinite values (did training diverge?); this encoder cannot be used`);
   }
+  encoder.inputNorm = info.norm; // embed, extractFeatures and the rest apply it by default
   return { encoder, info, dir };
 }
 
@@ -137,6 +168,6 @@ export function backboneBlocks(name: BackboneName, inChannels: number, width: nu
 export function checkEncoderFits(info: EncoderInfo, data: ImageDataset, dataSpec: string): void {
   const channels = data.imageShape[0];
   if (channels !== info.inChannels) {
-    throw new Error(`the encoder takes ${info.inChannels}-channel images but ${dataSpec} has ${channels} channels`);
+    throw new Error(`the encoder takes ${info.inChannels}-channel images but ${dataSpec} has ${channels} channels; give it data like the ${info.data} it was trained on`);
   }
 }

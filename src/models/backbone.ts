@@ -3,6 +3,7 @@
 import { Tensor, tidy, F } from '../tensor/index.js';
 import { Module, Sequential } from '../nn/index.js';
 import type { Encoder } from './encoder.js';
+import type { Normalization } from '../eval/evaluate.js';
 
 export abstract class Backbone extends Module implements Encoder {
   /** Block names in order. */
@@ -12,6 +13,8 @@ export abstract class Backbone extends Module implements Encoder {
   readonly #blocks: Module[] = [];
   /** The block whose pooled features `embed` returns (default: the last). */
   embedBlock: string | undefined = undefined;
+  /** The input normalisation it was trained with (see Encoder.inputNorm); null until known. */
+  inputNorm: Normalization | null = null;
 
   /** `options` are the subclass constructor's, kept so that `cloneArchitecture` can build a twin. */
   constructor(protected readonly options: object = {}) {
@@ -36,6 +39,7 @@ export abstract class Backbone extends Module implements Encoder {
     const make = this.constructor as new (o: object) => Backbone;
     const twin = new make(this.options);
     twin.embedBlock = this.embedBlock;
+    twin.inputNorm = this.inputNorm;
     return twin;
   }
 

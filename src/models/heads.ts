@@ -2,6 +2,7 @@
 import { Tensor, tidy } from '../tensor/index.js';
 import { Module, Linear, BatchNorm1d, ReLU, Sequential, Dropout } from '../nn/index.js';
 import type { Backbone } from './backbone.js';
+import type { Normalization } from '../eval/evaluate.js';
 
 export function linearHead(inFeatures: number, classes: number): Module {
   return new Linear(inFeatures, classes);
@@ -29,5 +30,10 @@ export class Classifier extends Module {
   }
   forward(x: Tensor): Tensor {
     return tidy(() => this.head.forward(this.encoder.features(x, this.block)));
+  }
+
+  /** The encoder's input normalisation: what accuracy and predict apply by default. */
+  get inputNorm(): Normalization | null {
+    return this.encoder.inputNorm;
   }
 }

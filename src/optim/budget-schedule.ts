@@ -35,6 +35,36 @@ export class BudgetLinearDecayLR extends LRScheduler {
 }
 
 /**
+ * Warm-up then cosine annealing, like WarmupCosineLR, over whichever ends first: the
+ * steps or `budgetSeconds` of wall-clock time from the schedule's making. A run cut
+ * short by its time budget so ends annealed instead of at its peak rate. The clock
+ * starts afresh for each schedule, so a resumed run anneals over its own budget.
+ */
+export class BudgetWarmupCosineLR extends LRScheduler {
+  readonly #started = performance.now();
+
+  constructor(optimizer: Optimizer, readonly options: { totalSteps: number; budgetSeconds: number; warmupSteps?: number; minLr?: number }) {
+    super(optimizer);
+    const warm = options.warmupSteps ?? 0;
+    if (!(Number.isInteger(options.totalSteps) && options.totalSteps > warm)) throw new RangeError(`BudgetWarmupCosineLR: totalSteps must be an integer above warmupSteps (${warm}), got ${options.totalSteps}`);
+    if (!(options.budgetSeconds > 0)) throw new RangeError(`BudgetWarmupCosineLR: budgetSeconds must be positive, got ${options.budgetSeconds}`);
+    this.step();
+  }
+
+  /** The rate at `step` given the time spent so far. */
+  lrAt(step: number, group = 0): number {
+    const o = this.options;
+    const warm = o.warmupSteps ?? 0;
+    const base = this.baseLrs[group]!;
+    const minLr = o.minLr ?? 0;
+    const byTime = (performance.now() - this.#started) / 1000 / o.budgetSeconds;
+    if (step < warm && byTime < 1) return (base * (step + 1)) / warm;
+    const progress = Math.min(1, Math.max((step - warm) / (o.totalSteps - warm), byTime));
+    return minLr + ((base - minLr) * (1 + Math.cos(Math.PI * progress))) / 2;
+  }
+}
+
+/**
  * The steps a pretraining's schedule decays over: its epochs, or its step budget when
  * that ends first (counted from the config, not pretrainOn's at-least-2).
  */

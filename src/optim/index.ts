@@ -10,5 +10,5 @@ export {
   type SchedulerState, type StepLROptions, type MultiStepLROptions, type WarmupCosineOptions, type OneCycleOptions, type OneCycleLROptions,
 } from './schedule.js';
 export { SparseAdam, isSparse, type SparseAdamOptions } from './sparse-adam.js';
-export { BudgetLinearDecayLR, scheduleSteps, type BudgetDecayOptions } from './budget-schedule.js';
+export { BudgetLinearDecayLR, BudgetWarmupCosineLR, scheduleSteps, type BudgetDecayOptions } from './budget-schedule.js';
 export { makeOptimizer, type OptimizerConfig } from './factory.js';

@@ -7,7 +7,7 @@ import { checkDevice } from '../tensor/index.js';
 import { DataLoader, Rng, type ImageDataset, type Batch } from '../data/index.js';
 import { fit, type FitOptions, type FitResult } from '../train/trainer.js';
 import type { Augmentation } from '../train/supervised.js';
-import { WarmupCosineLR, type LRScheduler, type Optimizer, type OptimizerConfig } from '../optim/index.js';
+import { WarmupCosineLR, BudgetWarmupCosineLR, type LRScheduler, type Optimizer, type OptimizerConfig } from '../optim/index.js';
 import type { Normalization } from '../eval/evaluate.js';
 import type { SslMethod, ViewBatch } from './method.js';
 import type { Encoder } from '../models/index.js';
@@ -57,6 +57,8 @@ export async function pretrain<M extends SslMethod>(method: M, o: PretrainOption
     mean: raw ? undefined : o.norm?.mean, std: raw ? undefined : o.norm?.std,
   });
   if (loader.length < 1) throw new RangeError(`${name}: batch size ${o.batchSize ?? 128} is larger than the ${o.indices?.length ?? o.data.length} training images`);
+  // The encoder carries the normalisation it is trained with, for evaluation and saveEncoder.
+  if (o.norm) method.encoder.inputNorm = o.norm;
   const monitor = o.monitor ? embeddingMonitor(method, o.monitor, o.norm) : null;
   const heldOut = o.heldOut ? { ...o.heldOut, norm: o.norm } : undefined;
   try {
@@ -101,9 +103,12 @@ export async function pretrainOn<B extends Disposable>(method: SslMethod<B, neve
   method.to(device);
   const optimizer = method.makeOptimizer(o.optimizer);
   const totalSteps = Math.max(2, Math.min(o.maxSteps ?? Infinity, o.epochs * source.stepsPerEpoch));
-  // A warm-up longer than the run (a tiny data set) is cut to fit.
-  const scheduler = o.scheduler?.(optimizer, totalSteps)
-    ?? new WarmupCosineLR(optimizer, { warmupSteps: Math.min(o.optimizer.warmupSteps ?? 0, totalSteps - 1), totalSteps });
+  // A warm-up longer than the run (a tiny data set) is cut to fit. Under a time budget the
+  // cosine follows the clock too, so a run the budget stops has annealed, not stopped at its peak.
+  const warmupSteps = Math.min(o.optimizer.warmupSteps ?? 0, totalSteps - 1);
+  const scheduler = o.scheduler?.(optimizer, totalSteps) ?? (o.timeBudgetSeconds
+    ? new BudgetWarmupCosineLR(optimizer, { warmupSteps, totalSteps, budgetSeconds: o.timeBudgetSeconds })
+    : new WarmupCosineLR(optimizer, { warmupSteps, totalSteps }));
   try {
     const result = await fit<B>({
       name, model: method, device, optimizer, scheduler, epochs: o.epochs, stepsPerEpoch: source.stepsPerEpoch, maxSteps: o.maxSteps,

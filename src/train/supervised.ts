@@ -2,10 +2,10 @@
 // scratch baseline, the source task of transfer, and every fine-tuning run.
 import { F, checkDevice } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
-import { WarmupCosineLR, makeOptimizer, type OptimizerConfig } from '../optim/index.js';
+import { WarmupCosineLR, BudgetWarmupCosineLR, makeOptimizer, type OptimizerConfig } from '../optim/index.js';
 import { DataLoader, type ImageDataset, type Batch } from '../data/index.js';
 import { fit, type FitResult, type FitOptions } from './trainer.js';
-import type { Normalization } from '../eval/evaluate.js';
+import { inputNormOf, type Normalization } from '../eval/evaluate.js';
 
 export interface Augmentation {
   /** Random crop after zero-padding by this many pixels (0: none). */
@@ -23,7 +23,8 @@ export interface SupervisedOptions extends Pick<FitOptions<Batch>, 'checkpoint' 
   data: ImageDataset;
   /** Train on these examples only (e.g. k per class). */
   indices?: ArrayLike<number>;
-  norm?: Normalization;
+  /** Input normalisation; default the model's own inputNorm (a classifier's encoder's); null: raw pixels. */
+  norm?: Normalization | null;
   batchSize: number;
   /** Total optimisation steps; epochs follow from the subset size. */
   steps: number;
@@ -39,14 +40,20 @@ export async function trainSupervised(o: SupervisedOptions): Promise<FitResult> 
   o.model.to(device); // before the optimizer takes its parameters
   const n = o.indices ? o.indices.length : o.data.length;
   const batchSize = Math.min(o.batchSize, n);
+  const norm = inputNormOf(o.model, o.norm, 'trainSupervised');
   const loader = new DataLoader(o.data, {
     batchSize, seed: o.seed, indices: o.indices, dropLast: true,
-    crop: o.augment?.crop ?? 0, flip: o.augment?.flip ?? false, mean: o.norm?.mean, std: o.norm?.std, device,
+    crop: o.augment?.crop ?? 0, flip: o.augment?.flip ?? false, mean: norm?.mean, std: norm?.std, device,
   });
   const stepsPerEpoch = loader.length;
   const epochs = Math.max(1, Math.ceil(o.steps / stepsPerEpoch));
   const optimizer = makeOptimizer(o.model, o.optimizer);
-  const scheduler = new WarmupCosineLR(optimizer, { warmupSteps: Math.min(o.optimizer.warmupSteps ?? 0, o.steps - 1), totalSteps: Math.max(o.steps, 1) });
+  const warmupSteps = Math.min(o.optimizer.warmupSteps ?? 0, o.steps - 1);
+  const totalSteps = Math.max(o.steps, 1);
+  // Under a time budget the cosine follows the clock too: a run the budget stops ends annealed.
+  const scheduler = o.timeBudgetSeconds
+    ? new BudgetWarmupCosineLR(optimizer, { warmupSteps, totalSteps, budgetSeconds: o.timeBudgetSeconds })
+    : new WarmupCosineLR(optimizer, { warmupSteps, totalSteps });
   try {
     return await fit({
     name: o.name, model: o.model, device, optimizer, scheduler, stepsPerEpoch, epochs, maxSteps: o.steps,

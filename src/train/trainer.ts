@@ -4,7 +4,7 @@
 // Ctrl-C that finishes the step, saves and returns, the time budget, the curve
 // and validation. `fit` builds those from its options; `trainLoop` takes a list.
 import { existsSync } from 'node:fs';
-import { Tensor, tidy, checkDevice, sameDevice } from '../tensor/index.js';
+import { Tensor, tidy, enableGrad, checkDevice, sameDevice } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import type { Optimizer, LRScheduler } from '../optim/index.js';
 import { clipGradNorm_ } from '../optim/index.js';
@@ -185,7 +185,8 @@ type StepTotals = Pick<StepEnd, 'loss' | 'correct' | 'count' | 'hasAccuracy' | '
 /** Forward, backward and optimizer step in one scope; the batch is disposed. On a non-finite loss the optimizer is not stepped. */
 function trainStep<B extends Disposable>(o: TrainLoopOptions<B>, batch: B, ctx: StepContext, readMonitors: boolean): StepTotals {
   try {
-    return tidy(() => {
+    // Training records gradients even when the caller sits inside noGrad().
+    return enableGrad(() => tidy(() => {
       const out = o.step(batch, ctx);
       const hasAccuracy = out.correct !== undefined;
       const monitors = readMonitors && out.logs ? Object.fromEntries(Object.entries(out.logs).map(([k, v]) => [k, v instanceof Tensor ? v.item() : v])) : {};
@@ -198,7 +199,7 @@ function trainStep<B extends Disposable>(o: TrainLoopOptions<B>, batch: B, ctx: 
       o.afterOptimizerStep?.(ctx);
       const correct = out.correct instanceof Tensor ? out.correct.item() : (out.correct ?? 0);
       return { loss, correct, count: out.count, hasAccuracy, monitors };
-    });
+    }));
   } finally {
     batch[Symbol.dispose]();
   }

@@ -19,7 +19,7 @@ export async function run(args: Args, out: Output): Promise<void> {
     c.seeds = args.intList('seeds')!;
     delete c.seedsPerK; // the given seeds at every k
   }
-  pretrainLimits(args, c);
+  const limits = pretrainLimits(args, c);
   const outDir = args.string('out')!;
   const testLimit = args.int('test-limit', { min: 1 }) ?? (quick ? QUICK_LIMITS.test : undefined);
   const data = await loadData('fashion-mnist', { limit: quick ? QUICK_LIMITS.train : undefined, testLimit, needTest: true, needLabels: true });
@@ -27,7 +27,7 @@ export async function run(args: Args, out: Output): Promise<void> {
   const source = quick ? firstImages(digits, QUICK_LIMITS.source) : digits;
   out.note(quick ? 'demo --quick: tiny budgets, for smoke tests; the numbers mean little'
     : `demo: ${pretexts(c).map((p) => `${p} (${pretrainSettingsFor(c, p).maxSteps ?? 'all'} steps)`).join(' and ')} pretraining, then ${c.methods.length} methods at k = ${c.ks.join(', ')}; about 10 minutes on 2 idle cores`);
-  await runImageCommand('demo', { name: 'Fashion-MNIST', train: data.train, test: data.test!, source }, c, outDir, 'fashion-mnist', out);
+  await runImageCommand('demo', { name: 'Fashion-MNIST', train: data.train, test: data.test!, source }, c, outDir, 'fashion-mnist', out, limits);
 }
 
 /** The pretexts the demo's methods pretrain, in order. */

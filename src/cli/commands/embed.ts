@@ -14,7 +14,7 @@ import { writeEmbeddings, embeddingFormat, npyRowsPath } from '../../io/index.js
 import { loadEncoder } from '../../io/encoder-files.js';
 import { loadData, parseDataSpec } from '../data.js';
 import { UsageError } from '../errors.js';
-import type { Args } from '../options.js';
+import { closest, type Args } from '../options.js';
 import type { Output } from '../output.js';
 import { featureBlock } from '../settings.js';
 import { deviceOption } from '../device.js';
@@ -28,7 +28,7 @@ export async function openSource(args: Args, channels: 1 | 3, o: { data?: string
   const size = o.imageSize ?? args.int('image-size', { min: 1 });
   const limit = args.int('limit', { min: 1 });
   const split = o.split ?? args.string('split')!;
-  if (split !== 'train' && split !== 'test') throw new UsageError(`--split: choose train or test, not '${split}'`);
+  if (split !== 'train' && split !== 'test') throw new UsageError(`--split: choose train or test, not '${split}'${closest(split, ['train', 'test']) ? ` (did you mean ${closest(split, ['train', 'test'])}?)` : ''}`);
   let source: ImageSource;
   if (spec.kind === 'folder') {
     if (!statSync(spec.path!, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`--data ${text}: ${spec.path} is not a directory`);

@@ -89,7 +89,7 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
   if (args.has('seeds')) c.seeds = args.intList('seeds')!;
   if (args.has('methods') || args.has('protocols')) c.methods = experimentMethods(args, c.methods);
   if (args.has('epochs')) c.pretrain.epochs = args.int('epochs', { min: 1 })!;
-  pretrainLimits(args, c);
+  const pretrainLimit = pretrainLimits(args, c);
   if (args.has('head')) c.finetune.head = c.scratch.head = args.choice('head', ['linear', 'mlp'] as const)!;
   for (const m of c.methods) {
     const pretext = parseMethod(m).pretext;
@@ -112,8 +112,8 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
   }
   const data = await loadData(args.string('data')!, { ...limits, needTest: true, needLabels: true });
   if (args.has('freeze')) c.finetune.freeze = frozenBlocks(args, backboneBlocks(c.backbone, data.train.imageShape[0], c.width), []);
-  if (data.digits && !file) {
-    // Mirrored digits are other digits (or none): no flips.
+  if (!data.mirrorSafe && !file) {
+    // Mirrored digits are other digits (or none), and a folder's classes may not survive a mirror either: no flips.
     for (const a of [c.pretrain.augment, c.finetune.augment, c.scratch.augment, c.transfer.augment]) a.flip = false;
   }
   let source;
@@ -122,11 +122,24 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
     const [a, b] = [source.imageShape.join('x'), data.train.imageShape.join('x')];
     if (a !== b) throw new Error(`--source ${sourceSpec} has ${a} images but --data ${data.spec.text} has ${b}; transfer needs the same image size`);
   }
-  await runImageCommand('experiment', { name: data.train.name.split('/')[0]!, train: data.train, test: data.test!, source }, c, outDir, data.spec.text, out);
+  await runImageCommand('experiment', { name: data.train.name.split('/')[0]!, train: data.train, test: data.test!, source }, c, outDir, data.spec.text, out, pretrainLimit);
 }
 
 function looksLikeReport(v: unknown): v is ReportData {
   return isObject(v) && Array.isArray(v.results) && typeof v.title === 'string';
+}
+
+/**
+ * The text experiment's tables: one per task (the glosses, fortunes, the user's own),
+ * not the headline task alone; '' when nothing finished.
+ */
+export function textResultTables(headline: readonly MethodResult[], tasks: readonly unknown[] | undefined, dataset: string | undefined): string {
+  const withResults = (tasks ?? []).filter((t): t is { task: string; testSize?: number; results: MethodResult[] } =>
+    isObject(t) && typeof t.task === 'string' && Array.isArray(t.results) && t.results.length > 0);
+  const tables = withResults.length
+    ? withResults.map((t) => ({ title: `${t.task}${typeof t.testSize === 'number' ? ` (${t.testSize} test documents)` : ''}`, results: t.results }))
+    : headline.length ? [{ title: dataset ?? '', results: headline }] : [];
+  return tables.map((t) => `Test accuracy${t.title ? ` on ${t.title}` : ''}, mean ± std over seeds:\n${resultsTable(t.results)}`).join('\n\n');
 }
 
 /**
@@ -169,14 +182,12 @@ async function runText(args: Args, out: Output, outDir: string, file: Json | nul
   const interrupted = result.interrupted === true;
   const runsDone = `${result.runsDone} of ${result.runsPlanned} runs`;
   if (interrupted) out.say(`PARTIAL RESULTS: interrupted after ${runsDone}; only the runs that finished are counted.`);
-  if (results.length) {
-    out.say(`Test accuracy${report ? ` on ${report.dataset}` : ''}, mean ± std over seeds:`);
-    out.say(resultsTable(results));
-  }
+  const tasks = Array.isArray(result.tasks) ? result.tasks : undefined;
+  const tables = textResultTables(results, tasks, report?.dataset);
+  if (tables) out.say(tables);
   if (written) out.say(`report: ${written.html}`);
   // Headline numbers the text experiment returns (e.g. a synonym AUC) go into the JSON as they are.
   const headline = Object.fromEntries(Object.entries(result).filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'));
-  const tasks = Array.isArray(result.tasks) ? result.tasks : undefined;
   const json = {
     ...headline, command: 'experiment', ok: true, modality: 'text', results, tasks, reportPath: written?.html ?? null, resultsPath: written?.json ?? null,
     reportDataPath, outDir, seconds: (performance.now() - started) / 1000,

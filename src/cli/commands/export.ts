@@ -17,8 +17,7 @@ import { openSource, limitSource } from './embed.js';
 export const EXPORT_FORMATS = ['onnx', 'web'] as const;
 
 export async function run(args: Args, out: Output): Promise<void> {
-  const format = args.string('format')!;
-  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: unknown format '${format}'; choose ${EXPORT_FORMATS.join(' or ')}`);
+  const format = args.choice('format', EXPORT_FORMATS)!;
   const encoderPath = args.required('encoder', "(a directory written by 'selfsup pretrain --out DIR')");
   const path = resolve(args.required('out', format === 'web' ? '(the folder to write)' : '(the .onnx file to write)'));
   if (format === 'onnx' && statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--out ${path} is a directory; give the file to write, e.g. ${path}/encoder.onnx`);

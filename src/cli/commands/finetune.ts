@@ -33,7 +33,7 @@ export async function run(args: Args, out: Output): Promise<void> {
   const s = await prepareLabelled(args, out, { encoderRequired: false });
   // Like the experiment: more labels get more steps unless --steps says otherwise.
   const steps = args.int('steps', { min: 1 }) ?? d.stepsPerK?.[String(s.k)] ?? d.steps;
-  const augment = augmentation(args, d.augment, s.data.digits);
+  const augment = augmentation(args, d.augment, s.data.mirrorSafe);
   const inChannels = s.train.imageShape[0];
   const scratch = () => createBackbone(backbone, { inChannels, width, imageSize: [s.train.imageShape[1], s.train.imageShape[2]] });
   const blocks = s.encoder?.info.blocks ?? backboneBlocks(backbone, inChannels, width);

@@ -30,7 +30,8 @@ interface PretrainSettings {
   imageSize: number | null;
   backbone: BackboneName;
   width: number | null;
-  epochs: number;
+  /** Passes over the images, or null for as many as the steps take (runs saved before this setting hold a number). */
+  epochs: number | null;
   /** Steps in all, or null for every step of --epochs. */
   maxSteps: number | null;
   batchSize: number;
@@ -57,12 +58,12 @@ function settingsFromArgs(args: Args, method: string): PretrainSettings {
     imageSize: limits.imageSize ?? null,
     backbone: args.choice('backbone', BACKBONE_NAMES)!,
     width: args.int('width', { min: 1 }) ?? null,
-    epochs: args.int('epochs', { min: 1 })!,
+    epochs: args.int('epochs', { min: 1 }) ?? null,
     maxSteps: (args.has('steps') ? args.int('steps', { min: 0 }) : defaultSteps(method)) || null,
     batchSize: args.has('batch-size') ? args.int('batch-size', { min: 1 })! : info.defaults.batchSize,
     lr: args.has('lr') ? args.number('lr', { positive: true })! : info.defaults.optimizer.lr,
     heldOut: args.int('held-out', { min: 0 })!,
-    augment: d.augment, // settled once the data is known (digits are not flipped)
+    augment: d.augment, // settled once the data is known (digits and folders are not flipped)
     seed: args.int('seed', { min: 0 })!,
   };
 }
@@ -78,7 +79,14 @@ function resumeSettings(args: Args, checkpointJson: string, fresh: PretrainSetti
   if (!existsSync(checkpointJson)) {
     throw new Error(`nothing to resume: ${checkpointJson} does not exist (start without --resume, or point --out at the run's directory)`);
   }
-  const meta = (JSON.parse(readFileSync(checkpointJson, 'utf8')) as { meta?: { cli?: PretrainSettings; backbone?: BackboneName; width?: number | null; step?: number } }).meta ?? {};
+  let parsed: { meta?: { cli?: PretrainSettings; backbone?: BackboneName; width?: number | null; step?: number } };
+  try {
+    parsed = JSON.parse(readFileSync(checkpointJson, 'utf8')) as typeof parsed;
+  } catch (err) {
+    throw new Error(`cannot resume: ${checkpointJson} is not valid JSON (${(err as Error).message}); the checkpoint was cut short or edited. ` +
+      'Restore it, or start over with --force (the run in --out is replaced)');
+  }
+  const meta = parsed?.meta ?? {};
   const saved: PretrainSettings = meta.cli ?? { ...fresh, backbone: meta.backbone ?? fresh.backbone, width: meta.width ?? null };
   saved.method ??= 'rotation'; // checkpoints from before the method library
   const merged = { ...saved };
@@ -87,6 +95,8 @@ function resumeSettings(args: Args, checkpointJson: string, fresh: PretrainSetti
     if (!args.has(option)) continue;
     if (key === 'epochs' || key === 'maxSteps') {
       Object.assign(merged, { [key]: fresh[key] });
+      // --steps alone means steps: a cap of epochs saved with the run no longer holds it back.
+      if (key === 'maxSteps' && !args.has('epochs')) merged.epochs = null;
       continue;
     }
     if (key === 'augment') continue; // checked once the data is known
@@ -131,7 +141,7 @@ export async function run(args: Args, out: Output): Promise<void> {
   const data = await loadData(s.data, { limit: s.limit ?? undefined, imageSize: s.imageSize ?? undefined });
   const train = data.train;
   const info = methodInfo(s.method);
-  const augment = augmentation(args, s.method === 'rotation' ? defaultImageConfig().pretrain.augment : { ...info.defaults.augment, flip: true }, data.digits);
+  const augment = augmentation(args, s.method === 'rotation' ? defaultImageConfig().pretrain.augment : { ...info.defaults.augment, flip: true }, data.mirrorSafe);
   if (resume && args.has('augment') && JSON.stringify(augment) !== JSON.stringify(s.augment)) {
     throw new UsageError('--augment differs from the checkpoint\'s; a resumed run keeps its settings (leave --augment out)');
   }
@@ -149,7 +159,9 @@ export async function run(args: Args, out: Output): Promise<void> {
   }
   const stepsPerEpoch = Math.floor(trainIdx!.length / s.batchSize);
   if (stepsPerEpoch < 1) throw new UsageError(`--batch-size ${s.batchSize} is larger than the ${trainIdx!.length} training images; lower it`);
-  const totalSteps = Math.min(s.epochs * stepsPerEpoch, s.maxSteps ?? Infinity);
+  // --steps counts steps: without --epochs the passes over the data follow from it (and one pass with neither).
+  const epochs = s.epochs ?? (s.maxSteps ? Math.ceil(s.maxSteps / stepsPerEpoch) : 1);
+  const totalSteps = Math.min(epochs * stepsPerEpoch, s.maxSteps ?? Infinity);
   const norm = channelStats(train);
   const inChannels = train.imageShape[0];
 
@@ -163,12 +175,12 @@ export async function run(args: Args, out: Output): Promise<void> {
     ? { data: train, bank: heldIdx!.subarray(0, half), queries: heldIdx!.subarray(half), every: Math.max(1, Math.floor(totalSteps / 10)) }
     : undefined;
   out.note(`${s.method} pretraining: ${s.backbone}${s.width ? ` (width ${s.width})` : ''} on ${trainIdx!.length} images of ${train.name}, ` +
-    `${totalSteps} steps (${s.epochs} epoch${s.epochs > 1 ? 's' : ''} of ${stepsPerEpoch}${s.maxSteps ? `, at most ${s.maxSteps} steps` : ''})` +
+    `${totalSteps} steps (${epochs} epoch${epochs > 1 ? 's' : ''} of ${stepsPerEpoch}${s.maxSteps && s.epochs !== null && s.epochs * stepsPerEpoch < s.maxSteps ? `: --epochs ${s.epochs} stops it before --steps ${s.maxSteps}` : ''})` +
     `${minutes > 0 ? `, at most ${minutes} min` : ''}; ${heldOut} images held out${device === 'cpu' ? '' : `; on ${device}`}`);
   let announced = false;
   const r = await pretrain(model, {
     data: train, indices: trainIdx, heldOut: heldOut > 0 ? { data: train, indices: heldIdx } : undefined, monitor,
-    norm, batchSize: s.batchSize, epochs: s.epochs, maxSteps: s.maxSteps ?? undefined, seed: s.seed, augment: s.augment, device,
+    norm, batchSize: s.batchSize, epochs, maxSteps: s.maxSteps ?? undefined, seed: s.seed, augment: s.augment, device,
     optimizer: { ...optimizer, lr: s.lr, warmupSteps: fittingWarmup(optimizer.warmupSteps, totalSteps) },
     timeBudgetSeconds: minutes > 0 ? minutes * 60 : undefined,
     metrics: new MetricsLog(join(outDir, 'metrics.jsonl')),
@@ -182,9 +194,9 @@ export async function run(args: Args, out: Output): Promise<void> {
     },
   });
   const fit = r.fit;
-  const epochs = (fit.steps / stepsPerEpoch).toFixed(2);
+  const epochsDone = (fit.steps / stepsPerEpoch).toFixed(2);
   if (fit.interrupted) {
-    throw new InterruptedError(`interrupted after ${fit.steps} steps (${epochs} epochs); checkpoint saved: ${paths.tensors} and ${paths.json}. ` +
+    throw new InterruptedError(`interrupted after ${fit.steps} steps (${epochsDone} epochs); checkpoint saved: ${paths.tensors} and ${paths.json}. ` +
       `Continue with: selfsup pretrain --resume --out ${outDir}`);
   }
   const rotationAccuracy = s.method === 'rotation' && heldOut > 0 ? (r.validation.rotation_acc ?? null) : null;
@@ -204,7 +216,7 @@ export async function run(args: Args, out: Output): Promise<void> {
     if (k.endsWith('_acc') && k !== 'knn_acc' && k !== 'rotation_acc') out.say(`held-out ${k.slice(0, -'_acc'.length).replace(/_/g, ' ')} accuracy: ${pct(a)} (${heldOut} images, one draw per image)`);
   }
   if (v.knn_acc !== undefined) out.say(`monitors on ${heldOut} held-out images: kNN accuracy ${pct(v.knn_acc)}, embedding spread ${v.embedding_std?.toFixed(3)} (l2-normalised; a collapse falls toward 0)`);
-  out.say(`speed: ${fit.examplesPerSecond.toFixed(0)} images/s (${s.method === 'rotation' ? 'each rotation counted' : info.family === 'classification-pretext' ? 'each image counted once, with all its tiles' : 'each view counted'}), ${fit.steps} steps = ${epochs} epochs in ${fit.seconds.toFixed(1)} s${stop}`);
+  out.say(`speed: ${fit.examplesPerSecond.toFixed(0)} images/s (${s.method === 'rotation' ? 'each rotation counted' : info.family === 'classification-pretext' ? 'each image counted once, with all its tiles' : 'each view counted'}), ${fit.steps} steps = ${epochsDone} epochs in ${fit.seconds.toFixed(1)} s${stop}`);
   out.say(`encoder: ${saved.weights} (rebuilt from ${saved.json})`);
   out.say(`checkpoint: ${paths.tensors}`);
   out.result({
