@@ -67,7 +67,7 @@ function runChild(o: KillTrialsOptions, extraSteps: number | null, killAfter: nu
     args = [CHILD, checkpoint, ...(extraSteps === null ? [] : [String(currentStep(o) + extraSteps)])];
   } else {
     const again = checkpointExists(checkpoint);
-    args = [CLI, 'pretrain', '--limit', '200', '--held-out', '20', '--batch-size', '32', '--minutes', '0', '--out', o.dir,
+    args = [CLI, 'pretrain', '--limit', '40', '--held-out', '4', '--batch-size', '16', '--minutes', '0', '--out', o.dir,
       ...(again ? ['--resume'] : ['--force', '--epochs', '1000000']),
       ...(extraSteps === null ? (again ? [] : ['--steps', '0']) : ['--steps', String(currentStep(o) + extraSteps)])];
   }
@@ -132,7 +132,7 @@ function checkCheckpoint(o: KillTrialsOptions, what: string, problems: string[])
 /** Kills children at random instants until `trials` or `seconds` run out, then runs one to its end. */
 export async function runKillTrials(o: KillTrialsOptions): Promise<KillTrialsResult> {
   const started = performance.now();
-  const maxDelay = o.maxDelayMs ?? (o.mode === 'api' ? 1200 : 2000);
+  const maxDelay = o.maxDelayMs ?? (o.mode === 'api' ? 1200 : 6000);
   const r: KillTrialsResult = {
     mode: o.mode, trials: 0, loaded: 0, fallbacks: 0, tempFilesSeen: 0, largestTempBytes: 0, finalStep: 0, problems: [], seconds: 0,
   };
