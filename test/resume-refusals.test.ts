@@ -87,6 +87,19 @@ describe('pretrain --resume needs the settings pretrain saved', () => {
     assert.match(r.stderr, new RegExp(`resumed from .*rotation-pretrain\\.prev\\.safetensors at epoch \\d+, step ${prevStep}`));
     assert.equal(readCheckpointInfo(join(dir, 'rotation-pretrain')).meta.step, 10, 'the two epochs finished');
   });
+
+  test('a first save killed before its .json copy: the .safetensors alone is the checkpoint', async () => {
+    const dir = join(tmp, 'tensors-only');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    copyFileSync(join(run, 'rotation-pretrain.safetensors'), join(dir, 'rotation-pretrain.safetensors'));
+    const again = await cli('pretrain', '--limit', '200', '--out', dir);
+    exits(again, 2);
+    assert.match(again.stderr, /already holds a pretraining run/);
+    const r = await cli('pretrain', '--resume', '--epochs', '3', '--out', dir);
+    exits(r, 0);
+    assert.match(r.stderr, /resumed from .*tensors-only\/rotation-pretrain\.safetensors at epoch 3, step 10/);
+  });
 });
 
 test('experiment refuses a pretraining batch larger than its images, before writing anything', async () => {

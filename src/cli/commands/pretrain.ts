@@ -112,7 +112,7 @@ export async function run(args: Args, out: Output): Promise<void> {
   const method = args.has('method') ? args.choice('method', methodNames('image'))! : resume ? methodToResume(outDir) : 'rotation';
   const checkpoint = join(outDir, `${method}-pretrain`);
   const paths = checkpointPaths(checkpoint);
-  if (!resume && !args.flag('force') && (existsSync(paths.json) || existsSync(join(outDir, 'encoder.json')))) {
+  if (!resume && !args.flag('force') && (checkpointExists(checkpoint) || existsSync(join(outDir, 'encoder.json')))) {
     // Starting over would silently mix this run into the old one's metrics.jsonl and replace its encoder.
     throw new UsageError(`${outDir} already holds a pretraining run; continue it with --resume, start over with --force, or choose another --out`);
   }
