@@ -26,6 +26,7 @@ const model = new Weights();
 const optimizer = new SGD(model.parameters(), { lr: 1 });
 const batch = { [Symbol.dispose]() {} };
 let began = false;
+const parent = process.ppid;
 process.stdout.write('ready\n');
 await fit({
   name: 'kill-child', model, optimizer, epochs: 1e9, stepsPerEpoch: 1, progress: false, handleInterrupt: false,
@@ -33,7 +34,11 @@ await fit({
   batches: () => [batch],
   step: () => ({ loss: model.forward(), count: 1 }),
   callbacks: {
-    onStepEnd: () => { if (!began) process.stdout.write('began\n'); began = true; },
+    onStepEnd: () => {
+      if (process.ppid !== parent) process.exit(1); // the trials are gone: do not train forever
+      if (!began) process.stdout.write('began\n');
+      began = true;
+    },
     // One step per epoch: epoch N (from 0) ends at step N + 1, after its checkpoint is saved.
     onEpochEnd: (epoch) => { process.stdout.write(`saved ${epoch + 1}\n`); },
   },

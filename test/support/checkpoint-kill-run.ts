@@ -10,6 +10,7 @@ import { runKillTrials, type KillMode } from './checkpoint-kill.js';
 const { values } = parseArgs({ options: { trials: { type: 'string', default: '300' }, mode: { type: 'string', default: 'api' }, dir: { type: 'string' } } });
 if (values.mode !== 'api' && values.mode !== 'cli') throw new Error(`--mode api|cli, got ${values.mode}`);
 const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'selfsup-kill-'));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130)); // 'exit' kills the running child
 const r = await runKillTrials({ dir, mode: values.mode as KillMode, trials: Number(values.trials), log: (l) => process.stderr.write(`${l}\n`) });
 process.stdout.write(`${JSON.stringify({ ...r, dir })}\n`);
 if (!values.dir) rmSync(dir, { recursive: true, force: true });

@@ -57,7 +57,18 @@ function tempFiles(dir: string): { name: string; pid: number; bytes: number }[] 
   });
 }
 
-interface ChildRun { pid: number; code: number | null; signal: string | null; stdout: string; stderr: string; started: boolean; lastSaved: number | null }
+interface ChildRun {
+  pid: number; code: number | null; signal: string | null; stdout: string; stderr: string;
+  /** The kill clock started (api: loaded, before the resume; cli: the first step done). */
+  started: boolean;
+  /** Training began, so stale temp files were removed (fit's start does it). */
+  began: boolean;
+  lastSaved: number | null;
+}
+
+/** Children still running, killed if this process exits first (they would train forever). */
+const running = new Set<ReturnType<typeof spawn>>();
+process.on('exit', () => { for (const c of running) c.kill('SIGKILL'); });
 
 /** Runs one child; with `killAfter`, SIGKILLs it that many ms after it starts training. */
 function runChild(o: KillTrialsOptions, extraSteps: number | null, killAfter: number | null): Promise<ChildRun> {
@@ -72,7 +83,8 @@ function runChild(o: KillTrialsOptions, extraSteps: number | null, killAfter: nu
       ...(extraSteps === null ? (again ? [] : ['--steps', '0']) : ['--steps', String(currentStep(o) + extraSteps)])];
   }
   const child = spawn(process.execPath, args, { env: { ...process.env, SELFSUP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const run: ChildRun = { pid: child.pid!, code: null, signal: null, stdout: '', stderr: '', started: false, lastSaved: null };
+  running.add(child);
+  const run: ChildRun = { pid: child.pid!, code: null, signal: null, stdout: '', stderr: '', started: false, began: false, lastSaved: null };
   let timer: NodeJS.Timeout | undefined;
   const startedTraining = (): void => {
     if (run.started) return;
@@ -83,13 +95,18 @@ function runChild(o: KillTrialsOptions, extraSteps: number | null, killAfter: nu
     run.stdout += d;
     // api: 'ready' comes before the resume, so kills also land while a checkpoint loads.
     if (/^ready$/m.test(run.stdout)) startedTraining();
+    if (/^began$/m.test(run.stdout)) run.began = true;
     for (const m of run.stdout.matchAll(/^saved (\d+)$/gm)) run.lastSaved = Number(m[1]);
   });
   child.stderr.on('data', (d) => {
     run.stderr += d;
-    if (o.mode === 'cli' && /training \(Ctrl-C stops/.test(run.stderr)) startedTraining();
+    if (o.mode === 'cli' && /training \(Ctrl-C stops/.test(run.stderr)) {
+      run.began = true;
+      startedTraining();
+    }
   });
   return new Promise((resolve) => child.on('close', (code, signal) => {
+    running.delete(child);
     clearTimeout(timer);
     run.code = code;
     run.signal = signal;
@@ -138,6 +155,7 @@ export async function runKillTrials(o: KillTrialsOptions): Promise<KillTrialsRes
   };
   let lastStep = 0;
   let leftBehind: { name: string; pid: number }[] = [];
+  let reported = 0;
   const elapsed = (): number => (performance.now() - started) / 1000;
   while (r.trials < (o.trials ?? Infinity) && elapsed() < (o.seconds ?? Infinity)) {
     const trial = ++r.trials;
@@ -155,16 +173,18 @@ export async function runKillTrials(o: KillTrialsOptions): Promise<KillTrialsRes
       if (got.step < lastStep && !got.fellBack) r.problems.push(`${what}: the checkpoint went back from step ${lastStep} to ${got.step}`);
       lastStep = got.step;
     }
-    // Temp files of earlier children must be gone once this one has started training.
+    // Temp files of earlier children must be gone once this one has begun training.
     const temps = tempFiles(o.dir);
-    if (run.started) {
+    if (run.began) {
       for (const t of leftBehind) if (temps.some((n) => n.name === t.name)) r.problems.push(`${what}: temp file ${t.name} of a killed save outlived the next run`);
     }
     const fresh = temps.filter((t) => t.pid === run.pid);
     r.tempFilesSeen += fresh.length;
     r.largestTempBytes = Math.max(r.largestTempBytes, ...fresh.map((t) => t.bytes));
-    leftBehind = run.started ? temps.filter((t) => t.pid === run.pid) : [...leftBehind, ...fresh];
+    leftBehind = run.began ? fresh : [...leftBehind, ...fresh];
     o.log?.(`${what}: step ${got?.step ?? 'none'}${got?.fellBack ? ' (previous checkpoint)' : ''}, ${fresh.length} temp file(s) left, ${r.problems.length} problem(s) so far`);
+    for (const p of r.problems.slice(reported)) o.log?.(`  problem: ${p}`);
+    reported = r.problems.length;
   }
   // The last run is not killed: it resumes, trains two more steps and ends cleanly.
   const last = await runChild(o, 2, null);
