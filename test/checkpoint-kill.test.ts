@@ -1,7 +1,7 @@
 // Checkpoints survive kill -9: children killed at random instants (as many as fit in
 // ~40 s; SELFSUP_KILL_SECONDS changes that) always leave a checkpoint that loads, holds
 // its last reported save, and resumes; no temp file of a killed save outlives the next
-// run. The full run of several hundred: node dist/test/support/checkpoint-kill-run.js
+// run. The full run of several hundred: npm run stress:checkpoints (bench/checkpoint-kill.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { checkpointExists, loadCheckpoint, readCheckpointInfo } from '../../src/io/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CHILD = join(here, 'checkpoint-kill-child.js');
+// Outside test/: node --test runs every .js under dist/test.
+const CHILD = join(here, '..', '..', 'bench', 'checkpoint-kill-child.js');
 const CLI = join(here, '..', '..', 'src', 'cli', 'main.js');
 
 export type KillMode = 'api' | 'cli';

@@ -5,10 +5,10 @@
 // loaded, 'began' after its first step (fit's start removed stale temp files before
 // it), 'saved N' after the checkpoint of step N.
 // Usage: node checkpoint-kill-child.js CHECKPOINT [MAX_STEPS]
-import { zeros, noGrad, type Tensor } from '../../src/index.js';
-import { Module } from '../../src/nn/index.js';
-import { SGD } from '../../src/optim/index.js';
-import { fit } from '../../src/train/index.js';
+import { zeros, noGrad, type Tensor } from '../src/index.js';
+import { Module } from '../src/nn/index.js';
+import { SGD } from '../src/optim/index.js';
+import { fit } from '../src/train/index.js';
 
 /** Elements of the parameter: 2.5M float32, a 10 MB checkpoint. */
 export const KILL_CHILD_ELEMENTS = 2_500_000;

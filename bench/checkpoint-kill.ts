@@ -1,11 +1,11 @@
 // The full kill -9 run (the test does as many trials as fit in ~40 s):
-//   node dist/test/support/checkpoint-kill-run.js [--trials 300] [--mode api|cli] [--dir DIR]
+//   npm run stress:checkpoints -- [options], or node dist/bench/checkpoint-kill.js [--trials 300] [--mode api|cli] [--dir DIR]
 // Prints progress on stderr and the result as one JSON line; exits 1 if any trial failed.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runKillTrials, type KillMode } from './checkpoint-kill.js';
+import { runKillTrials, type KillMode } from '../test/support/checkpoint-kill.js';
 
 const { values } = parseArgs({ options: { trials: { type: 'string', default: '300' }, mode: { type: 'string', default: 'api' }, dir: { type: 'string' } } });
 if (values.mode !== 'api' && values.mode !== 'cli') throw new Error(`--mode api|cli, got ${values.mode}`);
