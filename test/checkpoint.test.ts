@@ -1,13 +1,14 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  mkdtempSync, rmSync, readFileSync, writeFileSync, readdirSync, mkdirSync, existsSync, truncateSync, copyFileSync, statSync,
+  mkdtempSync, rmSync, readFileSync, writeFileSync, readdirSync, mkdirSync, existsSync, truncateSync, copyFileSync, statSync, linkSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensor, randn, memory, cuda, type Tensor } from '../src/index.js';
 import {
-  saveCheckpoint, loadCheckpoint, checkpointPaths, readSafetensorsHeader, CHECKPOINT_VERSION,
+  saveCheckpoint, loadCheckpoint, checkpointPaths, readSafetensorsHeader, saveSafetensors, removeStaleCheckpointTemps, CHECKPOINT_VERSION,
   type HasStateDict, type HasOptimizerState,
 } from '../src/io/index.js';
 
@@ -62,15 +63,14 @@ describe('save and load', () => {
     assert.equal(ck.version, CHECKPOINT_VERSION);
     assert.ok(!Number.isNaN(Date.parse(ck.savedAt)));
 
-    // the files themselves: one safetensors with optimizer state under optim., one JSON
+    // the files themselves: one safetensors with optimizer state under optim. and the description, its JSON copy
     const header = readSafetensorsHeader(paths.tensors);
     assert.deepEqual(header.tensors.map((t) => t.name).sort(), ['bn.num_batches_tracked', 'conv.weight', 'head.0.bias', 'optim.0.exp_avg', 'optim.0.step']);
     assert.equal(header.metadata!.format, 'selfsup.checkpoint');
     const json = JSON.parse(readFileSync(paths.json, 'utf8'));
     assert.equal(json.format, 'selfsup.checkpoint');
-    assert.equal(json.version, 1);
+    assert.equal(json.version, 2);
     assert.equal(json.id, header.metadata!.checkpoint_id);
-    assert.equal(json.tensorBytes, statSync(paths.tensors).size);
     assert.deepEqual(json.meta, meta);
   });
 
@@ -176,21 +176,35 @@ describe('atomicity', () => {
     assert.deepEqual(readdirSync(d), ['c.safetensors']);
   });
 
-  test('the JSON is written last: when it fails, the new tensors are already complete', () => {
+  test('the JSON is written last: when it fails, the new checkpoint is already complete and loads', () => {
     const d = freshDir();
     mkdirSync(join(d, 'c.json'));
     writeFileSync(join(d, 'c.json', 'blocker'), 'x');
     assert.throws(() => save(join(d, 'c'), 1), /could not write '.*c\.json'/);
     assert.equal(readSafetensorsHeader(join(d, 'c.safetensors')).metadata!.format, 'selfsup.checkpoint');
     assert.deepEqual(readdirSync(d).sort(), ['c.json', 'c.safetensors']);
+    assert.equal(stepOf(join(d, 'c')), 100);
   });
 
-  test('a JSON paired with tensors from another save (an interrupted save) is detected', () => {
+  test('the .safetensors is the whole checkpoint: a missing or stale .json changes nothing', () => {
     const d = freshDir();
     save(join(d, 'a'), 1);
     save(join(d, 'b'), 2);
-    copyFileSync(join(d, 'b.safetensors'), join(d, 'a.safetensors')); // as if the crash came between the two writes
-    assert.throws(() => loadCheckpoint(join(d, 'a')), /checkpoint '.*a\.json': '.*a\.safetensors' comes from a different save/);
+    copyFileSync(join(d, 'b.json'), join(d, 'a.json')); // a copy from another save
+    assert.equal(stepOf(join(d, 'a')), 100);
+    rmSync(join(d, 'a.json'));
+    assert.equal(stepOf(join(d, 'a')), 100);
+    assert.equal(loadCheckpoint(join(d, 'a')).version, CHECKPOINT_VERSION);
+  });
+
+  test('the .json is a readable copy of the description inside the .safetensors', () => {
+    const d = freshDir();
+    const { json, tensors } = save(join(d, 'c'), 3);
+    const copy = JSON.parse(readFileSync(json, 'utf8'));
+    const inside = JSON.parse(readSafetensorsHeader(tensors).metadata!.selfsup_checkpoint!);
+    assert.deepEqual(copy, inside);
+    assert.deepEqual(copy.meta, { epoch: 3, step: 300 });
+    assert.equal(readSafetensorsHeader(tensors).metadata!.checkpoint_id, copy.id);
   });
 });
 
@@ -207,31 +221,87 @@ describe('damaged checkpoints', () => {
     assert.throws(() => loadCheckpoint(join(d, 'c')), /c\.safetensors': too short \(4 bytes\)/);
   });
 
-  test('a truncated .json gives an error naming it', () => {
+  test('a missing checkpoint, or a .json without its .safetensors, is reported as such', () => {
     const d = freshDir();
-    const { json } = save(join(d, 'c'), 1);
-    truncateSync(json, 20);
-    assert.throws(() => loadCheckpoint(join(d, 'c')), /checkpoint '.*c\.json' is not valid JSON \(truncated or corrupt\?\)/);
+    const { tensors } = save(join(d, 'c'), 1);
+    rmSync(tensors);
+    assert.throws(() => loadCheckpoint(join(d, 'c')), /checkpoint '.*c\.json': its tensors file '.*c\.safetensors' does not exist/);
+    assert.throws(() => loadCheckpoint(join(d, 'nothing')), /checkpoint '.*nothing\.safetensors' does not exist$/);
   });
 
-  test('tensors without their JSON (a first save cut short) are reported as such', () => {
+  test('a newer format version, or a file that is no checkpoint, is refused', () => {
     const d = freshDir();
-    const { json } = save(join(d, 'c'), 1);
-    rmSync(json);
-    assert.throws(() => loadCheckpoint(join(d, 'c')), /checkpoint '.*c\.json' does not exist \(its \.safetensors does: the save was interrupted/);
-    assert.throws(() => loadCheckpoint(join(d, 'nothing')), /checkpoint '.*nothing\.json' does not exist$/);
+    const doc = { format: 'selfsup.checkpoint', version: CHECKPOINT_VERSION + 1, id: 'x', savedAt: '', optimizer: null, meta: {} };
+    saveSafetensors(join(d, 'new.safetensors'), { w: tensor([1]) }, { format: 'selfsup.checkpoint', checkpoint_id: 'x', selfsup_checkpoint: JSON.stringify(doc) });
+    assert.throws(() => loadCheckpoint(join(d, 'new')), new RegExp(`has format version ${CHECKPOINT_VERSION + 1}; this selfsup reads up to version ${CHECKPOINT_VERSION}`));
+    saveSafetensors(join(d, 'plain.safetensors'), { w: tensor([1]) });
+    assert.throws(() => loadCheckpoint(join(d, 'plain')), /'.*plain\.safetensors' is not a selfsup checkpoint/);
+  });
+});
+
+describe('temp files of killed saves', () => {
+  test('the next save removes those of processes that are gone, and keeps those of live ones', () => {
+    const d = freshDir();
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!; // a process that has exited
+    const stale = [`.c.safetensors.${gone}.0123456789ab.tmp`, `.c.json.${gone}.0123456789ab.tmp`, `.c.prev.safetensors.${gone}.0123456789ab.tmp`];
+    const live = `.c.safetensors.${process.pid}.0123456789ab.tmp`;
+    const unrelated = `.other.safetensors.${gone}.0123456789ab.tmp`;
+    for (const f of [...stale, live, unrelated]) writeFileSync(join(d, f), 'partial');
+    save(join(d, 'c'), 1, { keepPrevious: true });
+    assert.deepEqual(readdirSync(d).sort(), [live, unrelated, 'c.json', 'c.safetensors'].sort());
+    assert.deepEqual(removeStaleCheckpointTemps(join(d, 'c')), []);
+  });
+});
+
+describe('version 1 checkpoints (a .safetensors and a .json paired by id) still load', () => {
+  // Written by selfsup before format version 2 (test/fixtures/checkpoint-v1: v1.* then v1.prev.*).
+  const fixture = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'checkpoint-v1');
+  const copyFixture = (): string => {
+    const d = freshDir();
+    for (const f of readdirSync(fixture)) copyFileSync(join(fixture, f), join(d, f));
+    return d;
+  };
+
+  test('model, optimizer state and meta', () => {
+    const ck = loadCheckpoint(join(fixture, 'v1'));
+    assert.equal(ck.version, 1);
+    assert.deepEqual(ck.meta, { epoch: 2, step: 14 });
+    assert.deepEqual([...ck.model.get('conv.weight')!.data()], new Array(18).fill(2.5));
+    assert.deepEqual(ck.optimizer!.meta, { type: 'adam', lr: 0.001 });
+    assert.deepEqual(ck.optimizer!.state.get('0.exp_avg')!.toArray(), [0.25, 0.5]);
+    assert.equal(loadCheckpoint(join(fixture, 'v1.prev')).meta.step, 7);
   });
 
-  test('a same-size file with other tensor bytes is caught by the recorded size, a newer format by its version', () => {
-    const d = freshDir();
-    const { json } = save(join(d, 'c'), 1);
-    const doc = JSON.parse(readFileSync(json, 'utf8'));
-    writeFileSync(json, JSON.stringify({ ...doc, tensorBytes: doc.tensorBytes + 8 }));
-    assert.throws(() => loadCheckpoint(join(d, 'c')), /c\.safetensors' is \d+ bytes, expected \d+/);
-    writeFileSync(json, JSON.stringify({ ...doc, version: CHECKPOINT_VERSION + 1 }));
-    assert.throws(() => loadCheckpoint(join(d, 'c')), /has format version 2; this selfsup reads up to version 1/);
-    writeFileSync(json, JSON.stringify({ hello: 1 }));
-    assert.throws(() => loadCheckpoint(join(d, 'c')), /is not a selfsup checkpoint/);
+  test('a pair from two saves is refused; with fallBackToPrevious the previous pair loads, saying why', () => {
+    const d = copyFixture();
+    copyFileSync(join(d, 'v1.prev.safetensors'), join(d, 'v1.safetensors')); // as if killed between the two writes
+    assert.throws(() => loadCheckpoint(join(d, 'v1')), /checkpoint '.*v1\.json': '.*v1\.safetensors' comes from a different save/);
+    const ck = loadCheckpoint(join(d, 'v1'), { fallBackToPrevious: true });
+    assert.equal(ck.meta.step, 7);
+    assert.equal(ck.paths.tensors, join(d, 'v1.prev.safetensors'));
+    assert.match(ck.fallback!, /comes from a different save.*; using the previous complete checkpoint, '.*v1\.prev\.safetensors' \(saved /);
+  });
+
+  test('a truncated .json, a missing .json, a wrong size: errors naming the file', () => {
+    let d = copyFixture();
+    truncateSync(join(d, 'v1.json'), 20);
+    assert.throws(() => loadCheckpoint(join(d, 'v1')), /checkpoint '.*v1\.json' is not valid JSON \(truncated or corrupt\?\)/);
+    rmSync(join(d, 'v1.json'));
+    assert.throws(() => loadCheckpoint(join(d, 'v1')), /checkpoint '.*v1\.json' does not exist \(its \.safetensors does, from an older selfsup/);
+    d = copyFixture();
+    const doc = JSON.parse(readFileSync(join(d, 'v1.json'), 'utf8'));
+    writeFileSync(join(d, 'v1.json'), JSON.stringify({ ...doc, tensorBytes: doc.tensorBytes + 8 }));
+    assert.throws(() => loadCheckpoint(join(d, 'v1')), /v1\.safetensors' is \d+ bytes, expected \d+/);
+  });
+
+  test('saving over one keeps it as the previous checkpoint, and the new one is version 2', () => {
+    const d = copyFixture();
+    save(join(d, 'v1'), 5, { keepPrevious: true });
+    assert.equal(loadCheckpoint(join(d, 'v1')).version, CHECKPOINT_VERSION);
+    assert.equal(stepOf(join(d, 'v1')), 500);
+    const prev = loadCheckpoint(join(d, 'v1.prev'));
+    assert.equal(prev.version, 1);
+    assert.equal(prev.meta.step, 14);
   });
 });
 
@@ -258,13 +328,23 @@ describe('keepPrevious', () => {
     assert.deepEqual(readdirSync(d).filter((f) => f.endsWith('.tmp')), []);
   });
 
+  test('a save killed after the current checkpoint was linked as previous: the next save leaves no temp link', () => {
+    const d = freshDir();
+    const c = join(d, 'c');
+    save(c, 1);
+    linkSync(join(d, 'c.safetensors'), join(d, 'c.prev.safetensors')); // where the kill came
+    save(c, 2, { keepPrevious: true });
+    assert.deepEqual(readdirSync(d).sort(), ['c.json', 'c.prev.json', 'c.prev.safetensors', 'c.safetensors']);
+    assert.equal(stepOf(c), 200);
+    assert.equal(stepOf(join(d, 'c.prev')), 100);
+  });
+
   test('a broken current checkpoint never replaces a good previous one', () => {
     const d = freshDir();
     const c = join(d, 'c');
     save(c, 1);
     save(c, 2, { keepPrevious: true });
-    save(join(d, 'other'), 9);
-    copyFileSync(join(d, 'other.safetensors'), join(d, 'c.safetensors')); // current pair is now inconsistent
+    truncateSync(join(d, 'c.safetensors'), 40); // the current checkpoint is now damaged
     save(c, 3, { keepPrevious: true });
     assert.equal(stepOf(c), 300);
     assert.equal(stepOf(join(d, 'c.prev')), 100);

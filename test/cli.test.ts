@@ -210,7 +210,7 @@ describe('pretrain, then finetune, probe and knn on its encoder', () => {
     const r = await cli('pretrain', '--resume', '--epochs', '2', '--out', dir, '--json');
     assertExit(r, 0);
     const j = lastJson(r);
-    assert.match(r.stderr, /resumed from .*rotation-pretrain\.json at epoch 2, step \d+/);
+    assert.match(r.stderr, /resumed from .*rotation-pretrain\.safetensors at epoch 2, step \d+/);
     assert.equal(j.resumed, true);
     assert.equal(j.steps, 2 * first.stepsPerEpoch, 'the second run adds one epoch to the first');
     assert.equal(j.settings.width, 8, 'settings come from the checkpoint');
@@ -291,7 +291,7 @@ describe('pretrain, then finetune, probe and knn on its encoder', () => {
     assertExit(kn, 0);
     const resumed = await cli('pretrain', '--resume', '--steps', '8', '--out', out, '--json');
     assertExit(resumed, 0);
-    assert.match(resumed.stderr, /simclr-pretrain: resumed from .*simclr-pretrain\.json/);
+    assert.match(resumed.stderr, /simclr-pretrain: resumed from .*simclr-pretrain\.safetensors/);
     assert.equal(lastJson(resumed).method, 'simclr', 'the method comes from the checkpoint');
     const bad = await cli('pretrain', '--method', 'simclrr', '--out', out);
     assertExit(bad, 2);

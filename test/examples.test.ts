@@ -7,26 +7,11 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, chmodSync, existsS
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
+import { writeImageFolder } from './support/image-folder.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-async function writeImages(dir: string, perClass = 12): Promise<void> {
-  // Two classes: a bright square top-left or bottom-right, with seeded noise.
-  let st = 7;
-  const rnd = (): number => ((st = (st * 1103515245 + 12345) % 2147483648) / 2147483648);
-  for (const [c, name] of ['top', 'bottom'].entries()) {
-    mkdirSync(join(dir, name), { recursive: true });
-    for (let i = 0; i < perClass; i++) {
-      const raw = Buffer.alloc(32 * 32 * 3);
-      for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
-        const on = c === 0 ? y < 16 && x < 16 : y >= 16 && x >= 16;
-        raw.fill(Math.floor((on ? 200 : 30) + 40 * rnd()), (y * 32 + x) * 3, (y * 32 + x) * 3 + 3);
-      }
-      await sharp(raw, { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(join(dir, name, `${i}.png`));
-    }
-  }
-}
+const writeImages = writeImageFolder;
 
 describe('README examples', () => {
   test('the SimCLR example in the README is examples/simclr-own-images.ts, word for word', () => {

@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { channelStats } from '../data/index.js';
 import { checkpointPaths } from '../io/index.js';
 import { writeReport } from '../report/index.js';
-import { runImageExperiment, type ImageExperimentConfig, type ImageExperimentData } from '../experiment/image.js';
+import { runImageExperiment, pretrainSettingsFor, type ImageExperimentConfig, type ImageExperimentData } from '../experiment/image.js';
+import { parseMethod } from '../experiment/protocols.js';
 import { defaultImageConfig, jointEmbeddingPretrain, tilePretextPretrain, maePretrain } from '../experiment/defaults.js';
 import { backboneBlocks, writeEncoderInfo } from '../io/encoder-files.js';
-import { InterruptedError } from './errors.js';
+import { InterruptedError, UsageError } from './errors.js';
 import type { Output } from './output.js';
 import { saveReportData } from './report-data.js';
 import { resultsTable } from './table.js';
@@ -37,6 +38,21 @@ export function quickImageConfig(): ImageExperimentConfig {
   return c;
 }
 
+/**
+ * Refuses, as `selfsup pretrain` does, a pretraining batch larger than the images it
+ * trains on (those left after the experiment holds out its share), before anything runs.
+ */
+function checkPretrainBatches(c: ImageExperimentConfig, trainImages: number): void {
+  for (const name of new Set(c.methods.flatMap((m) => parseMethod(m).pretext ?? []))) {
+    const s = pretrainSettingsFor(c, name);
+    const heldOut = Math.min(s.heldOut, Math.floor(trainImages / 5)); // as runImageExperiment holds out
+    if (s.batchSize <= trainImages - heldOut) continue;
+    const setting = c.methodPretrain?.[name]?.batchSize !== undefined ? `methodPretrain.${name}.batchSize` : 'pretrain.batchSize';
+    throw new UsageError(`${setting} ${s.batchSize} is larger than the ${trainImages - heldOut} images ${name} pretrains on ` +
+      `(${trainImages} training images, ${heldOut} held out); lower it in the --config file, or use more images`);
+  }
+}
+
 export async function runImageCommand(command: string, data: ImageExperimentData, config: ImageExperimentConfig, outDir: string,
   dataSpec: string, out: Output, o: { epochsFollowSteps?: boolean } = {}): Promise<void> {
   const started = performance.now();
@@ -48,6 +64,7 @@ export async function runImageCommand(command: string, data: ImageExperimentData
   if (o.epochsFollowSteps && p.maxSteps && stepsPerEpoch >= 1) p.epochs = Math.max(p.epochs, Math.ceil(p.maxSteps / stepsPerEpoch));
   const steps = Math.min(p.maxSteps ?? Infinity, p.epochs * stepsPerEpoch);
   p.optimizer = { ...p.optimizer, warmupSteps: fittingWarmup(p.optimizer.warmupSteps, steps) };
+  checkPretrainBatches(config, data.train.length);
   const checkpoint = checkpointPaths(join(outDir, 'rotation-pretrain')).tensors;
   if (config.device && config.device !== 'cpu') out.note(`training and evaluating on ${config.device}`);
   // Ctrl-C: the experiment stops after the run it interrupts and returns what finished.

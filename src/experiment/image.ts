@@ -263,7 +263,11 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
       data: data.train, indices: rest, heldOut: { data: data.train, indices: heldOut }, monitor,
       norm, batchSize: s.batchSize, epochs: s.epochs, maxSteps: s.maxSteps, optimizer: s.optimizer,
       augment: s.augment, seed: c.seed, metrics, timeBudgetSeconds: s.timeBudgetSeconds, device, callbacks,
-      checkpoint: join(outDir, `${name}-pretrain`), checkpointMeta: { backbone: c.backbone, width: c.width ?? null, inChannels, norm },
+      checkpoint: join(outDir, `${name}-pretrain`), checkpointMeta: {
+        backbone: c.backbone, width: c.width ?? null, inChannels, norm,
+        // The settings this pretraining ran with, so that the checkpoint says what it is.
+        experiment: { pretext: name, data: data.train.name, trainImages: rest!.length, seed: c.seed, pretrain: s },
+      },
     }));
     if (r.fit.interrupted) {
       stop.markInterrupted();

@@ -1,8 +1,10 @@
 // Crash-safe file replacement: write a temp file beside the target, fsync it,
 // rename it over the target, fsync the directory. Readers see the old file or
-// the new one, never a mix; a failure leaves the old file as it was.
+// the new one, never a mix; a failure leaves the old file as it was. A process
+// killed mid-write leaves its temp file behind; the next write of that target
+// removes it (see removeStaleTempFiles).
 import {
-  openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, statSync, fchmodSync,
+  openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, statSync, fchmodSync, readdirSync,
 } from 'node:fs';
 import { open, rename, unlink, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +16,43 @@ export type FileChunks = Uint8Array | Iterable<Uint8Array>;
 /** A fresh hidden name beside `path`, for a temp file that will be renamed onto it. */
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** True unless `pid` is certainly gone (another user's live process answers EPERM). */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Removes the temp files (named by tempPathFor) that processes no longer running left
+ * beside `path`, e.g. after a kill -9 mid-write. Returns the paths removed.
+ */
+export function removeStaleTempFiles(path: string): string[] {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return []; // no directory yet: nothing to clean
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (!m || processAlive(Number(m[1]))) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(join(dir, name));
+    } catch { /* removed by someone else meanwhile */ }
+  }
+  return removed;
 }
 
 function* chunksOf(data: FileChunks): Generator<Uint8Array> {
@@ -64,6 +103,7 @@ function fsyncDirectory(dir: string): void {
  * file at `path` is left untouched, and the error names `path`. Returns the bytes written.
  */
 export function writeFileAtomic(path: string, data: FileChunks): number {
+  removeStaleTempFiles(path);
   const tmp = tempPathFor(path);
   const mode = existingMode(path);
   let fd: number | null = null;
@@ -90,6 +130,7 @@ export function writeFileAtomic(path: string, data: FileChunks): number {
 
 /** The asynchronous form of writeFileAtomic; chunks may also come from an async iterable. */
 export async function writeFileAtomicAsync(path: string, data: FileChunks | AsyncIterable<Uint8Array>): Promise<number> {
+  removeStaleTempFiles(path);
   const tmp = tempPathFor(path);
   const mode = await stat(path).then((s) => s.mode & 0o7777, () => null);
   let handle: import('node:fs/promises').FileHandle | null = null;

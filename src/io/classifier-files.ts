@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
 import { checkDescribedImages, fileInside, readDescription } from './encoder-files.js';
+import { describedMetadata, descriptionFitting, newSaveId } from './described-weights.js';
 import { createBackbone, Classifier, linearHead, mlpHead, type BackboneName } from '../models/index.js';
 import type { Normalization } from '../eval/evaluate.js';
 
@@ -36,9 +37,11 @@ export interface ClassifierInfo {
   seed: number;
   testAccuracy: number | null;
   savedAt: string;
+  /** Shared with the weights file (see described-weights.ts). */
+  saveId?: string;
 }
 
-export type ClassifierDescription = Omit<ClassifierInfo, 'format' | 'version' | 'savedAt' | 'weights'>;
+export type ClassifierDescription = Omit<ClassifierInfo, 'format' | 'version' | 'savedAt' | 'weights' | 'saveId'>;
 
 /** The head a description names, for `classes` outputs on `inFeatures` features. */
 function makeHead(kind: 'linear' | 'mlp', inFeatures: number, classes: number) {
@@ -48,8 +51,9 @@ function makeHead(kind: 'linear' | 'mlp', inFeatures: number, classes: number) {
 /** Saves the classifier's weights and description into `dir` (both written atomically). */
 export function saveClassifier(dir: string, model: Classifier, d: ClassifierDescription): { weights: string; json: string } {
   const weights = join(dir, CLASSIFIER_WEIGHTS);
-  saveSafetensors(weights, model.stateDict(), { format: CLASSIFIER_FORMAT, backbone: d.backbone });
-  const info: ClassifierInfo = { format: CLASSIFIER_FORMAT, version: 1, ...d, weights: CLASSIFIER_WEIGHTS, savedAt: new Date().toISOString() };
+  const saveId = newSaveId();
+  const info: ClassifierInfo = { format: CLASSIFIER_FORMAT, version: 1, ...d, weights: CLASSIFIER_WEIGHTS, savedAt: new Date().toISOString(), saveId };
+  saveSafetensors(weights, model.stateDict(), describedMetadata({ ...info, saveId }, { format: CLASSIFIER_FORMAT, backbone: d.backbone }));
   const json = join(dir, CLASSIFIER_JSON);
   writeFileAtomic(json, Buffer.from(JSON.stringify(info, null, 2) + '\n', 'utf8'));
   return { weights, json };
@@ -64,16 +68,18 @@ export function loadClassifier(path: string): { model: Classifier; info: Classif
     const hint = existsSync(join(path, 'encoder.json')) ? ' (it holds an encoder: fine-tune it first with selfsup finetune --encoder DIR --out MODEL)' : " (write one with 'selfsup finetune --out DIR')";
     throw new Error(`no classifier in ${path}: ${json} does not exist${hint}`);
   }
-  const info = readDescription<ClassifierInfo>(json, CLASSIFIER_FORMAT, 'classifier');
-  for (const field of ['backbone', 'inChannels', 'imageShape', 'norm', 'head', 'classNames', 'weights'] as const) {
+  const named = readDescription<ClassifierInfo>(json, CLASSIFIER_FORMAT, 'classifier');
+  if (named.weights === undefined || named.weights === null) throw new Error(`${json}: the field 'weights' is missing; the file was not written by selfsup finetune --out, or was edited`);
+  const dir = dirname(json);
+  const weights = fileInside(dir, named.weights, json);
+  if (!existsSync(weights)) throw new Error(`classifier weights missing: ${json} names ${weights}, which does not exist`);
+  const info = descriptionFitting(json, named, weights);
+  for (const field of ['backbone', 'inChannels', 'imageShape', 'norm', 'head', 'classNames'] as const) {
     if (info[field] === undefined || info[field] === null) throw new Error(`${json}: the field '${field}' is missing; the file was not written by selfsup finetune --out, or was edited`);
   }
   checkDescribedImages(json, info);
   if (info.head !== 'linear' && info.head !== 'mlp') throw new Error(`${json}: 'head' must be "linear" or "mlp", got ${JSON.stringify(info.head)}`);
   if (!Array.isArray(info.classNames) || info.classNames.length < 1) throw new Error(`${json}: classNames must be a non-empty list`);
-  const dir = dirname(json);
-  const weights = fileInside(dir, info.weights, json);
-  if (!existsSync(weights)) throw new Error(`classifier weights missing: ${json} names ${weights}, which does not exist`);
   const encoder = createBackbone(info.backbone, { inChannels: info.inChannels, width: info.width ?? undefined, imageSize: [info.imageShape[1], info.imageShape[2]] });
   const model = new Classifier(encoder, makeHead(info.head, encoder.featureDim(info.block ?? undefined), info.classNames.length), info.block ?? undefined);
   const { tensors } = loadSafetensors(weights);

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
+import { describedMetadata, descriptionFitting, newSaveId } from './described-weights.js';
 import { tidy } from '../tensor/index.js';
 import { createBackbone, BACKBONES, type Backbone, type BackboneName } from '../models/index.js';
 import type { Normalization } from '../eval/evaluate.js';
@@ -34,30 +35,40 @@ export interface EncoderInfo {
   data: string;
   rotationAccuracy: number | null;
   savedAt: string;
+  /** Shared with the weights file when saveEncoder wrote both (see described-weights.ts). */
+  saveId?: string;
 }
 
-export type EncoderDescription = Omit<EncoderInfo, 'format' | 'version' | 'savedAt' | 'blocks' | 'weights'>;
+export type EncoderDescription = Omit<EncoderInfo, 'format' | 'version' | 'savedAt' | 'blocks' | 'weights' | 'saveId'>;
 
-/** Writes DIR/encoder.json for weights already saved as DIR/`weights`. */
-export function writeEncoderInfo(dir: string, blocks: readonly string[], d: EncoderDescription, weights: string): string {
-  const info: EncoderInfo = {
-    format: ENCODER_FORMAT, version: 1, ...d, blocks: [...blocks], weights, savedAt: new Date().toISOString(),
-  };
+function encoderInfo(blocks: readonly string[], d: EncoderDescription, weights: string, saveId?: string): EncoderInfo {
+  return { format: ENCODER_FORMAT, version: 1, ...d, blocks: [...blocks], weights, savedAt: new Date().toISOString(), ...(saveId ? { saveId } : {}) };
+}
+
+function writeInfo(dir: string, info: EncoderInfo): string {
   const path = join(dir, ENCODER_JSON);
   writeFileAtomic(path, Buffer.from(JSON.stringify(info, null, 2) + '\n', 'utf8'));
   return path;
 }
 
+/** Writes DIR/encoder.json for weights already saved as DIR/`weights`. */
+export function writeEncoderInfo(dir: string, blocks: readonly string[], d: EncoderDescription, weights: string): string {
+  return writeInfo(dir, encoderInfo(blocks, d, weights));
+}
+
 /**
- * Saves the weights as DIR/encoder.safetensors and the description as DIR/encoder.json.
- * The normalisation stored is `d.norm`, or else the encoder's own inputNorm; one of them must be known.
+ * Saves the weights (with their description inside) as DIR/encoder.safetensors, then the
+ * description as DIR/encoder.json. The normalisation stored is `d.norm`, or else the
+ * encoder's own inputNorm; one of them must be known.
  */
 export function saveEncoder(dir: string, encoder: Backbone, d: Omit<EncoderDescription, 'norm'> & { norm?: Normalization }): { weights: string; json: string } {
   const norm = d.norm ?? encoder.inputNorm;
   if (!norm) throw new TypeError(`saveEncoder: no normalisation to store in ${join(dir, ENCODER_JSON)}: pass { norm } (the training images' channelStats) or set encoder.inputNorm`);
   const weights = join(dir, ENCODER_WEIGHTS);
-  saveSafetensors(weights, encoder.stateDict(), { format: ENCODER_FORMAT, backbone: d.backbone });
-  return { weights, json: writeEncoderInfo(dir, encoder.blockNames, { ...d, norm }, ENCODER_WEIGHTS) };
+  const saveId = newSaveId();
+  const info = encoderInfo(encoder.blockNames, { ...d, norm }, ENCODER_WEIGHTS, saveId);
+  saveSafetensors(weights, encoder.stateDict(), describedMetadata({ ...info, saveId }, { format: ENCODER_FORMAT, backbone: d.backbone }));
+  return { weights, json: writeInfo(dir, info) };
 }
 
 function readInfo(path: string): EncoderInfo {
@@ -132,10 +143,11 @@ export function loadEncoder(path: string): { encoder: Backbone; info: EncoderInf
   if (!existsSync(json)) {
     throw new Error(`no encoder in ${path}: ${json} does not exist (write one with 'selfsup pretrain --out ${path}')`);
   }
-  const info = readInfo(json);
+  const named = readInfo(json);
   const dir = dirname(json);
-  const weights = fileInside(dir, info.weights, json);
+  const weights = fileInside(dir, named.weights, json);
   if (!existsSync(weights)) throw new Error(`encoder weights missing: ${json} names ${weights}, which does not exist`);
+  const info = descriptionFitting(json, named, weights);
   const encoder = createBackbone(info.backbone, { inChannels: info.inChannels, width: info.width ?? undefined, imageSize: [info.imageShape[1], info.imageShape[2]] });
   const { tensors } = loadSafetensors(weights);
   try {

@@ -1,13 +1,14 @@
 // Files: atomic writes, safetensors, training checkpoints.
-export { writeFileAtomic, writeFileAtomicAsync, type FileChunks } from './atomic.js';
+export { writeFileAtomic, writeFileAtomicAsync, removeStaleTempFiles, type FileChunks } from './atomic.js';
 export { SafetensorsError, MAX_HEADER_BYTES } from './safetensors-format.js';
 export {
   serializeSafetensors, saveSafetensors, loadSafetensors, parseSafetensors, readSafetensorsHeader,
   type TensorDict, type SafetensorsContent, type SafetensorsHeader, type LoadOptions,
 } from './safetensors.js';
 export {
-  saveCheckpoint, loadCheckpoint, checkpointPaths, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
-  type HasStateDict, type HasOptimizerState, type OptimizerState, type SaveCheckpointOptions, type CheckpointPaths, type Checkpoint,
+  saveCheckpoint, loadCheckpoint, readCheckpointInfo, checkpointExists, checkpointPaths, removeStaleCheckpointTemps, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
+  type HasStateDict, type HasOptimizerState, type OptimizerState, type SaveCheckpointOptions, type LoadCheckpointOptions, type CheckpointPaths,
+  type Checkpoint, type CheckpointInfo,
 } from './checkpoint.js';
 export { exportOnnx, encoderToOnnx, exportModule, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, type OnnxExportOptions } from './onnx.js';
 export { OnnxGraph, serializeModel, readModelInfo } from './onnx-graph.js';

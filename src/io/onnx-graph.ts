@@ -5,7 +5,7 @@ import onnxProto from 'onnx-proto';
 import type { Tensor } from '../tensor/index.js';
 
 const { onnx } = onnxProto;
-export type ModelProto = InstanceType<typeof onnx.ModelProto>;
+type ModelProto = InstanceType<typeof onnx.ModelProto>;
 type Attribute = InstanceType<typeof onnx.AttributeProto>;
 const A = onnx.AttributeProto.AttributeType;
 
@@ -27,9 +27,10 @@ function attribute(name: string, v: AttributeValue): Attribute {
 }
 
 /** A graph under construction: every value has a unique name; nodes are kept in order. */
+// Its nodes and initializers are private, so that onnx-proto's types stay out of the public declarations.
 export class OnnxGraph {
-  readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
+  readonly #nodes: InstanceType<typeof onnx.NodeProto>[] = [];
+  readonly #initializers: InstanceType<typeof onnx.TensorProto>[] = [];
   readonly #used = new Set<string>();
   #counter = 0;
 
@@ -48,7 +49,7 @@ export class OnnxGraph {
     const count = dims.reduce((a, b) => a * b, 1);
     if (data.length !== count) throw new RangeError(`OnnxGraph.constant(${hint}): ${data.length} values for dims [${dims.join(', ')}]`);
     const name = this.name(hint);
-    this.initializers.push(onnx.TensorProto.create({
+    this.#initializers.push(onnx.TensorProto.create({
       name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT,
       rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice(),
     }));
@@ -59,7 +60,7 @@ export class OnnxGraph {
   int64s(hint: string, values: readonly number[]): string {
     const name = this.name(hint);
     const data = BigInt64Array.from(values.map((v) => BigInt(v)));
-    this.initializers.push(onnx.TensorProto.create({
+    this.#initializers.push(onnx.TensorProto.create({
       name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(data.buffer).slice(),
     }));
     return name;
@@ -79,11 +80,31 @@ export class OnnxGraph {
   /** Appends a node; returns its output's name (`output` when given: a name already taken with `name`). */
   node(opType: string, inputs: readonly string[], attrs: Record<string, AttributeValue> = {}, outputHint = opType.toLowerCase(), output?: string): string {
     const out = output ?? this.name(outputHint);
-    this.nodes.push(onnx.NodeProto.create({
+    this.#nodes.push(onnx.NodeProto.create({
       opType, input: [...inputs], output: [out], name: this.name(`${opType}_node`),
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     }));
     return out;
+  }
+
+  /** The finished model as ONNX bytes. */
+  serialize(o: ModelOptions): Uint8Array {
+    const model: ModelProto = onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: 'selfsup',
+      producerVersion: o.producerVersion,
+      docString: o.docString ?? '',
+      opsetImport: [{ domain: '', version: o.opset }],
+      metadataProps: Object.entries(o.metadata).map(([key, value]) => ({ key, value })),
+      graph: onnx.GraphProto.create({
+        name: o.graphName,
+        node: this.#nodes,
+        initializer: this.#initializers,
+        input: [valueInfo(o.input)],
+        output: [valueInfo(o.output)],
+      }),
+    });
+    return onnx.ModelProto.encode(model).finish();
   }
 }
 
@@ -119,22 +140,7 @@ export interface ModelOptions {
 
 /** The finished model as ONNX bytes. */
 export function serializeModel(g: OnnxGraph, o: ModelOptions): Uint8Array {
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'selfsup',
-    producerVersion: o.producerVersion,
-    docString: o.docString ?? '',
-    opsetImport: [{ domain: '', version: o.opset }],
-    metadataProps: Object.entries(o.metadata).map(([key, value]) => ({ key, value })),
-    graph: onnx.GraphProto.create({
-      name: o.graphName,
-      node: g.nodes,
-      initializer: g.initializers,
-      input: [valueInfo(o.input)],
-      output: [valueInfo(o.output)],
-    }),
-  });
-  return onnx.ModelProto.encode(model).finish();
+  return g.serialize(o);
 }
 
 /** The metadata and input/output names of ONNX bytes (for checks and `selfsup export`'s summary). */

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
 import { fileInside, readDescription } from './encoder-files.js';
+import { describedMetadata, descriptionFitting, newSaveId } from './described-weights.js';
 import { TransformerTextEncoder, type EncoderConfig } from '../models/text-transformer.js';
 import { BpeTokenizer } from '../data/text/bpe.js';
 
@@ -23,17 +24,20 @@ export interface TextEncoderInfo {
   method: string;
   data: string;
   savedAt: string;
+  /** Shared with the weights file (see described-weights.ts). */
+  saveId?: string;
 }
 
 /** Saves the encoder, its tokenizer and its description into `dir` (created if needed). */
 export function saveTextEncoder(dir: string, encoder: TransformerTextEncoder, tokenizer: BpeTokenizer, d: { method: string; data: string }): string {
   mkdirSync(dir, { recursive: true });
-  saveSafetensors(join(dir, 'text-encoder.safetensors'), encoder.stateDict(), { format: TEXT_ENCODER_FORMAT });
-  tokenizer.save(join(dir, 'bpe.json'));
+  const saveId = newSaveId();
   const info: TextEncoderInfo = {
     format: TEXT_ENCODER_FORMAT, version: 1, vocabSize: encoder.vocabSize, config: encoder.config,
-    weights: 'text-encoder.safetensors', tokenizer: 'bpe.json', ...d, savedAt: new Date().toISOString(),
+    weights: 'text-encoder.safetensors', tokenizer: 'bpe.json', ...d, savedAt: new Date().toISOString(), saveId,
   };
+  saveSafetensors(join(dir, 'text-encoder.safetensors'), encoder.stateDict(), describedMetadata({ ...info, saveId }, { format: TEXT_ENCODER_FORMAT }));
+  tokenizer.save(join(dir, 'bpe.json'));
   const json = join(dir, TEXT_ENCODER_JSON);
   writeFileAtomic(json, Buffer.from(JSON.stringify(info, null, 2) + '\n', 'utf8'));
   return json;
@@ -49,8 +53,9 @@ export function loadTextEncoder(path: string): { encoder: TransformerTextEncoder
   if (!existsSync(path)) throw new Error(`text encoder not found: ${path} does not exist`);
   const json = statSync(path).isDirectory() ? join(path, TEXT_ENCODER_JSON) : path;
   if (!existsSync(json)) throw new Error(`no text encoder in ${path}: ${json} does not exist (selfsup experiment --modality text writes DIR/masked-lm-encoder and the like)`);
-  const info = readDescription<TextEncoderInfo>(json, TEXT_ENCODER_FORMAT, 'text encoder');
   const dir = dirname(json);
+  const named = readDescription<TextEncoderInfo>(json, TEXT_ENCODER_FORMAT, 'text encoder');
+  const info = descriptionFitting(json, named, fileInside(dir, named.weights, json));
   const tokenizer = BpeTokenizer.load(fileInside(dir, info.tokenizer, json, 'tokenizer'));
   if (tokenizer.size !== info.vocabSize) throw new Error(`${json}: the tokenizer has ${tokenizer.size} tokens, the encoder ${info.vocabSize}`);
   const encoder = new TransformerTextEncoder(info.vocabSize, info.config);

@@ -76,7 +76,8 @@ function findAddon(): string {
     }
   }
   throw new Error(
-    'selfsup: the native addon is not built. Run `npm run build:native` (needs libtorch: `apt-get install libtorch-dev`, or LIBTORCH=/path/to/libtorch).',
+    'selfsup: the native addon is not built. In a project that uses selfsup, run `npm rebuild selfsup`; in the selfsup repository, ' +
+    '`npm run build:native` (either needs libtorch: `apt-get install libtorch-dev`, or LIBTORCH=/path/to/libtorch).',
   );
 }
 

@@ -33,9 +33,15 @@ const CONFIG = {
   range: { category: { scheme: 'tableau10' } },
 } as const;
 
+/**
+ * A vega-lite spec as plain JSON (https://vega.github.io/vega-lite/docs/spec.html). Typed loosely
+ * so that vega-lite's types, which need the DOM's, stay out of selfsup's public declarations.
+ */
+export type VegaLiteSpec = object;
+
 /** Compiles a vega-lite spec and renders it headlessly to an SVG string. */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const compiled = vl.compile(spec).spec;
+export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
+  const compiled = vl.compile(spec as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -3,7 +3,7 @@ export type { CurvePoint, EmbeddingSet, MethodResult, ReportData, RotationSample
 export { ReportInputError } from './types.js';
 export { renderReport, writeReport, chartPng, type WrittenReport } from './html.js';
 export {
-  labelEfficiencyChart, trainingCurvesChart, embeddingChart, wordMapChart, noDataChart, renderSvg, type Chart,
+  labelEfficiencyChart, trainingCurvesChart, embeddingChart, wordMapChart, noDataChart, renderSvg, type Chart, type VegaLiteSpec,
 } from './charts.js';
 export { embed2d, pca2d, seededRandom, sampleIndices, type Map2d, type MapOptions } from './umap.js';
 export { rotationGrid, maeGrid, encodePng, pngDataUri, ROTATION_DEGREES } from './images.js';

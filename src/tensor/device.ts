@@ -23,7 +23,7 @@ export function checkDevice(device: string | undefined, where = 'device'): Devic
   if (!native.cudaAvailable()) {
     throw new Error(`${where}: device '${device}' asked for, but CUDA is not available: this selfsup's libtorch (${native.torchVersion}) ` +
       "was built without CUDA or sees no GPU. Use device 'cpu', or rebuild the addon against a CUDA libtorch " +
-      '(LIBTORCH=/path/to/torch npm run build:native; see the README).');
+      '(LIBTORCH=/path/to/torch, then `npm rebuild selfsup` in a project that uses selfsup, `npm run build:native` in the selfsup repository; see the README).');
   }
   const index = device === 'cuda' ? 0 : Number(device.slice(5));
   const count = native.cudaDeviceCount();

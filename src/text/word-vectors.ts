@@ -2,7 +2,7 @@
 // `selfsup neighbors WORD` loads, and what averaged-vector features are made from.
 import { existsSync } from 'node:fs';
 import { Tensor, F, keep, noGrad, tidy, tensor } from '../tensor/index.js';
-import { saveSafetensors, loadSafetensors, loadCheckpoint, checkpointPaths } from '../io/index.js';
+import { saveSafetensors, loadSafetensors, loadCheckpoint, checkpointExists, readSafetensorsHeader, CHECKPOINT_FORMAT } from '../io/index.js';
 import { CorpusError } from '../data/text/corpus.js';
 import { WordVocab, type WordVocabJson } from '../data/text/vocab.js';
 import type { WordTable } from '../models/word-table.js';
@@ -75,7 +75,8 @@ export class WordVectors implements Disposable {
  * training checkpoint (its vectors, combined as `which` says, and the vocabulary saved with them).
  */
 export function loadWordVectors(path: string, which: SkipGramVectors = 'sum'): WordVectors {
-  if (path.endsWith('.safetensors') && existsSync(path) && !existsSync(checkpointPaths(path).json)) {
+  // A checkpoint's .safetensors says so in its header (since format version 2 it is the whole checkpoint).
+  if (path.endsWith('.safetensors') && existsSync(path) && readSafetensorsHeader(path).metadata?.format !== CHECKPOINT_FORMAT) {
     const { tensors, metadata } = loadSafetensors(path);
     const vectors = tensors.get('vectors');
     if (metadata?.format !== FORMAT || !vectors || !metadata.vocab) {
@@ -84,7 +85,7 @@ export function loadWordVectors(path: string, which: SkipGramVectors = 'sum'): W
     }
     return new WordVectors(WordVocab.fromJSON(JSON.parse(metadata.vocab) as WordVocabJson), vectors);
   }
-  if (!existsSync(checkpointPaths(path).json)) throw new CorpusError(`no word vectors or skip-gram checkpoint at '${path}'`);
+  if (!checkpointExists(path)) throw new CorpusError(`no word vectors or skip-gram checkpoint at '${path}'`);
   const ck = loadCheckpoint(path);
   // Since skip-gram became an SslMethod its checkpoints hold the table as 'encoder.*'; older ones hold it at the top.
   const table = (name: string): Tensor | undefined => ck.model.get(`encoder.${name}`) ?? ck.model.get(name);

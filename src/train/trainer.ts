@@ -206,8 +206,8 @@ function trainStep<B extends Disposable>(o: TrainLoopOptions<B>, batch: B, ctx: 
 }
 
 function lastGoodCheckpoint(run: RunContext): string | undefined {
-  const json = run.checkpointPath && checkpointPaths(run.checkpointPath).json;
-  return json && existsSync(json) ? json : undefined;
+  const tensors = run.checkpointPath && checkpointPaths(run.checkpointPath).tensors;
+  return tensors && existsSync(tensors) ? tensors : undefined;
 }
 
 /** Calls one hook on every callback in order, awaiting each, with the callback as `this`. */

@@ -1,12 +1,13 @@
 // selfsup pretrain: self-supervised pretraining of a backbone on unlabelled images
 // with any registered method (rotation by default), with a checkpoint every epoch
 // (and on Ctrl-C), resume, and the encoder saved for finetune, probe and knn.
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed } from '../../tensor/index.js';
 import { channelStats, splitIndices } from '../../data/index.js';
 import { createBackbone, type BackboneName } from '../../models/index.js';
-import { checkpointPaths } from '../../io/index.js';
+import { checkpointPaths, checkpointExists } from '../../io/index.js';
+import { savedPretrainSettings } from '../resume-settings.js';
 import { createMethod, pretrain, methodInfo, methodNames, type MonitorOptions } from '../../ssl/index.js';
 import { checkMethodBackbone } from '../../ssl/catalog.js';
 import { MetricsLog } from '../../train/metrics-log.js';
@@ -75,20 +76,11 @@ const OPTION_OF: Record<keyof PretrainSettings, string> = {
 };
 
 /** On --resume: the checkpoint's settings; options given on the command line must agree with them, except --epochs and --steps. */
-function resumeSettings(args: Args, checkpointJson: string, fresh: PretrainSettings): { settings: PretrainSettings; step: number } {
-  if (!existsSync(checkpointJson)) {
-    throw new Error(`nothing to resume: ${checkpointJson} does not exist (start without --resume, or point --out at the run's directory)`);
+function resumeSettings(args: Args, checkpoint: string, fresh: PretrainSettings): { settings: PretrainSettings; step: number } {
+  if (!checkpointExists(checkpoint)) {
+    throw new Error(`nothing to resume: ${checkpointPaths(checkpoint).tensors} does not exist (start without --resume, or point --out at the run's directory)`);
   }
-  let parsed: { meta?: { cli?: PretrainSettings; backbone?: BackboneName; width?: number | null; step?: number } };
-  try {
-    parsed = JSON.parse(readFileSync(checkpointJson, 'utf8')) as typeof parsed;
-  } catch (err) {
-    throw new Error(`cannot resume: ${checkpointJson} is not valid JSON (${(err as Error).message}); the checkpoint was cut short or edited. ` +
-      'Restore it, or start over with --force (the run in --out is replaced)');
-  }
-  const meta = parsed?.meta ?? {};
-  const saved: PretrainSettings = meta.cli ?? { ...fresh, backbone: meta.backbone ?? fresh.backbone, width: meta.width ?? null };
-  saved.method ??= 'rotation'; // checkpoints from before the method library
+  const { settings: saved, step } = savedPretrainSettings<PretrainSettings>(checkpoint);
   const merged = { ...saved };
   for (const key of Object.keys(OPTION_OF) as (keyof PretrainSettings)[]) {
     const option = OPTION_OF[key];
@@ -104,12 +96,13 @@ function resumeSettings(args: Args, checkpointJson: string, fresh: PretrainSetti
       throw new UsageError(`--${option} ${String(fresh[key])} differs from the checkpoint's ${String(saved[key])}; a resumed run keeps its settings (leave --${option} out)`);
     }
   }
-  return { settings: merged, step: meta.step ?? 0 };
+  return { settings: merged, step };
 }
 
 /** On --resume without --method: the method whose checkpoint is in DIR (one of them, or rotation). */
 function methodToResume(outDir: string): string {
-  const found = existsSync(outDir) ? readdirSync(outDir).filter((f) => f.endsWith('-pretrain.json')).map((f) => f.slice(0, -'-pretrain.json'.length)).filter((m) => methodNames().includes(m)) : [];
+  const names = existsSync(outDir) ? readdirSync(outDir) : [];
+  const found = methodNames().filter((m) => names.includes(`${m}-pretrain.safetensors`) || names.includes(`${m}-pretrain.json`));
   if (found.length > 1) throw new UsageError(`${outDir} holds checkpoints of ${found.join(' and ')}; say which to resume with --method`);
   return found[0] ?? 'rotation';
 }
@@ -122,7 +115,7 @@ export async function run(args: Args, out: Output): Promise<void> {
   const method = args.has('method') ? args.choice('method', methodNames('image'))! : resume ? methodToResume(outDir) : 'rotation';
   const checkpoint = join(outDir, `${method}-pretrain`);
   const paths = checkpointPaths(checkpoint);
-  if (!resume && !args.flag('force') && (existsSync(paths.json) || existsSync(join(outDir, 'encoder.json')))) {
+  if (!resume && !args.flag('force') && (checkpointExists(checkpoint) || existsSync(join(outDir, 'encoder.json')))) {
     // Starting over would silently mix this run into the old one's metrics.jsonl and replace its encoder.
     throw new UsageError(`${outDir} already holds a pretraining run; continue it with --resume, start over with --force, or choose another --out`);
   }
@@ -130,7 +123,7 @@ export async function run(args: Args, out: Output): Promise<void> {
   if (!resume && args.flag('force')) rmSync(join(outDir, 'metrics.jsonl'), { force: true });
   const minutes = args.number('minutes', { min: 0 })!;
   const fresh = settingsFromArgs(args, method);
-  const resumed = resume ? resumeSettings(args, paths.json, fresh) : null;
+  const resumed = resume ? resumeSettings(args, checkpoint, fresh) : null;
   const s = resumed?.settings ?? fresh;
   try {
     checkMethodBackbone(s.method, s.backbone);

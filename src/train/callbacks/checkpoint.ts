@@ -1,10 +1,9 @@
 // Checkpoints: saved after every epoch and when the run stops mid-epoch (the
 // step inside the epoch is recorded, so resume continues exactly there).
 // Resume happens before the loop, so it is a function, not a hook.
-import { existsSync } from 'node:fs';
 import type { Module } from '../../nn/index.js';
 import type { Optimizer, LRScheduler } from '../../optim/index.js';
-import { saveCheckpoint, loadCheckpoint, checkpointPaths } from '../../io/index.js';
+import { saveCheckpoint, loadCheckpoint, checkpointExists, removeStaleCheckpointTemps } from '../../io/index.js';
 import type { CurvePoint } from '../../report/types.js';
 import type { RunContext, TrainingCallback } from './types.js';
 
@@ -14,6 +13,8 @@ export class CheckpointCallback implements TrainingCallback {
 
   onTrainBegin(run: RunContext): void {
     run.checkpointPath = this.path;
+    // Temp files of a run killed mid-save go now, not only at this run's first save.
+    removeStaleCheckpointTemps(this.path);
   }
 
   onEpochEnd(run: RunContext): void {
@@ -48,11 +49,14 @@ export interface ResumeTarget {
   device: string;
 }
 
-/** Loads model, optimizer and scheduler state from `path` if a checkpoint is there; undefined if none. */
+/**
+ * Loads model, optimizer and scheduler state from `path` if a checkpoint is there; undefined if none.
+ * A checkpoint that cannot be loaded gives way to the previous one, with a message saying so.
+ */
 export function resumeFromCheckpoint(path: string, target: ResumeTarget): ResumePoint | undefined {
-  const json = checkpointPaths(path).json;
-  if (!existsSync(json)) return undefined;
-  const ck = loadCheckpoint(path, { device: target.device });
+  if (!checkpointExists(path)) return undefined;
+  const ck = loadCheckpoint(path, { device: target.device, fallBackToPrevious: true });
+  if (ck.fallback) process.stderr.write(`${target.name}: ${ck.fallback}\n`);
   let at: ResumePoint;
   try {
     target.model.loadStateDict(ck.model);
@@ -64,6 +68,6 @@ export function resumeFromCheckpoint(path: string, target: ResumeTarget): Resume
     for (const t of ck.model.values()) t.dispose();
     for (const t of ck.optimizer?.state.values() ?? []) t.dispose();
   }
-  process.stderr.write(`${target.name}: resumed from ${json} at epoch ${at.epoch + 1}, step ${at.step}\n`);
+  process.stderr.write(`${target.name}: resumed from ${ck.paths.tensors} at epoch ${at.epoch + 1}, step ${at.step}\n`);
   return at;
 }
