@@ -270,10 +270,11 @@ describe('error messages name the file, the field and the fix', () => {
   test('a malformed checkpoint on --resume names the file and the way out', () => {
     const dir = join(tmp, 'resume-bad');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'rotation-pretrain.json'), '{ "meta": { "step": 3, ');
+    // A checkpoint is one safetensors file (format 2); this one is cut short.
+    writeFileSync(join(dir, 'rotation-pretrain.safetensors'), Buffer.from([8, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x22]));
     const r = cli('pretrain', '--resume', '--out', dir);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /cannot resume: .*rotation-pretrain\.json is not valid JSON .*start over with --force/);
+    assert.match(r.stderr, /cannot resume: .*rotation-pretrain\.safetensors.*start over with --force/);
   });
 
   test('--data, --head and --k: did-you-mean, and --k names all', () => {

@@ -12,7 +12,13 @@ const REQUIRED = ['data', 'limit', 'imageSize', 'backbone', 'width', 'epochs', '
  * cannot be read) and the step it reached; an error naming the file and what is missing otherwise.
  */
 export function savedPretrainSettings<S extends { method: string; maxSteps: number | null }>(checkpoint: string): { settings: S; step: number; file: string } {
-  const info = readCheckpointInfo(checkpoint, { fallBackToPrevious: true });
+  let info: ReturnType<typeof readCheckpointInfo>;
+  try {
+    info = readCheckpointInfo(checkpoint, { fallBackToPrevious: true });
+  } catch (err) {
+    throw new Error(`cannot resume: ${(err as Error).message}. The checkpoint was cut short or edited (and no previous complete one is beside it): ` +
+      'restore it, or start over with --force (the run in --out is replaced)');
+  }
   const file = info.paths.tensors;
   const cli = info.meta.cli;
   const by = info.meta.experiment ? ' (it was saved by the image experiment: `selfsup experiment` or `selfsup demo`)' : '';
