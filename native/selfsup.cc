@@ -24,6 +24,9 @@
 #include <string>
 #include <vector>
 
+// native/skipgram.cc: the fused skip-gram loop.
+void RegisterSkipGram(Napi::Env env, Napi::Object exports, const at::Tensor& (*tensorOf)(const Napi::Value&, const char*));
+
 namespace {
 
 // ---------------------------------------------------------------------------
@@ -663,6 +666,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaDeviceCount", Napi::Function::New(env, Guarded<CudaDeviceCount>));
   exports.Set("cudaSynchronize", Napi::Function::New(env, Guarded<CudaSynchronize>));
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
+  RegisterSkipGram(env, exports, tensorOf);
   return exports;
 }
 
