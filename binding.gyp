@@ -7,7 +7,7 @@
   },
   "targets": [{
     "target_name": "selfsup_native",
-    "sources": ["native/selfsup.cc", "native/cpu-cache.cc"],
+    "sources": ["native/selfsup.cc", "native/cpu-cache.cc", "native/skipgram.cc"],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
     "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
     "cflags!": ["-fno-exceptions"],

@@ -28,6 +28,9 @@
 #include <string>
 #include <vector>
 
+// native/skipgram.cc: the fused skip-gram loop.
+void RegisterSkipGram(Napi::Env env, Napi::Object exports, const at::Tensor& (*tensorOf)(const Napi::Value&, const char*));
+
 namespace {
 
 // ---------------------------------------------------------------------------
@@ -856,6 +859,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaDeviceCount", Napi::Function::New(env, Guarded<CudaDeviceCount>));
   exports.Set("cudaSynchronize", Napi::Function::New(env, Guarded<CudaSynchronize>));
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
+  RegisterSkipGram(env, exports, tensorOf);
   return exports;
 }
 
