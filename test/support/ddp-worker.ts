@@ -15,7 +15,7 @@ import { toyImages } from './toy-images.js';
 
 setNumThreads(1);
 const [scenario, outPath, optionsJson] = process.argv.slice(2);
-const opts = JSON.parse(optionsJson ?? '{}') as { batchSize?: number; steps?: number; checkpoint?: string; resume?: boolean; epochs?: number; world?: number };
+const opts = JSON.parse(optionsJson ?? '{}') as { batchSize?: number; steps?: number; checkpoint?: string; resume?: boolean; epochs?: number; world?: number; interruptAtStep?: number };
 const env = distributedEnv();
 const group = env ? await ProcessGroup.init({ timeoutSeconds: Number(process.env.TEST_TIMEOUT ?? 20) }) : undefined;
 
@@ -28,6 +28,8 @@ if (scenario === 'train') {
     data, batchSize: opts.batchSize ?? 8, epochs: opts.epochs ?? 10, maxSteps: opts.steps ?? 20, seed: 3, group,
     optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0 }, progress: false,
     checkpoint: opts.checkpoint, resume: opts.resume,
+    // Ctrl-C on rank 0 alone: the coordinator must stop every rank after the same step.
+    callbacks: { onStepEnd: (step) => { if (step === opts.interruptAtStep && (group?.rank ?? 0) === 0) process.emit('SIGINT'); } },
   });
   if ((group?.rank ?? 0) === 0) {
     const params = Object.fromEntries(method.namedParameters().map(([n, p]) => [n, Array.from(p.data() as Float32Array)]));
@@ -46,9 +48,10 @@ if (scenario === 'train') {
   if (group) setDefaultGroup(group);
   const loss = ntXentLoss(z0, z1, { temperature: 0.3, gatherDistributed: true });
   loss.backward();
-  writeFileSync(outPath!, JSON.stringify({ loss: loss.item(), grad0: Array.from(z0.grad!.data() as Float32Array) }));
+  writeFileSync(group ? `${outPath}.rank${rank}` : outPath!, JSON.stringify({ loss: loss.item(), grad0: Array.from(z0.grad!.data() as Float32Array) }));
 } else if (scenario === 'hang') {
-  writeFileSync(outPath!, 'joined');
+  // The test kills one rank by the pid written here.
+  writeFileSync(`${outPath}.${group!.rank}`, String(process.pid));
   const t = randn([1000]);
   for (;;) tidy(() => group!.allReduce([t]));
 } else {

@@ -1,0 +1,164 @@
+// Data-parallel training on c10d (Gloo over loopback): 2 processes with batch B end
+// where 1 process with batch 2B does; SimCLR's gathered NT-Xent is the one-process
+// loss; a rank that dies ends the others; a stopped 2-process run resumes exactly;
+// wrong world sizes and taken ports are clear errors. Ranks run test/support/ddp-worker.ts.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ProcessGroup } from '../src/distributed/index.js';
+import { launch } from '../src/distributed/launcher.js';
+
+const WORKER = fileURLToPath(new URL('./support/ddp-worker.js', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'selfsup-ddp-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+let files = 0;
+const file = (): string => join(tmp, `out${files++}.json`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Exit { code: number | null; stderr: string; ms: number }
+
+function runRank(args: string[], env: Record<string, string>): { done: Promise<Exit>; pid: number } {
+  const started = performance.now();
+  const child = spawn(process.execPath, [WORKER, ...args], { env: { ...process.env, SELFSUP_NUM_THREADS: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  return { pid: child.pid!, done: new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr, ms: performance.now() - started }))) };
+}
+
+/** Runs `scenario` on `world` ranks (or one plain process when world is 0); all must succeed. */
+async function job(world: number, scenario: string, out: string, options: object): Promise<void> {
+  const args = [scenario, out, JSON.stringify(options)];
+  if (world === 0) {
+    const r = await runRank(args, {}).done;
+    assert.equal(r.code, 0, r.stderr);
+    return;
+  }
+  const port = String(await freePort());
+  const ranks = Array.from({ length: world }, (_, rank) => runRank(args, { MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, WORLD_SIZE: String(world), RANK: String(rank) }));
+  for (const r of await Promise.all(ranks.map((x) => x.done))) assert.equal(r.code, 0, r.stderr);
+}
+
+type Params = Record<string, number[]>;
+const readJson = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
+
+/** ||a - b|| / ||b|| over every parameter together. */
+function relativeDistance(a: Params, b: Params): number {
+  let diff = 0;
+  let norm = 0;
+  for (const [name, values] of Object.entries(b)) {
+    const other = a[name]!;
+    assert.equal(other.length, values.length, name);
+    values.forEach((v, i) => { diff += (other[i]! - v) ** 2; norm += v * v; });
+  }
+  return Math.sqrt(diff / norm);
+}
+
+test('2 processes with batch B end with the parameters of 1 process with batch 2B after 20 SGD steps', async () => {
+  const [one, two, half] = [file(), file(), file()];
+  await job(0, 'train', one, { batchSize: 16, steps: 20 });
+  await job(2, 'train', two, { batchSize: 8, steps: 20 });
+  await job(0, 'train', half, { batchSize: 8, steps: 20 });
+  const [p1, p2, pHalf] = [one, two, half].map((f) => readJson<{ params: Params; steps: number; communication?: { gradBytesPerStep: number } }>(f));
+  assert.equal(p2!.steps, 20);
+  const d = relativeDistance(p2!.params, p1!.params);
+  assert.ok(d < 1e-5, `2x8 vs 1x16: relative distance ${d}`);
+  // The check can fail: one process with batch 8 lands elsewhere.
+  assert.ok(relativeDistance(pHalf!.params, p1!.params) > 1e-3);
+  assert.equal(p2!.communication!.gradBytesPerStep, Object.values(p2!.params).reduce((s, v) => s + 4 * v.length, 0));
+});
+
+test("SimCLR's NT-Xent with gathered negatives gives the one-process loss and gradient on the same global batch", async () => {
+  const [ref, r0] = [file(), file()];
+  await job(0, 'ntxent', ref, { world: 2 });
+  await job(2, 'ntxent', r0, {});
+  const single = readJson<{ loss: number; grad0: number[] }>(ref);
+  const ranks = [0, 1].map((r) => readJson<{ loss: number; grad0: number[] }>(`${r0}.rank${r}`));
+  const mean = (ranks[0]!.loss + ranks[1]!.loss) / 2;
+  assert.ok(Math.abs(mean - single.loss) < 1e-5 * single.loss, `${mean} vs ${single.loss}`);
+  // Each rank's gradient sums all ranks' losses: W times the one-process gradient of the mean.
+  const gathered = [...ranks[0]!.grad0, ...ranks[1]!.grad0].map((g) => g / 2);
+  const worst = Math.max(...gathered.map((g, i) => Math.abs(g - single.grad0[i]!)));
+  assert.ok(worst < 1e-6, `gradient differs by ${worst}`);
+});
+
+test('killing one rank ends the other with a clear error, well within the timeout', async () => {
+  const out = file();
+  const port = String(await freePort());
+  const env = (rank: number) => ({ MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, WORLD_SIZE: '2', RANK: String(rank), TEST_TIMEOUT: '20' });
+  const ranks = [runRank(['hang', out], env(0)), runRank(['hang', out], env(1))];
+  const deadline = Date.now() + 20_000;
+  while (!(existsSync(`${out}.0`) && existsSync(`${out}.1`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const killedAt = performance.now();
+  process.kill(Number(readFileSync(`${out}.1`, 'utf8')), 'SIGKILL');
+  const survivor = await ranks[0]!.done;
+  const waited = performance.now() - killedAt;
+  assert.notEqual(survivor.code, 0);
+  assert.match(survivor.stderr, /rank 0: all-reduce failed \(another rank has stopped or died\)/);
+  assert.ok(waited < 20_000, `the survivor took ${waited} ms`);
+  await ranks[1]!.done;
+});
+
+test('a 2-process run stopped by Ctrl-C on rank 0 resumes to the parameters of an uninterrupted run', async () => {
+  const [whole, stopped, resumed] = [file(), file(), file()];
+  const checkpoint = join(tmp, 'resume-ckpt');
+  await job(2, 'train', whole, { batchSize: 8, steps: 20, epochs: 10 });
+  await job(2, 'train', stopped, { batchSize: 8, steps: 20, epochs: 10, checkpoint, interruptAtStep: 7 });
+  const first = readJson<{ steps: number; interrupted: boolean }>(stopped);
+  assert.equal(first.interrupted, true);
+  assert.equal(first.steps, 7);
+  await job(2, 'train', resumed, { batchSize: 8, steps: 20, epochs: 10, checkpoint, resume: true });
+  const [a, b] = [resumed, whole].map((f) => readJson<{ params: Params; steps: number }>(f));
+  assert.equal(a!.steps, 20);
+  assert.ok(relativeDistance(a!.params, b!.params) < 1e-6, `resumed vs whole: ${relativeDistance(a!.params, b!.params)}`);
+});
+
+test('ranks that disagree on WORLD_SIZE fail at once, saying so', async () => {
+  const port = String(await freePort());
+  const base = { MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, TEST_TIMEOUT: '10' };
+  const ranks = [runRank(['hang', file()], { ...base, WORLD_SIZE: '2', RANK: '0' }), runRank(['hang', file()], { ...base, WORLD_SIZE: '3', RANK: '1' })];
+  for (const r of await Promise.all(ranks.map((x) => x.done))) {
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /rank 1 has WORLD_SIZE=3 but rank 0 has WORLD_SIZE=2/);
+    assert.ok(r.ms < 10_000);
+  }
+});
+
+test('a rendezvous port already in use is a clear error', async () => {
+  const server = createServer();
+  const port = await new Promise<number>((resolve) => server.listen(0, '0.0.0.0', () => resolve((server.address() as { port: number }).port)));
+  try {
+    await assert.rejects(ProcessGroup.init({ timeoutSeconds: 5 }, { rank: 0, worldSize: 1, localRank: 0, masterAddr: '127.0.0.1', masterPort: port }), /port \d+ is taken/);
+    await assert.rejects(launch(['pretrain'], { nprocPerNode: 2, masterPort: port, log: () => {} }), /port \d+ on 127\.0\.0\.1 is already in use/);
+  } finally {
+    server.close();
+  }
+});
+
+test('the launcher stops the other ranks when one fails, and returns its exit code', async () => {
+  const out = file();
+  const started = performance.now();
+  const port = await freePort();
+  const lines: string[] = [];
+  const pending = launch(['hang', out], { nprocPerNode: 2, masterPort: port, script: WORKER, timeoutSeconds: 20, threadsPerProcess: 1, log: (l) => lines.push(l) });
+  const deadline = Date.now() + 20_000;
+  while (!existsSync(`${out}.1`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  process.kill(Number(readFileSync(`${out}.1`, 'utf8')), 'SIGKILL');
+  const result = await pending;
+  assert.notEqual(result.exitCode, 0);
+  assert.match(lines.join('\n'), /rank 1 was killed by SIGKILL; stopping the other ranks/);
+  assert.ok(performance.now() - started < 25_000);
+});
