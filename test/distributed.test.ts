@@ -1,5 +1,5 @@
 // Data-parallel training on c10d (Gloo over loopback): 2 processes with batch B end
-// where 1 process with batch 2B does; SimCLR's gathered NT-Xent is the one-process
+// where 1 process with batch 2B does (also with batch norm, under SyncBatchNorm); SimCLR's gathered NT-Xent is the one-process
 // loss; a rank that dies ends the others; a stopped 2-process run resumes exactly;
 // wrong world sizes and taken ports are clear errors. Ranks run test/support/ddp-worker.ts.
 import { test, after } from 'node:test';
@@ -79,6 +79,18 @@ test('2 processes with batch B end with the parameters of 1 process with batch 2
   // The check can fail: one process with batch 8 lands elsewhere.
   assert.ok(relativeDistance(pHalf!.params, p1!.params) > 1e-3);
   assert.equal(p2!.communication!.gradBytesPerStep, Object.values(p2!.params).reduce((s, v) => s + 4 * v.length, 0));
+});
+
+test('with SyncBatchNorm, 2 processes with batch B match 1 process with batch 2B on a batch-norm CNN; without it they do not', async () => {
+  // 12 steps: on this tiny CNN, 1 thread against 2 threads in one process already part by 1e-3 at step 20 (a tie flips).
+  const [one, synced, unsynced] = [file(), file(), file()];
+  await job(0, 'train', one, { batchSize: 16, steps: 12, backbone: 'small-cnn' });
+  await job(2, 'train', synced, { batchSize: 8, steps: 12, backbone: 'small-cnn', syncBatchNorm: true });
+  await job(2, 'train', unsynced, { batchSize: 8, steps: 12, backbone: 'small-cnn' });
+  const [p1, pSync, pLocal] = [one, synced, unsynced].map((f) => readJson<{ params: Params }>(f).params);
+  const d = relativeDistance(pSync!, p1!);
+  assert.ok(d < 1e-5, `SyncBatchNorm 2x8 vs 1x16: relative distance ${d}`);
+  assert.ok(relativeDistance(pLocal!, p1!) > 1e-4);
 });
 
 test("SimCLR's NT-Xent with gathered negatives gives the one-process loss and gradient on the same global batch", async () => {

@@ -6,3 +6,4 @@ export { StopCoordinator } from './coordinator.js';
 export { shardOrder, shardedBatches, type Shard } from './sampler.js';
 export { setDefaultGroup, defaultGroup, gatherWithGrad, gatherNoGrad, rankAndWorld } from './default-group.js';
 export { launch, checkPortFree, type LaunchOptions, type LaunchResult } from './launcher.js';
+export { convertSyncBatchNorm } from './sync-batchnorm.js';

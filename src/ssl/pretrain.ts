@@ -12,7 +12,7 @@ import type { Normalization } from '../eval/evaluate.js';
 import type { SslMethod, ViewBatch } from './method.js';
 import type { Encoder } from '../models/index.js';
 import { embeddingMonitor, type MonitorOptions } from './monitors.js';
-import { DataParallel, setDefaultGroup, type CommStats, type ProcessGroup } from '../distributed/index.js';
+import { DataParallel, convertSyncBatchNorm, setDefaultGroup, type CommStats, type ProcessGroup } from '../distributed/index.js';
 
 export interface PretrainOptions extends Pick<FitOptions<Batch>, 'checkpoint' | 'resume' | 'metrics' | 'progress' | 'timeBudgetSeconds' | 'callbacks' | 'checkpointMeta' | 'clipGradNorm'> {
   /** Unlabelled training images (labels, if any, are ignored). */
@@ -43,6 +43,8 @@ export interface PretrainOptions extends Pick<FitOptions<Batch>, 'checkpoint' | 
    * images per step (a global batch of worldSize x batchSize); rank 0 alone writes.
    */
   group?: ProcessGroup;
+  /** Data-parallel: batch norm over the global batch (SyncBatchNorm) instead of each rank's own. */
+  syncBatchNorm?: boolean;
 }
 
 export interface PretrainResult {
@@ -99,6 +101,8 @@ export interface PretrainOnOptions extends Pick<FitOptions<Batch>, 'checkpoint' 
   scheduler?: (optimizer: Optimizer, totalSteps: number) => LRScheduler;
   /** Data-parallel: average gradients over this group's ranks (see PretrainOptions.group). */
   group?: ProcessGroup;
+  /** Data-parallel: batch norm over the global batch (SyncBatchNorm) instead of each rank's own. */
+  syncBatchNorm?: boolean;
 }
 
 /**
@@ -119,6 +123,7 @@ export async function pretrainOn<B extends Disposable>(method: SslMethod<B, neve
   const ddp = o.group && o.group.worldSize > 1 ? new DataParallel(o.group, method) : null;
   const root = !ddp || ddp.isRoot;
   if (ddp) setDefaultGroup(ddp.group);
+  const undoSyncBatchNorm = ddp && o.syncBatchNorm ? convertSyncBatchNorm(method, ddp.group) : null;
   try {
     const result = await fit<B>({
       name, model: method, device, optimizer, scheduler, epochs: o.epochs, stepsPerEpoch: source.stepsPerEpoch, maxSteps: o.maxSteps,
@@ -135,6 +140,7 @@ export async function pretrainOn<B extends Disposable>(method: SslMethod<B, neve
     });
     return { fit: result, validation: result.lastValidation, communication: ddp?.commStats() };
   } finally {
+    undoSyncBatchNorm?.();
     if (ddp) setDefaultGroup(null);
     // The optimizer's state (momenta, Adam moments) is not the caller's: a resumed run rebuilds it from the checkpoint.
     optimizer.dispose();

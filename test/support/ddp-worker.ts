@@ -13,26 +13,28 @@ import { ntXentLoss } from '../../src/ssl/losses/index.js';
 import { ProcessGroup, distributedEnv, setDefaultGroup } from '../../src/distributed/index.js';
 import { toyImages } from './toy-images.js';
 
-setNumThreads(1);
+setNumThreads(Number(process.env.TEST_THREADS ?? 1));
 const [scenario, outPath, optionsJson] = process.argv.slice(2);
-const opts = JSON.parse(optionsJson ?? '{}') as { batchSize?: number; steps?: number; checkpoint?: string; resume?: boolean; epochs?: number; world?: number; interruptAtStep?: number };
+const opts = JSON.parse(optionsJson ?? '{}') as { batchSize?: number; steps?: number; checkpoint?: string; resume?: boolean; epochs?: number; world?: number; interruptAtStep?: number; backbone?: 'vit-tiny' | 'small-cnn'; syncBatchNorm?: boolean };
 const env = distributedEnv();
 const group = env ? await ProcessGroup.init({ timeoutSeconds: Number(process.env.TEST_TIMEOUT ?? 20) }) : undefined;
 
 if (scenario === 'train') {
   manualSeed(7);
   const data = toyImages(96, { size: 12 });
-  const encoder = createBackbone('vit-tiny', { inChannels: 1, width: 16, blocks: 1, imageSize: [12, 12] });
+  const encoder = opts.backbone === 'small-cnn' ? createBackbone('small-cnn', { inChannels: 1, width: 4 })
+    : createBackbone('vit-tiny', { inChannels: 1, width: 16, blocks: 1, imageSize: [12, 12] });
   const method = createMethod('rotation', encoder, { imageShape: [1, 12, 12], norm: { mean: [0.3], std: [0.3] } });
   const result = await pretrain(method, {
     data, batchSize: opts.batchSize ?? 8, epochs: opts.epochs ?? 10, maxSteps: opts.steps ?? 20, seed: 3, group,
     optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0 }, progress: false,
-    checkpoint: opts.checkpoint, resume: opts.resume,
+    checkpoint: opts.checkpoint, resume: opts.resume, syncBatchNorm: opts.syncBatchNorm,
     // Ctrl-C on rank 0 alone: the coordinator must stop every rank after the same step.
     callbacks: { onStepEnd: (step) => { if (step === opts.interruptAtStep && (group?.rank ?? 0) === 0) process.emit('SIGINT'); } },
   });
   if ((group?.rank ?? 0) === 0) {
-    const params = Object.fromEntries(method.namedParameters().map(([n, p]) => [n, Array.from(p.data() as Float32Array)]));
+    const floats = [...method.namedParameters(), ...method.namedBuffers().filter(([, b]) => b.dtype === 'float32')];
+    const params = Object.fromEntries(floats.map(([n, p]) => [n, Array.from(p.data() as Float32Array)]));
     writeFileSync(outPath!, JSON.stringify({ params, steps: result.fit.steps, interrupted: result.fit.interrupted, communication: result.communication }));
   }
 } else if (scenario === 'ntxent') {

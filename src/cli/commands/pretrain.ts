@@ -180,7 +180,7 @@ export async function run(args: Args, cliOut: Output): Promise<void> {
     optimizer: { ...optimizer, lr: s.lr, warmupSteps: fittingWarmup(optimizer.warmupSteps, totalSteps) },
     timeBudgetSeconds: minutes > 0 ? minutes * 60 : undefined,
     metrics: root ? new MetricsLog(join(outDir, 'metrics.jsonl')) : undefined,
-    checkpoint, resume, group,
+    checkpoint, resume, group, syncBatchNorm: args.flag('sync-batchnorm'),
     checkpointMeta: { backbone: s.backbone, width: s.width, inChannels, norm, cli: s },
     callbacks: {
       onStepEnd: () => {
