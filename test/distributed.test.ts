@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ProcessGroup } from '../src/distributed/index.js';
+import { ProcessGroup, shardOrder } from '../src/distributed/index.js';
 import { launch } from '../src/distributed/launcher.js';
 
 const WORKER = fileURLToPath(new URL('./support/ddp-worker.js', import.meta.url));
@@ -66,6 +66,17 @@ function relativeDistance(a: Params, b: Params): number {
   }
   return Math.sqrt(diff / norm);
 }
+
+test('the shards of an epoch are disjoint, and together each global batch is the one-process batch', () => {
+  const order = Int32Array.from({ length: 23 }, (_, i) => (i * 7) % 23);
+  const shards = [0, 1, 2].map((rank) => shardOrder(order, 3, { rank, worldSize: 3 }));
+  for (const s of shards) assert.equal(s.length, 6); // 2 global batches of 9; the last 5 are dropped
+  for (let b = 0; b < 2; b++) {
+    const together = shards.flatMap((s) => Array.from(s.subarray(3 * b, 3 * b + 3)));
+    assert.deepEqual(together, Array.from(order.subarray(9 * b, 9 * b + 9)));
+  }
+  assert.equal(new Set(shards.flatMap((s) => Array.from(s))).size, 18);
+});
 
 test('2 processes with batch B end with the parameters of 1 process with batch 2B after 20 SGD steps', async () => {
   const [one, two, half] = [file(), file(), file()];
