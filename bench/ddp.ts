@@ -24,7 +24,7 @@ const rounds = Number(values.rounds);
 const batch = Number(values.batch);
 const common = ['--steps', values.steps!, '--warmup', values.warmup!];
 
-interface Report { imgPerS: number; stepMs: number; allReduceMsPerStep: number; gradBytesPerStep: number }
+interface Report { imgPerS: number; stepMs: number; allReduceMsPerStep: number; allReduceAloneMs: number; gradBytesPerStep: number }
 
 function oneProcess(method: string, out: string): Report {
   const r = spawnSync(process.execPath, [RANK, '--method', method, '--batch', String(2 * batch), ...common, '--out', out], {
@@ -45,7 +45,7 @@ async function twoProcesses(method: string, out: string): Promise<Report> {
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
 const fmt = (xs: number[], digits = 0): string => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
 
-const summary: Record<string, { img_per_s_1proc: number; img_per_s_2proc: number; ratio_2proc_vs_1proc: number; ratio_range: [number, number]; allreduce_ms_per_step: number; grad_bytes_per_step: number; step_ms_2proc: number }> = {};
+const summary: Record<string, { img_per_s_1proc: number; img_per_s_2proc: number; ratio_2proc_vs_1proc: number; ratio_range: [number, number]; allreduce_ms_per_step: number; allreduce_alone_ms: number; grad_bytes_per_step: number; step_ms_2proc: number }> = {};
 console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; global batch ${2 * batch} images`);
 try {
   for (const method of values.methods!.split(',')) {
@@ -59,12 +59,13 @@ try {
     }
     const ratios = one.map((o, i) => two[i]!.imgPerS / o.imgPerS);
     console.log(`${method}: 1 process x 2 threads ${fmt(one.map((o) => o.imgPerS))} img/s; 2 processes x 1 thread ${fmt(two.map((o) => o.imgPerS))} img/s; ` +
-      `ratio ${fmt(ratios, 3)}; all-reduce ${fmt(two.map((o) => o.allReduceMsPerStep), 1)} ms of a ${fmt(two.map((o) => o.stepMs))} ms step; ` +
+      `ratio ${fmt(ratios, 3)}; all-reduce ${fmt(two.map((o) => o.allReduceMsPerStep), 1)} ms of a ${fmt(two.map((o) => o.stepMs))} ms step ` +
+      `(alone, ranks lined up: ${fmt(two.map((o) => o.allReduceAloneMs), 2)} ms; the rest is waiting for the slower rank); ` +
       `${(two[0]!.gradBytesPerStep / 1e6).toFixed(2)} MB of gradients per step (median (min-max) of ${rounds} rounds)`);
     summary[method] = {
       img_per_s_1proc: median(one.map((o) => o.imgPerS)), img_per_s_2proc: median(two.map((o) => o.imgPerS)),
       ratio_2proc_vs_1proc: median(ratios), ratio_range: [Math.min(...ratios), Math.max(...ratios)],
-      allreduce_ms_per_step: median(two.map((o) => o.allReduceMsPerStep)), grad_bytes_per_step: two[0]!.gradBytesPerStep,
+      allreduce_ms_per_step: median(two.map((o) => o.allReduceMsPerStep)), allreduce_alone_ms: median(two.map((o) => o.allReduceAloneMs)), grad_bytes_per_step: two[0]!.gradBytesPerStep,
       step_ms_2proc: median(two.map((o) => o.stepMs)),
     };
   }
