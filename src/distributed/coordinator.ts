@@ -25,7 +25,8 @@ export class StopCoordinator implements TrainingCallback {
   }
 
   async onStepEnd(run: RunContext): Promise<void> {
-    const flags = tensor([this.sigintSeen ? 1 : 0, run.stopped ? 1 : 0], { dtype: 'float32' });
+    // On the model's device: NCCL reduces CUDA tensors only.
+    const flags = tensor([this.sigintSeen ? 1 : 0, run.stopped ? 1 : 0], { dtype: 'float32', device: run.model.device });
     try {
       // Off the main thread: a Ctrl-C handler can run while a slow rank catches up.
       await this.ddp.group.allReduceAsync([flags], 'max');
