@@ -15,6 +15,8 @@ import { toyImages } from './toy-images.js';
 
 setNumThreads(Number(process.env.TEST_THREADS ?? 1));
 const [scenario, outPath, optionsJson] = process.argv.slice(2);
+// `node --test dist/test/` also runs this file, without a scenario: nothing to do then.
+if (scenario === undefined) process.exit(0);
 const opts = JSON.parse(optionsJson ?? '{}') as { batchSize?: number; steps?: number; checkpoint?: string; resume?: boolean; epochs?: number; world?: number; interruptAtStep?: number; backbone?: 'vit-tiny' | 'small-cnn'; syncBatchNorm?: boolean };
 const env = distributedEnv();
 const group = env ? await ProcessGroup.init({ timeoutSeconds: Number(process.env.TEST_TIMEOUT ?? 20) }) : undefined;
