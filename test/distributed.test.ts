@@ -185,3 +185,23 @@ test('the launcher stops the other ranks when one fails, and returns its exit co
   assert.match(lines.join('\n'), /rank 1 was killed by SIGKILL; stopping the other ranks/);
   assert.ok(performance.now() - started < 25_000);
 });
+
+test('Ctrl-C at the launcher stops every rank after the same step, and rank 0 saves the checkpoint', async () => {
+  const out = file();
+  const started = join(tmp, 'sigint-started');
+  const checkpoint = join(tmp, 'sigint-ckpt');
+  const pending = launch(['train', out, JSON.stringify({ batchSize: 8, steps: 2000, epochs: 200, checkpoint, startedFile: started })], {
+    nprocPerNode: 2, masterPort: await freePort(), script: WORKER, timeoutSeconds: 20, threadsPerProcess: 1, log: () => {},
+  });
+  const deadline = Date.now() + 20_000;
+  while (!(existsSync(`${started}.0`) && existsSync(`${started}.1`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // What a terminal's Ctrl-C does to the launcher (its ranks are process groups of their own).
+  process.emit('SIGINT');
+  const result = await pending;
+  assert.deepEqual(result.ranks, [0, 0]);
+  const r = readJson<{ steps: number; interrupted: boolean }>(out);
+  assert.equal(r.interrupted, true);
+  assert.ok(r.steps > 0 && r.steps < 2000);
+  assert.ok(existsSync(`${checkpoint}.json`));
+  assert.equal((readJson<{ meta: { step: number } }>(`${checkpoint}.json`)).meta.step, r.steps);
+});

@@ -17,7 +17,7 @@ setNumThreads(Number(process.env.TEST_THREADS ?? 1));
 const [scenario, outPath, optionsJson] = process.argv.slice(2);
 // `node --test dist/test/` also runs this file, without a scenario: nothing to do then.
 if (scenario === undefined) process.exit(0);
-const opts = JSON.parse(optionsJson ?? '{}') as { batchSize?: number; steps?: number; checkpoint?: string; resume?: boolean; epochs?: number; world?: number; interruptAtStep?: number; backbone?: 'vit-tiny' | 'small-cnn'; syncBatchNorm?: boolean };
+const opts = JSON.parse(optionsJson ?? '{}') as { batchSize?: number; steps?: number; checkpoint?: string; resume?: boolean; epochs?: number; world?: number; interruptAtStep?: number; startedFile?: string; backbone?: 'vit-tiny' | 'small-cnn'; syncBatchNorm?: boolean };
 const env = distributedEnv();
 const group = env ? await ProcessGroup.init({ timeoutSeconds: Number(process.env.TEST_TIMEOUT ?? 20) }) : undefined;
 
@@ -32,7 +32,12 @@ if (scenario === 'train') {
     optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0 }, progress: false,
     checkpoint: opts.checkpoint, resume: opts.resume, syncBatchNorm: opts.syncBatchNorm,
     // Ctrl-C on rank 0 alone: the coordinator must stop every rank after the same step.
-    callbacks: { onStepEnd: (step) => { if (step === opts.interruptAtStep && (group?.rank ?? 0) === 0) process.emit('SIGINT'); } },
+    callbacks: {
+      onStepEnd: (step) => {
+        if (step === opts.interruptAtStep && (group?.rank ?? 0) === 0) process.emit('SIGINT');
+        if (step === 1 && opts.startedFile) writeFileSync(`${opts.startedFile}.${group?.rank ?? 0}`, 'training');
+      },
+    },
   });
   if ((group?.rank ?? 0) === 0) {
     const floats = [...method.namedParameters(), ...method.namedBuffers().filter(([, b]) => b.dtype === 'float32')];
