@@ -286,6 +286,7 @@ export const COMMANDS: CommandSpec[] = [
       quick: { type: 'boolean', help: 'tiny budgets for a smoke test; for images as demo --quick (k=10, seeds 0,1, 3,000 training and 500 test images)' },
       out: { type: 'string', value: 'DIR', defaultText: 'runs/image, or runs/text with --modality text', help: 'where results and the report go' },
       device: { ...DEVICE.device!, default: undefined, defaultText: "cpu, or the device set in --config's file; the text experiment runs on the cpu" },
+      nproc: { type: 'string', value: 'N', default: '1', help: 'image experiment: pretrain data-parallel on N processes of this machine (batch sizes are per process); rank 0 evaluates' },
       ...THREADS, ...COMMON,
     },
     examples: [

@@ -7,13 +7,16 @@ import type { Args } from '../options.js';
 import type { Output } from '../output.js';
 
 /** The commands that train data-parallel when started under `launch`. */
-export const DATA_PARALLEL_COMMANDS = ['pretrain'];
+export const DATA_PARALLEL_COMMANDS = ['pretrain', 'experiment'];
 
 export async function run(args: Args, _out: Output): Promise<void> {
   const command = args.positionals;
   if (command.length === 0) throw new UsageError("say what to run after '--', e.g. selfsup launch --nproc-per-node 2 -- pretrain --method simclr");
   const name = command[0]!;
   if (!findCommand(name)) throw new UsageError(`unknown command '${name}' after '--'`);
+  if (name === 'experiment' && command.some((w, i) => w === '--modality' ? command[i + 1] === 'text' : w === '--modality=text')) {
+    throw new UsageError('only the image experiment pretrains data-parallel');
+  }
   if (!DATA_PARALLEL_COMMANDS.includes(name)) throw new UsageError(`'selfsup ${name}' does not train data-parallel; launch runs ${DATA_PARALLEL_COMMANDS.join(', ')}`);
   const result = await launch(command, {
     nprocPerNode: args.int('nproc-per-node', { min: 1 })!,
