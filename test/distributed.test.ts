@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProcessGroup, shardOrder } from '../src/distributed/index.js';
 import { launch } from '../src/distributed/launcher.js';
+import { manualSeed, randn } from '../src/tensor/index.js';
+import { ntXentLoss } from '../src/ssl/losses/index.js';
 
 const WORKER = fileURLToPath(new URL('./support/ddp-worker.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'selfsup-ddp-'));
@@ -52,6 +54,17 @@ async function job(world: number, scenario: string, out: string, options: object
   for (const r of await Promise.all(ranks.map((x) => x.done))) assert.equal(r.code, 0, r.stderr);
 }
 
+/** `job`, run once per (world, scenario, options): tests that need the same run share it. */
+const shared = new Map<string, Promise<string>>();
+function sharedJob(world: number, scenario: string, options: object): Promise<string> {
+  const key = JSON.stringify([world, scenario, options]);
+  if (!shared.has(key)) {
+    const out = file();
+    shared.set(key, job(world, scenario, out, options).then(() => out));
+  }
+  return shared.get(key)!;
+}
+
 type Params = Record<string, number[]>;
 const readJson = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
 
@@ -79,10 +92,9 @@ test('the shards of an epoch are disjoint, and together each global batch is the
 });
 
 test('2 processes with batch B end with the parameters of 1 process with batch 2B after 20 SGD steps', async () => {
-  const [one, two, half] = [file(), file(), file()];
-  await job(0, 'train', one, { batchSize: 16, steps: 20 });
-  await job(2, 'train', two, { batchSize: 8, steps: 20 });
-  await job(0, 'train', half, { batchSize: 8, steps: 20 });
+  const one = await sharedJob(0, 'train', { batchSize: 16, steps: 20, epochs: 10 });
+  const two = await sharedJob(2, 'train', { batchSize: 8, steps: 20, epochs: 10 });
+  const half = await sharedJob(0, 'train', { batchSize: 8, steps: 20, epochs: 10 });
   const [p1, p2, pHalf] = [one, two, half].map((f) => readJson<{ params: Params; steps: number; communication?: { gradBytesPerStep: number } }>(f));
   assert.equal(p2!.steps, 20);
   const d = relativeDistance(p2!.params, p1!.params);
@@ -105,10 +117,9 @@ test('with SyncBatchNorm, 2 processes with batch B match 1 process with batch 2B
 });
 
 test("SimCLR's NT-Xent with gathered negatives gives the one-process loss and gradient on the same global batch", async () => {
-  const [ref, r0] = [file(), file()];
-  await job(0, 'ntxent', ref, { world: 2 });
+  const r0 = file();
   await job(2, 'ntxent', r0, {});
-  const single = readJson<{ loss: number; grad0: number[] }>(ref);
+  const single = ntxentInOneProcess(2);
   const ranks = [0, 1].map((r) => readJson<{ loss: number; grad0: number[] }>(`${r0}.rank${r}`));
   const mean = (ranks[0]!.loss + ranks[1]!.loss) / 2;
   assert.ok(Math.abs(mean - single.loss) < 1e-5 * single.loss, `${mean} vs ${single.loss}`);
@@ -117,6 +128,18 @@ test("SimCLR's NT-Xent with gathered negatives gives the one-process loss and gr
   const worst = Math.max(...gathered.map((g, i) => Math.abs(g - single.grad0[i]!)));
   assert.ok(worst < 1e-6, `gradient differs by ${worst}`);
 });
+
+/** The worker's NT-Xent scenario in this process, on all `world` ranks' rows at once (same seed, same draws). */
+function ntxentInOneProcess(world: number): { loss: number; grad0: number[] } {
+  manualSeed(11);
+  const n = 6 * world;
+  const [z0, z1] = [randn([n, 5]).requiresGrad_(), randn([n, 5]).requiresGrad_()];
+  const loss = ntXentLoss(z0, z1, { temperature: 0.3, gatherDistributed: true });
+  loss.backward();
+  const result = { loss: loss.item(), grad0: Array.from(z0.grad!.data() as Float32Array) };
+  for (const t of [z0, z1, loss]) t.dispose();
+  return result;
+}
 
 test('killing one rank ends the other with a clear error, well within the timeout', async () => {
   const out = file();
@@ -136,9 +159,9 @@ test('killing one rank ends the other with a clear error, well within the timeou
 });
 
 test('a 2-process run stopped by Ctrl-C on rank 0 resumes to the parameters of an uninterrupted run', async () => {
-  const [whole, stopped, resumed] = [file(), file(), file()];
+  const [stopped, resumed] = [file(), file()];
   const checkpoint = join(tmp, 'resume-ckpt');
-  await job(2, 'train', whole, { batchSize: 8, steps: 20, epochs: 10 });
+  const whole = await sharedJob(2, 'train', { batchSize: 8, steps: 20, epochs: 10 });
   await job(2, 'train', stopped, { batchSize: 8, steps: 20, epochs: 10, checkpoint, interruptAtStep: 7 });
   const first = readJson<{ steps: number; interrupted: boolean }>(stopped);
   assert.equal(first.interrupted, true);

@@ -38,6 +38,11 @@ export class StopCoordinator implements TrainingCallback {
     }
   }
 
+  /** Rank 0 validates and saves at an epoch's end: the others wait here, off the main thread, rather than in the next step's all-reduce. */
+  async onEpochEnd(): Promise<void> {
+    await this.ddp.group.barrierAsync();
+  }
+
   onTrainEnd(): void {
     if (this.onSigint) process.off('SIGINT', this.onSigint);
     this.onSigint = undefined;
