@@ -10,6 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
   g++ make python3          # node-gyp builds the addon
   libtorch-dev              # the engine: PyTorch's C++ core (1.13 on Debian 12)
+  libgloo-dev               # headers of Gloo, the CPU collectives of libtorch's c10d (data-parallel training)
   libopenblas0-openmp       # an optimized BLAS for libtorch (the reference BLAS is several times slower)
   dataset-fashion-mnist     # the default data set, under /usr/share/datasets/fashion-mnist
   python3-torch             # PyTorch itself: reference fixtures, interop checks, benchmarks
