@@ -28,6 +28,10 @@
 #include <string>
 #include <vector>
 
+// native/skipgram.cc: the fused skip-gram loop.
+void RegisterSkipGram(Napi::Env env, Napi::Object exports, const at::Tensor& (*tensorOf)(const Napi::Value&, const char*));
+#include "tensor_handles.h"
+
 namespace {
 
 // ---------------------------------------------------------------------------
@@ -856,9 +860,17 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaDeviceCount", Napi::Function::New(env, Guarded<CudaDeviceCount>));
   exports.Set("cudaSynchronize", Napi::Function::New(env, Guarded<CudaSynchronize>));
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
+  RegisterSkipGram(env, exports, tensorOf);
+  selfsup::registerDistributed(env, exports);
   return exports;
 }
 
 }  // namespace
+
+// Tensor handles for the addon's other files (native/tensor_handles.h).
+namespace selfsup {
+const at::Tensor& tensorFromHandle(const Napi::Value& v, const char* what) { return tensorOf(v, what); }
+Napi::Value tensorHandle(Napi::Env env, at::Tensor t) { return wrapTensor(env, std::move(t)); }
+}  // namespace selfsup
 
 NODE_API_MODULE(selfsup_native, Init)

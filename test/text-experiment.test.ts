@@ -68,7 +68,8 @@ test('runTextExperiment with a quick config: every method (ELECTRA and SimCSE to
     const config = {
       ...quick,
       // Step budgets shorter than the epochs, so that they bind on this tiny corpus.
-      skipgram: { ...quick.skipgram, epochs: 100, maxSteps: 12 },
+      // The fused skip-gram engine's budget is its epochs.
+      skipgram: { ...quick.skipgram, epochs: 3 },
       mlm: { ...quick.mlm, epochs: 100, maxSteps: 40 },
       electra: { ...quick.electra, epochs: 100, maxSteps: 20 },
       simcse: { ...quick.simcse, epochs: 100, maxSteps: 10 },
@@ -82,7 +83,8 @@ test('runTextExperiment with a quick config: every method (ELECTRA and SimCSE to
     const lines: string[] = [];
     const r = await runTextExperiment(config, out, (l) => lines.push(l));
     // Step budgets: each pretraining runs exactly its steps.
-    for (const [name, steps] of [['skip-gram', 12], ['masked LM', 40], ['ELECTRA', 20], ['SimCSE', 10]] as const) {
+    assert.ok(lines.some((l) => l.startsWith('skip-gram: 3 epochs in')), `skip-gram ran 3 epochs: ${lines.filter((l) => l.startsWith('skip-gram')).join(' | ')}`);
+    for (const [name, steps] of [['masked LM', 40], ['ELECTRA', 20], ['SimCSE', 10]] as const) {
       assert.ok(lines.some((l) => l.startsWith(`${name}: ${steps} steps in`)), `${name} ran ${steps} steps: ${lines.filter((l) => l.startsWith(name)).join(' | ')}`);
     }
     assert.ok(lines.some((l) => /SimCSE: from the masked LM's encoder/.test(l)));
@@ -113,7 +115,7 @@ test('runTextExperiment with a quick config: every method (ELECTRA and SimCSE to
     assert.ok(Number.isFinite(r.simcseAlignment), `SimCSE alignment ${r.simcseAlignment}`);
     assert.equal(typeof r.report.extra!['ELECTRA replaced-token ROC AUC (held out)'], 'number');
     assert.equal(typeof r.report.extra!['SimCSE uniformity (held out)'], 'number');
-    assert.ok(r.report.notes!.some((n) => /Pretraining budgets in steps: skip-gram 12, masked LM 40, ELECTRA 20, SimCSE 10\./.test(n)));
+    assert.ok(r.report.notes!.some((n) => /Pretraining budgets: skip-gram 3 epochs \(fused engine\); in steps, masked LM 40, ELECTRA 20, SimCSE 10\./.test(n)));
     assert.equal(r.report.wordMaps!.length, 1);
     assert.equal(r.report.wordMaps![0]!.vectors.length, r.report.wordMaps![0]!.words.length);
     assert.equal(typeof r.report.extra!['synonym AUC (skip-gram)'], 'number');

@@ -202,10 +202,10 @@ describe('text budgets in steps', () => {
     assert.ok(fast.lrs.at(-1)! < 0.1 * Math.max(...fast.lrs), 'the rate decays to (nearly) zero over the step budget');
   });
 
-  test('skip-gram: a step budget trains exactly that many steps, identical under a stall', async () => {
+  test('skip-gram (batched engine): a step budget trains exactly that many steps, identical under a stall', async () => {
     const vocab = WordVocab.build(TEXTS, { minCount: 1 });
     const corpus = vocab.encodeCorpus(TEXTS);
-    const config = { ...defaultSkipGramConfig(), dim: 8, batchSize: 64, epochs: 50, maxSteps: 30, seed: 2 };
+    const config = { ...defaultSkipGramConfig(), engine: 'batched' as const, dim: 8, batchSize: 64, epochs: 50, maxSteps: 30, seed: 2 };
     const run = async (stallMs: number): Promise<number[]> => {
       manualSeed(2);
       const losses: number[] = [];

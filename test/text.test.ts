@@ -801,7 +801,8 @@ describe('no leaks over many steps', () => {
     const vocab = WordVocab.build(texts, { minCount: 1 });
     const corpus = vocab.encodeCorpus(texts);
     const counts: number[] = [];
-    const config = { ...defaultSkipGramConfig(), dim: 8, epochs: 4, batchSize: 128, subsample: 0 };
+    // The batched engine's steps (the fused engine's leaks: test/skipgram-fused.test.ts).
+    const config = { ...defaultSkipGramConfig(), engine: 'batched' as const, dim: 8, epochs: 4, batchSize: 128, subsample: 0 };
     const r = await trainSkipGram({
       vocab, corpus, config, progress: false,
       callbacks: { onStepEnd: () => { counts.push(memory().numTensors); } },

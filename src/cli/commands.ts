@@ -125,15 +125,43 @@ export const COMMANDS: CommandSpec[] = [
       resume: { type: 'boolean', help: 'continue from DIR/rotation-pretrain (options not given are taken from it)' },
       force: { type: 'boolean', help: 'start over in an --out that already holds a run (its checkpoint, encoder and metrics are replaced)' },
       seed: { type: 'string', value: 'N', default: '0', help: 'seed of the initialisation, data order and held-out split' },
+      'sync-batchnorm': { type: 'boolean', help: "data-parallel runs: batch norm over the global batch (PyTorch's SyncBatchNorm) rather than each process's own" },
+      nproc: { type: 'string', value: 'N', default: '1', help: "data-parallel on N processes of this machine (as 'selfsup launch --nproc-per-node N -- pretrain ...'); --batch-size is per process" },
       ...DEVICE, ...THREADS, ...COMMON,
     },
     examples: [
       'selfsup pretrain --steps 1000 --out runs/rot',
+      'selfsup pretrain --method simclr --nproc 2 --steps 500 --out runs/simclr-ddp',
       'selfsup pretrain --method simclr --steps 2000 --out runs/simclr',
       'selfsup pretrain --data cifar10:~/data/cifar-10-batches-bin --backbone resnet18 --epochs 30 --steps 0 --minutes 60 --out runs/cifar',
       'selfsup pretrain --resume --out runs/rot        # after Ctrl-C',
     ],
     load: load('pretrain'),
+  },
+  {
+    name: 'launch',
+    summary: 'run pretrain on several processes or machines as one data-parallel job (like torchrun)',
+    positionals: [{ name: '-- COMMAND', help: 'the selfsup command and its options', variadic: true }],
+    description: 'Starts --nproc-per-node processes of COMMAND on this machine, each with MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK and LOCAL_RANK set, ' +
+      "and trains them as one job on libtorch's c10d (Gloo on CPU, NCCL on CUDA builds), as PyTorch's DistributedDataParallel does: every rank starts from rank 0's " +
+      'weights, trains on its own shard of each global batch (--batch-size images per process), and gradients are averaged after every step. Rank 0 alone writes ' +
+      'checkpoints, metrics, progress and the encoder. Ctrl-C stops every rank after the same step and saves; a rank that fails stops the others. ' +
+      'For several machines, run it on each with the same --nnodes, --master-addr (node 0) and --master-port and its own --node-rank.',
+    options: {
+      'nproc-per-node': { type: 'string', value: 'N', default: '1', help: 'processes on this machine (on CPU, each gets cores / N libtorch threads unless $SELFSUP_NUM_THREADS says otherwise)' },
+      nnodes: { type: 'string', value: 'M', default: '1', help: 'machines in the job' },
+      'node-rank': { type: 'string', value: 'R', default: '0', help: "this machine's index, 0..M-1 (node 0 hosts the rendezvous)" },
+      'master-addr': { type: 'string', value: 'HOST', default: '127.0.0.1', help: "node 0's address, reachable from every machine" },
+      'master-port': { type: 'string', value: 'P', default: '29500', help: 'a free TCP port on node 0 for the rendezvous' },
+      timeout: { type: 'string', value: 'S', default: '300', help: 'seconds a rank waits for the others (at start and in each collective) before failing' },
+      verbose: COMMON.verbose!, help: COMMON.help!,
+    },
+    examples: [
+      'selfsup launch --nproc-per-node 2 -- pretrain --method simclr --steps 500 --out runs/simclr-ddp',
+      'selfsup launch --nproc-per-node 2 -- pretrain --resume --out runs/simclr-ddp   # after Ctrl-C',
+      'selfsup launch --nnodes 2 --node-rank 0 --master-addr 10.0.0.1 --master-port 29500 --nproc-per-node 4 -- pretrain --out runs/big',
+    ],
+    load: load('launch'),
   },
   {
     name: 'finetune',
@@ -258,6 +286,7 @@ export const COMMANDS: CommandSpec[] = [
       quick: { type: 'boolean', help: 'tiny budgets for a smoke test; for images as demo --quick (k=10, seeds 0,1, 3,000 training and 500 test images)' },
       out: { type: 'string', value: 'DIR', defaultText: 'runs/image, or runs/text with --modality text', help: 'where results and the report go' },
       device: { ...DEVICE.device!, default: undefined, defaultText: "cpu, or the device set in --config's file; the text experiment runs on the cpu" },
+      nproc: { type: 'string', value: 'N', default: '1', help: 'image experiment: pretrain data-parallel on N processes of this machine (batch sizes are per process); rank 0 evaluates' },
       ...THREADS, ...COMMON,
     },
     examples: [

@@ -14,6 +14,7 @@ import { defaultImageConfig, jointEmbeddingPretrain, tilePretextPretrain, maePre
 import { backboneBlocks, writeEncoderInfo } from '../io/encoder-files.js';
 import { InterruptedError, UsageError } from './errors.js';
 import type { Output } from './output.js';
+import type { RankContext } from './distributed.js';
 import { saveReportData } from './report-data.js';
 import { resultsTable } from './table.js';
 import { fittingWarmup, pct } from './settings.js';
@@ -54,7 +55,7 @@ function checkPretrainBatches(c: ImageExperimentConfig, trainImages: number): vo
 }
 
 export async function runImageCommand(command: string, data: ImageExperimentData, config: ImageExperimentConfig, outDir: string,
-  dataSpec: string, out: Output, o: { epochsFollowSteps?: boolean } = {}): Promise<void> {
+  dataSpec: string, out: Output, o: { epochsFollowSteps?: boolean } = {}, job?: RankContext): Promise<void> {
   const started = performance.now();
   // Small data (a --limit) gets a held-out set and a warm-up that fit it, as in `selfsup pretrain`.
   const p = config.pretrain;
@@ -68,7 +69,14 @@ export async function runImageCommand(command: string, data: ImageExperimentData
   const checkpoint = checkpointPaths(join(outDir, 'rotation-pretrain')).tensors;
   if (config.device && config.device !== 'cpu') out.note(`training and evaluating on ${config.device}`);
   // Ctrl-C: the experiment stops after the run it interrupts and returns what finished.
-  const r = await runImageExperiment(data, config, outDir, (line) => out.note(line));
+  const r = await runImageExperiment(data, config, outDir, (line) => out.note(line), { group: job?.group });
+  if (job && !job.root) {
+    // Data-parallel: rank 0 evaluates and writes; this rank only helped pretrain.
+    job.group?.destroy();
+    if (r.interrupted) throw new InterruptedError('stopped with the other ranks');
+    return;
+  }
+  job?.group?.destroy();
 
   const reportData = saveReportData(outDir, r.report);
   out.note('writing the report...');

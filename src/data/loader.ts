@@ -5,6 +5,7 @@ import { Tensor, tensor, tidy } from '../tensor/index.js';
 import { gatherImages, imageSize, type ImageDataset } from './dataset.js';
 import { normalizeBatch_, randomCrop, randomFlip, type PadMode } from './augment.js';
 import { Rng } from './random.js';
+import { checkShard, shardOrder, shardedBatches, type Shard } from '../distributed/sampler.js';
 
 /** Data already in tensors: x [N, C, H, W] (uint8 0..255 or float), y int64 [N]. The caller keeps ownership. */
 export interface TensorSource {
@@ -31,6 +32,8 @@ export interface LoaderOptions {
   std?: number[];
   /** Where batches go ('cpu' default, or 'cuda'); augmentation runs there. */
   device?: string;
+  /** Data-parallel: this rank's slice of every global batch (see distributed/sampler.ts); needs dropLast. */
+  shard?: Shard;
 }
 
 /**
@@ -75,6 +78,7 @@ export class DataLoader implements Iterable<Batch> {
   readonly shuffle: boolean;
   readonly seed: number;
   readonly dropLast: boolean;
+  readonly shard: Shard | null;
   /** The epoch the next `for...of` runs (counts up from 0). */
   epoch = 0;
   private readonly source: ImageDataset | TensorSource;
@@ -96,6 +100,12 @@ export class DataLoader implements Iterable<Batch> {
     if (!Number.isSafeInteger(this.seed)) throw new TypeError(`DataLoader: seed must be an integer, got ${opts.seed}`);
     this.dropLast = opts.dropLast ?? false;
     this.device = opts.device ?? 'cpu';
+    this.shard = opts.shard && opts.shard.worldSize > 1 ? opts.shard : null;
+    if (this.shard) {
+      checkShard(this.shard);
+      // Every rank must take the same number of steps, or the collectives would wait on a rank that has finished.
+      if (!this.dropLast) throw new RangeError('DataLoader: a sharded (data-parallel) loader needs dropLast');
+    }
 
     const n = isTensorSource(source) ? this.checkTensorSource(source) : source.length;
     this.shape = isTensorSource(source) ? (source.x.shape.slice(1) as [number, number, number]) : source.imageShape;
@@ -128,13 +138,15 @@ export class DataLoader implements Iterable<Batch> {
 
   /** Batches per epoch. */
   get length(): number {
+    if (this.shard) return shardedBatches(this.pool.length, this.batchSize, this.shard);
     return this.dropLast ? Math.floor(this.pool.length / this.batchSize) : Math.ceil(this.pool.length / this.batchSize);
   }
 
   /** The order in which epoch `epoch` visits the examples (source indices). */
   order(epoch: number): Int32Array {
-    const order = Int32Array.from(this.pool);
-    return this.shuffle ? new Rng(this.seed, epoch, 0).shuffle(order) : order;
+    const pool = Int32Array.from(this.pool);
+    const order = this.shuffle ? new Rng(this.seed, epoch, 0).shuffle(pool) : pool;
+    return this.shard ? shardOrder(order, this.batchSize, this.shard) : order;
   }
 
   [Symbol.iterator](): Iterator<Batch> {
@@ -144,7 +156,8 @@ export class DataLoader implements Iterable<Batch> {
   /** The batches of one epoch; the same epoch number always gives the same batches. */
   *batches(epoch: number): Generator<Batch, void, undefined> {
     const order = this.order(epoch);
-    const augmentRng = new Rng(this.seed, epoch, 1);
+    // Each rank draws its own crops and flips.
+    const augmentRng = this.shard ? new Rng(this.seed, epoch, 1, this.shard.rank) : new Rng(this.seed, epoch, 1);
     for (let b = 0; b < this.length; b++) {
       const indices = order.subarray(b * this.batchSize, Math.min(order.length, (b + 1) * this.batchSize));
       yield this.makeBatch(indices.slice(), augmentRng);

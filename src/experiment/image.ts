@@ -4,6 +4,7 @@
 // linear-probed, kNN, distilled onto the unlabelled pool) on the same subsets.
 // Ctrl-C stops the whole sequence after the run it interrupts; the results of the
 // runs that finished come back, marked partial.
+import type { ProcessGroup } from '../distributed/index.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkDevice, manualSeed, noGrad, tidy, cat, F, type Tensor } from '../tensor/index.js';
@@ -109,6 +110,12 @@ export interface ImageExperimentOptions {
    * as interrupted stops the experiment.
    */
   handleInterrupt?: boolean;
+  /**
+   * Data-parallel: each pretext's pretraining runs on this group's ranks (see `pretrain`);
+   * rank 0 alone evaluates, writes and reports, and the other ranks return after the
+   * pretraining with empty results.
+   */
+  group?: ProcessGroup;
 }
 
 export interface ImageExperimentData {
@@ -213,7 +220,9 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   log: (line: string) => void = (l) => process.stderr.write(l + '\n'), options: ImageExperimentOptions = {}): Promise<ImageExperimentOutput> {
   const device = checkDevice(c.device, 'runImageExperiment');
   mkdirSync(outDir, { recursive: true });
-  const metrics = new MetricsLog(join(outDir, 'metrics.jsonl'));
+  const group = options.group && options.group.worldSize > 1 ? options.group : undefined;
+  const root = !group || group.rank === 0;
+  const metrics = new MetricsLog(root ? join(outDir, 'metrics.jsonl') : null);
   const numClasses = data.train.classNames?.length ?? 10;
   const inChannels = data.train.imageShape[0];
   // On the CPU: the same seed draws the same network whatever the device (training moves it).
@@ -262,7 +271,7 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     const r = await stop.training(() => pretrain(method, {
       data: data.train, indices: rest, heldOut: { data: data.train, indices: heldOut }, monitor,
       norm, batchSize: s.batchSize, epochs: s.epochs, maxSteps: s.maxSteps, optimizer: s.optimizer,
-      augment: s.augment, seed: c.seed, metrics, timeBudgetSeconds: s.timeBudgetSeconds, device, callbacks,
+      augment: s.augment, seed: c.seed, metrics, timeBudgetSeconds: s.timeBudgetSeconds, device, callbacks, group,
       checkpoint: join(outDir, `${name}-pretrain`), checkpointMeta: {
         backbone: c.backbone, width: c.width ?? null, inChannels, norm,
         // The settings this pretraining ran with, so that the checkpoint says what it is.
@@ -274,6 +283,11 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
       log(`${name} pretraining: interrupted after ${r.fit.steps} steps; its checkpoint is ${join(outDir, `${name}-pretrain`)}.safetensors`);
       method.dispose();
       return false;
+    }
+    if (!root) {
+      // Rank 0 keeps, measures and saves the encoder.
+      method.dispose();
+      return true;
     }
     got.rates[name] = r.fit.examplesPerSecond;
     curves.push({ run: `${name}-pretrain`, points: r.fit.curve });
@@ -553,6 +567,8 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
       if (!(await pretrainPretext(name))) return;
       if (await stop.shouldStop()) return;
     }
+    // Data-parallel: the other ranks only help pretrain.
+    if (!root) return;
 
     // 2. Supervised pretraining on the source domain, for transfer.
     if (wants('transfer')) {

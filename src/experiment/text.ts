@@ -284,7 +284,9 @@ async function pretrainSkipGram(r: TextRun, text: PretrainingText, got: Pretrain
   const { c, outDir, log, stop, metrics } = r;
   const { vocab, corpus, synTest } = text;
   manualSeed(c.seed);
-  log(`skip-gram: ${c.skipgram.dim}-d vectors, window ${c.skipgram.window}, ${c.skipgram.negatives} negatives, ${c.skipgram.epochs} epochs${c.skipgram.timeBudgetSeconds ? `, at most ${c.skipgram.timeBudgetSeconds} s` : ''}`);
+  const fused = (c.skipgram.engine ?? 'fused') === 'fused';
+  const budget = fused ? 'fused engine' : `batched engine, at most ${c.skipgram.maxSteps ?? 'all'} steps`;
+  log(`skip-gram: ${c.skipgram.dim}-d vectors, window ${c.skipgram.window}, ${c.skipgram.negatives} negatives, ${c.skipgram.epochs} epochs (${budget})${c.skipgram.timeBudgetSeconds ? `, at most ${c.skipgram.timeBudgetSeconds} s` : ''}`);
   const sgCheckpoint = join(outDir, 'skipgram');
   const sg = await stop.training(() => trainSkipGram({ vocab, corpus, config: c.skipgram, metrics, checkpoint: sgCheckpoint, callbacks: r.callbacks }));
   got.sgRates = { words: sg.wordsPerSecond, pairs: sg.pairsPerSecond };
@@ -303,7 +305,7 @@ async function pretrainSkipGram(r: TextRun, text: PretrainingText, got: Pretrain
   const randSims = pairSimilarities(vectors, ids(synTest.random));
   got.synonymAuc = synSims.length && randSims.length ? rocAuc(synSims, randSims) : NaN;
   got.synonymPairs = [synSims.length, randSims.length];
-  log(`skip-gram: ${sg.fit.steps} steps in ${sg.fit.seconds.toFixed(0)} s, ${Math.round(sg.wordsPerSecond)} words/s (${Math.round(sg.pairsPerSecond)} pairs/s); synonym AUC ${got.synonymAuc.toFixed(3)} over ${synSims.length} synonym and ${randSims.length} random pairs`);
+  log(`skip-gram: ${sg.fit.steps} ${fused ? 'epochs' : 'steps'} in ${sg.fit.seconds.toFixed(0)} s, ${Math.round(sg.wordsPerSecond)} words/s (${Math.round(sg.pairsPerSecond)} pairs/s); synonym AUC ${got.synonymAuc.toFixed(3)} over ${synSims.length} synonym and ${randSims.length} random pairs`);
   for (const w of ['dog', 'music', 'computer', 'red', 'king', 'happy']) {
     if (!vocab.has(w)) continue;
     const nn = nearestNeighbors(vectors, w, 8).map((n) => n.word).join(', ');
@@ -595,7 +597,7 @@ function textReport(r: TextRun, corpora: Corpora, text: PretrainingText, got: Pr
       'bow-scratch: a linear classifier on one-hot bags of words trained on the k labels. skipgram-linear: a linear probe on averaged skip-gram vectors. mlm-probe: a linear probe on the masked-LM encoder\'s mean-pooled embedding and layer outputs, side by side. mlm-finetune: the encoder fine-tuned with a linear head.' +
         (wantedMethods(c).some((m) => m.startsWith('electra-')) ? ' electra-probe and electra-finetune: the same on ELECTRA\'s discriminator.' : '') +
         (wantedMethods(c).some((m) => m.startsWith('simcse-')) ? ` simcse-probe and simcse-finetune: the same on the SimCSE encoder (${c.simcse.init === 'masked-lm' ? 'trained on from the masked LM\'s' : 'from a fresh start'}).` : ''),
-      `Pretraining budgets in steps: skip-gram ${c.skipgram.maxSteps ?? 'none'}, masked LM ${c.mlm.maxSteps ?? 'none'}` +
+      `Pretraining budgets: skip-gram ${(c.skipgram.engine ?? 'fused') === 'fused' ? `${c.skipgram.epochs} epochs (fused engine)` : `${c.skipgram.maxSteps ?? 'no'} steps (batched engine)`}; in steps, masked LM ${c.mlm.maxSteps ?? 'none'}` +
         (wantedMethods(c).some((m) => m.startsWith('electra-')) ? `, ELECTRA ${c.electra.maxSteps ?? 'none'}` : '') +
         (wantedMethods(c).some((m) => m.startsWith('simcse-')) ? `, SimCSE ${c.simcse.maxSteps ?? 'none'}` : '') + '.',
       ...(wordMap ? [`Synonym test: ROC AUC ${synonymAuc.toFixed(3)} of cosine similarity between ${synonymPairs[0]} WordNet synonym pairs and ${synonymPairs[1]} random pairs of the same words.`] : []),
@@ -692,7 +694,9 @@ export const DEFAULT_FORTUNE_FILES = ['computers', 'education', 'food', 'law', '
  * Skip-gram and the masked LM get what their former time budgets (120 s, 600 s) gave on 2 idle
  * cores, so the default experiment takes about as long as before (about 14 minutes):
  * - skip-gram: 120 s at 38,000 corpus words/s (README, 2026-11-29) is 4.56M words; a step of
- *   8,192 pairs reads 4,488 corpus words (1.91M words, 426 steps per epoch): 1,016 steps;
+ *   8,192 pairs reads 4,488 corpus words (1.91M words, 426 steps per epoch): 1,016 steps. That
+ *   is the batched engine's budget (engine: 'batched'); the default fused engine instead makes
+ *   `epochs` (5) passes over the corpus, as fastText does, in seconds;
  * - masked LM: 600 s gave 20,300 steps (README: 1,080 sequences/s of 32).
  * ELECTRA and SimCSE, measured against the masked LM on the same (busy) machine with
  * `node dist/bench/text-rates.js 25` (2026-12-02; masked LM 18.3 steps/s, ELECTRA 7.25, SimCSE

@@ -10,6 +10,20 @@ import { existsSync } from 'node:fs';
 export type TensorHandle = { readonly __tensorHandle: unique symbol };
 /** An opaque handle owning one libtorch random generator. */
 export type GeneratorHandle = { readonly __generatorHandle: unique symbol };
+/** A c10d process group (native/distributed.cc). */
+export type GroupHandle = { readonly __groupHandle: unique symbol };
+/** One started collective of a process group. */
+export type WorkHandle = { readonly __workHandle: unique symbol };
+
+export interface DistInitOptions {
+  backend: 'gloo' | 'nccl';
+  host: string;
+  port: number;
+  rank: number;
+  worldSize: number;
+  timeoutMs: number;
+  socketInterface?: string;
+}
 
 export interface NativeBinding {
   lookupOp(name: string, overload: string): number;
@@ -39,6 +53,18 @@ export interface NativeBinding {
   cudaDeviceCount(): number;
   cudaSynchronize(): void;
   torchVersion: string;
+  distInit(o: DistInitOptions): Promise<GroupHandle>;
+  distAllReduce(g: GroupHandle, tensors: TensorHandle[], op: 'sum' | 'max' | 'min' | 'product'): WorkHandle;
+  distBroadcast(g: GroupHandle, tensors: TensorHandle[], root: number): WorkHandle;
+  distAllGather(g: GroupHandle, t: TensorHandle): WorkHandle;
+  distBarrier(g: GroupHandle): WorkHandle;
+  /** Blocks (at most the group's timeout); an all-gather's work gives its concatenated result. */
+  distWait(w: WorkHandle): TensorHandle | undefined;
+  distWaitAsync(w: WorkHandle): Promise<TensorHandle | undefined>;
+  distIsCompleted(w: WorkHandle): boolean;
+  distGatherWithGrad(g: GroupHandle, t: TensorHandle): TensorHandle;
+  distDestroy(g: GroupHandle): void;
+  distNcclAvailable(): boolean;
   /** True when the addon tuned glibc malloc at load (see native/selfsup.cc TuneMalloc). */
   mallocTuned: boolean;
   /** True when the caching allocator for large CPU tensors is installed (native/cpu-cache.cc; off with SELFSUP_CPU_CACHE=0). */

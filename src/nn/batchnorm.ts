@@ -23,6 +23,11 @@ abstract class BatchNorm extends Module {
   readonly runningMean: Tensor | null = null;
   readonly runningVar: Tensor | null = null;
   readonly numBatchesTracked: Tensor | null = null;
+  /**
+   * Training-mode normalisation over every process's batch (SyncBatchNorm, set by
+   * src/distributed/sync-batchnorm.ts); null: this process's batch alone.
+   */
+  syncForward: ((x: Tensor, momentum: number) => Tensor) | null = null;
 
   constructor(readonly numFeatures: number, o: BatchNormOptions = {}) {
     super();
@@ -64,6 +69,7 @@ abstract class BatchNorm extends Module {
       // momentum null: a cumulative moving average, weighting every batch equally
       if (this.momentum === null) factor = 1 / this.numBatchesTracked.item();
     }
+    if (this.training && this.syncForward) return this.syncForward(x, factor);
     const useBatchStats = this.training || this.runningMean === null;
     return F.batchNorm(x, {
       weight: this.weight,

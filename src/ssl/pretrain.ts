@@ -12,6 +12,7 @@ import type { Normalization } from '../eval/evaluate.js';
 import type { SslMethod, ViewBatch } from './method.js';
 import type { Encoder } from '../models/index.js';
 import { embeddingMonitor, type MonitorOptions } from './monitors.js';
+import { DataParallel, convertSyncBatchNorm, setDefaultGroup, type CommStats, type ProcessGroup } from '../distributed/index.js';
 
 export interface PretrainOptions extends Pick<FitOptions<Batch>, 'checkpoint' | 'resume' | 'metrics' | 'progress' | 'timeBudgetSeconds' | 'callbacks' | 'checkpointMeta' | 'clipGradNorm'> {
   /** Unlabelled training images (labels, if any, are ignored). */
@@ -37,12 +38,21 @@ export interface PretrainOptions extends Pick<FitOptions<Batch>, 'checkpoint' | 
   seed: number;
   /** Shown in the progress line and the metrics (default `<method>-pretrain`). */
   name?: string;
+  /**
+   * Data-parallel: train on this group's ranks, each on its own shard with `batchSize`
+   * images per step (a global batch of worldSize x batchSize); rank 0 alone writes.
+   */
+  group?: ProcessGroup;
+  /** Data-parallel: batch norm over the global batch (SyncBatchNorm) instead of each rank's own. */
+  syncBatchNorm?: boolean;
 }
 
 export interface PretrainResult {
   fit: FitResult;
   /** The method's last held-out pretext metrics and monitors (empty when none were asked for). */
   validation: Record<string, number>;
+  /** Data-parallel runs: all-reduce time and gradient bytes. */
+  communication?: CommStats;
 }
 
 /** Trains `method` (in place) on `o.data`; take its encoder afterwards with `method.takeEncoder()`. */
@@ -51,19 +61,20 @@ export async function pretrain<M extends SslMethod>(method: M, o: PretrainOption
   const device = checkDevice(o.device, name);
   method.to(device);
   const raw = method.rawInput;
+  const shard = o.group && o.group.worldSize > 1 ? { rank: o.group.rank, worldSize: o.group.worldSize } : undefined;
   const loader = new DataLoader(o.data, {
-    batchSize: o.batchSize ?? 128, seed: o.seed, indices: o.indices, dropLast: true, device,
+    batchSize: o.batchSize ?? 128, seed: o.seed, indices: o.indices, dropLast: true, device, shard,
     crop: raw ? 0 : (o.augment?.crop ?? 0), flip: raw ? false : (o.augment?.flip ?? false),
     mean: raw ? undefined : o.norm?.mean, std: raw ? undefined : o.norm?.std,
   });
-  if (loader.length < 1) throw new RangeError(`${name}: batch size ${o.batchSize ?? 128} is larger than the ${o.indices?.length ?? o.data.length} training images`);
+  if (loader.length < 1) throw new RangeError(`${name}: batch size ${o.batchSize ?? 128}${shard ? ` x ${shard.worldSize} processes` : ''} is larger than the ${o.indices?.length ?? o.data.length} training images`);
   // The encoder carries the normalisation it is trained with, for evaluation and saveEncoder.
   if (o.norm) method.encoder.inputNorm = o.norm;
   const monitor = o.monitor ? embeddingMonitor(method, o.monitor, o.norm) : null;
   const heldOut = o.heldOut ? { ...o.heldOut, norm: o.norm } : undefined;
   try {
     return await pretrainOn(method, {
-      batches: (epoch) => withRng(loader.batches(epoch), o.seed, epoch), stepsPerEpoch: loader.length,
+      batches: (epoch) => withRng(loader.batches(epoch), o.seed, epoch, shard?.rank), stepsPerEpoch: loader.length,
     }, {
       ...o, name, device, checkpointMeta: { ...o.checkpointMeta, blocks: method.encoder.blockNames },
       validate: heldOut || monitor ? () => ({ ...(heldOut ? method.validate(heldOut) : {}), ...(monitor?.measure() ?? {}) }) : undefined,
@@ -90,6 +101,10 @@ export interface PretrainOnOptions extends Pick<FitOptions<Batch>, 'checkpoint' 
   validate?: () => Record<string, number>;
   /** Rebuild the learning-rate schedule (default: warm-up + cosine to the last step). */
   scheduler?: (optimizer: Optimizer, totalSteps: number) => LRScheduler;
+  /** Data-parallel: average gradients over this group's ranks (see PretrainOptions.group). */
+  group?: ProcessGroup;
+  /** Data-parallel: batch norm over the global batch (SyncBatchNorm) instead of each rank's own. */
+  syncBatchNorm?: boolean;
 }
 
 /**
@@ -109,26 +124,39 @@ export async function pretrainOn<B extends Disposable>(method: SslMethod<B, neve
   const scheduler = o.scheduler?.(optimizer, totalSteps) ?? (o.timeBudgetSeconds
     ? new BudgetWarmupCosineLR(optimizer, { warmupSteps, totalSteps, budgetSeconds: o.timeBudgetSeconds })
     : new WarmupCosineLR(optimizer, { warmupSteps, totalSteps }));
+  // Data-parallel: gradients averaged after backward, stops agreed after each step; rank 0 alone writes and validates.
+  const ddp = o.group && o.group.worldSize > 1 ? new DataParallel(o.group, method) : null;
+  const root = !ddp || ddp.isRoot;
+  if (ddp) setDefaultGroup(ddp.group);
+  const undoSyncBatchNorm = ddp && o.syncBatchNorm ? convertSyncBatchNorm(method, ddp.group) : null;
   try {
     const result = await fit<B>({
       name, model: method, device, optimizer, scheduler, epochs: o.epochs, stepsPerEpoch: source.stepsPerEpoch, maxSteps: o.maxSteps,
       batches: (epoch) => source.batches(epoch),
       step: (batch, ctx) => method.trainingStep(batch, ctx),
+      afterBackward: ddp ? () => ddp.averageGradients() : undefined,
       afterOptimizerStep: (ctx) => method.afterStep(ctx),
-      validate: o.validate, validateEvery: o.validateEvery, unit: o.unit,
-      checkpoint: o.checkpoint, resume: o.resume, metrics: o.metrics, progress: o.progress, clipGradNorm: o.clipGradNorm,
+      validate: root ? o.validate : undefined, validateEvery: o.validateEvery, unit: o.unit,
+      checkpoint: o.checkpoint, checkpointReadOnly: !root, resume: o.resume, metrics: root ? o.metrics : undefined,
+      progress: root ? o.progress : false, clipGradNorm: o.clipGradNorm,
       timeBudgetSeconds: o.timeBudgetSeconds, callbacks: o.callbacks,
-      checkpointMeta: { ...o.checkpointMeta, method: method.name, family: method.family, ...method.describe() },
+      handleInterrupt: !ddp, coordinator: ddp?.coordinator(),
+      checkpointMeta: { ...o.checkpointMeta, method: method.name, family: method.family, ...method.describe(), ...(ddp ? { worldSize: ddp.worldSize } : {}) },
     });
-    return { fit: result, validation: result.lastValidation };
+    return { fit: result, validation: result.lastValidation, communication: ddp?.commStats() };
   } finally {
+    undoSyncBatchNorm?.();
+    if (ddp) setDefaultGroup(null);
     // The optimizer's state (momenta, Adam moments) is not the caller's: a resumed run rebuilds it from the checkpoint.
     optimizer.dispose();
   }
 }
 
-/** Gives every batch of an epoch its own Rng, seeded by (seed, epoch, position): resume skips batches and still lands on the same stream. */
-function* withRng(batches: Iterable<Batch>, seed: number, epoch: number): Generator<ViewBatch> {
+/**
+ * Gives every batch of an epoch its own Rng, seeded by (seed, epoch, position) and, in a
+ * data-parallel run, the rank: resume skips batches and still lands on the same stream.
+ */
+function* withRng(batches: Iterable<Batch>, seed: number, epoch: number, rank?: number): Generator<ViewBatch> {
   let i = 0;
-  for (const b of batches) yield Object.assign(b, { rng: new Rng(seed, epoch, i++, 0x55c1) });
+  for (const b of batches) yield Object.assign(b, { rng: rank === undefined ? new Rng(seed, epoch, i++, 0x55c1) : new Rng(seed, epoch, i++, 0x55c1, rank) });
 }

@@ -61,6 +61,8 @@ export interface FitOptions<B extends Disposable> {
   step(batch: B, ctx: StepContext): StepOutput;
   /** Runs right after each optimizer step, in the same scope (momentum encoders, queues). */
   afterOptimizerStep?(ctx: StepContext): void;
+  /** Runs after backward, before clipping and the optimizer step (data-parallel gradient averaging). */
+  afterBackward?(ctx: StepContext): void;
   /** Evaluation after each epoch (model in eval mode), e.g. held-out accuracy. */
   validate?(epoch: number): Record<string, number>;
   /** Also validate every this many steps inside epochs (monitors over a short run). */
@@ -70,6 +72,10 @@ export interface FitOptions<B extends Disposable> {
   /** Save `<checkpoint>.safetensors/.json` after every epoch; with `resume`, continue from it. */
   checkpoint?: string;
   resume?: boolean;
+  /** Resume from `checkpoint` but never write it (data-parallel ranks other than 0). */
+  checkpointReadOnly?: boolean;
+  /** Runs after every other callback, so it sees each stop they asked for (a data-parallel run agrees on stops here). */
+  coordinator?: TrainingCallback;
   /** Extra JSON saved with each checkpoint (the run's config). */
   checkpointMeta?: Record<string, unknown>;
   metrics?: MetricsLog;
@@ -126,15 +132,16 @@ function fitCallbacks<B extends Disposable>(o: FitOptions<B>): TrainingCallback[
   if (o.validate) callbacks.push(new ValidationCallback(o.validate, o.validateEvery));
   callbacks.push(new CurveCallback());
   if (o.metrics) callbacks.push(new MetricsLogCallback(o.metrics));
-  if (o.checkpoint) callbacks.push(new CheckpointCallback(o.checkpoint, o.checkpointMeta));
+  if (o.checkpoint && !o.checkpointReadOnly) callbacks.push(new CheckpointCallback(o.checkpoint, o.checkpointMeta));
   for (const c of [o.callbacks ?? []].flat()) callbacks.push(fromFitCallbacks(c));
   if (o.timeBudgetSeconds !== undefined) callbacks.push(new TimeBudgetCallback(o.timeBudgetSeconds));
   if (o.handleInterrupt ?? true) callbacks.push(new InterruptCallback());
+  if (o.coordinator) callbacks.push(o.coordinator);
   return callbacks;
 }
 
 export interface TrainLoopOptions<B extends Disposable> extends Pick<FitOptions<B>,
-  'name' | 'model' | 'optimizer' | 'scheduler' | 'batches' | 'stepsPerEpoch' | 'epochs' | 'step' | 'afterOptimizerStep' | 'clipGradNorm' | 'maxSteps'> {
+  'name' | 'model' | 'optimizer' | 'scheduler' | 'batches' | 'stepsPerEpoch' | 'epochs' | 'step' | 'afterOptimizerStep' | 'afterBackward' | 'clipGradNorm' | 'maxSteps'> {
   /** Continue a stopped run (see resumeFromCheckpoint). */
   resumeAt?: ResumePoint;
   /** Take curve points, step records and `StepOutput.logs` every this many steps (default: ~100 per run). */
@@ -192,6 +199,7 @@ function trainStep<B extends Disposable>(o: TrainLoopOptions<B>, batch: B, ctx: 
       const monitors = readMonitors && out.logs ? Object.fromEntries(Object.entries(out.logs).map(([k, v]) => [k, v instanceof Tensor ? v.item() : v])) : {};
       o.optimizer.zeroGrad();
       out.loss.backward();
+      o.afterBackward?.(ctx);
       if (o.clipGradNorm) clipGradNorm_(o.model.parameters().filter((p) => p.requiresGrad), o.clipGradNorm);
       const loss = out.loss.item();
       if (!Number.isFinite(loss)) return { loss, correct: 0, count: out.count, hasAccuracy, monitors };

@@ -1,6 +1,7 @@
 // selfsup experiment: the label-efficiency experiment, images by default, text
 // with --modality text (runTextExperiment from src/experiment/text.ts). Either way,
 // Ctrl-C writes the results so far, marked partial, and exits with 130.
+import { joinJob } from '../distributed.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeReport, type MethodResult, type ReportData } from '../../report/index.js';
 import type { ImageExperimentConfig } from '../../experiment/image.js';
@@ -75,7 +76,7 @@ export function experimentMethods(args: Args, configured: readonly string[]): st
   return [...new Set(out)];
 }
 
-async function runImage(args: Args, out: Output, outDir: string, file: Json | null): Promise<void> {
+async function runImage(args: Args, cliOut: Output, outDir: string, file: Json | null): Promise<void> {
   const quick = args.flag('quick');
   const preset = args.has('preset') ? args.choice('preset', presetNames())! : 'default';
   if (quick && args.has('preset')) throw new UsageError('--quick and --preset: choose one (--quick is its own tiny preset)');
@@ -83,6 +84,10 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
   const c = (file ? mergeConfig(base, file, args.string('config')!, OPTIONAL_SETTINGS) : base) as unknown as ImageExperimentConfig;
   // Checked before any data is read; --device wins over the config file's.
   c.device = args.has('device') ? deviceOption(args) : usableDevice(c.device, `${args.string('config')}: device`);
+  // Data-parallel (under `selfsup launch` or --nproc): rank 0 speaks and writes.
+  const job = await joinJob(c.device ?? 'cpu', cliOut);
+  const out = job.out;
+  c.device = job.device;
   if (args.has('backbone')) c.backbone = args.choice('backbone', BACKBONE_NAMES)!;
   if (args.has('width')) c.width = args.int('width', { min: 1 });
   if (args.has('ks')) c.ks = args.intList('ks', { min: 1 })!;
@@ -122,7 +127,7 @@ async function runImage(args: Args, out: Output, outDir: string, file: Json | nu
     const [a, b] = [source.imageShape.join('x'), data.train.imageShape.join('x')];
     if (a !== b) throw new Error(`--source ${sourceSpec} has ${a} images but --data ${data.spec.text} has ${b}; transfer needs the same image size`);
   }
-  await runImageCommand('experiment', { name: data.train.name.split('/')[0]!, train: data.train, test: data.test!, source }, c, outDir, data.spec.text, out, pretrainLimit);
+  await runImageCommand('experiment', { name: data.train.name.split('/')[0]!, train: data.train, test: data.test!, source }, c, outDir, data.spec.text, job.out, pretrainLimit, job);
 }
 
 function looksLikeReport(v: unknown): v is ReportData {
@@ -202,6 +207,12 @@ async function runText(args: Args, out: Output, outDir: string, file: Json | nul
 
 export async function run(args: Args, out: Output): Promise<void> {
   const modality = args.choice('modality', ['image', 'text'] as const)!;
+  const nproc = args.int('nproc', { min: 1 })!;
+  if (nproc > 1 && process.env.WORLD_SIZE === undefined) {
+    if (modality === 'text') throw new UsageError('--nproc: only the image experiment pretrains data-parallel');
+    const { relaunch } = await import('./launch.js');
+    return relaunch(nproc, process.argv.slice(2));
+  }
   const outDir = args.string('out') ?? `runs/${modality}`;
   const file = args.has('config') ? readConfigFile(args.string('config')!) : null;
   if (modality === 'text') await runText(args, out, outDir, file);

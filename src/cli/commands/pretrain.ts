@@ -21,6 +21,7 @@ import { InterruptedError, UsageError } from '../errors.js';
 import type { Args } from '../options.js';
 import type { Output } from '../output.js';
 import { augmentation, dataLimits, fittingWarmup, pct } from '../settings.js';
+import { joinJob } from '../distributed.js';
 
 /** What a run was started with; saved in the checkpoint so that --resume repeats it. */
 interface PretrainSettings {
@@ -107,20 +108,26 @@ function methodToResume(outDir: string): string {
   return found[0] ?? 'rotation';
 }
 
-export async function run(args: Args, out: Output): Promise<void> {
+export async function run(args: Args, cliOut: Output): Promise<void> {
+  const nproc = args.int('nproc', { min: 1 })!;
+  if (nproc > 1 && process.env.WORLD_SIZE === undefined) {
+    const { relaunch } = await import('./launch.js');
+    return relaunch(nproc, process.argv.slice(2));
+  }
   const outDir = args.required('out');
   // Where to train is not a setting of the run: a resumed run may move to another device.
-  const device = deviceOption(args);
+  const job = await joinJob(deviceOption(args), cliOut);
+  const { device, root, group, out } = job;
   const resume = args.flag('resume');
   const method = args.has('method') ? args.choice('method', methodNames('image'))! : resume ? methodToResume(outDir) : 'rotation';
   const checkpoint = join(outDir, `${method}-pretrain`);
   const paths = checkpointPaths(checkpoint);
-  if (!resume && !args.flag('force') && (checkpointExists(checkpoint) || existsSync(join(outDir, 'encoder.json')))) {
+  if (root && !resume && !args.flag('force') && (checkpointExists(checkpoint) || existsSync(join(outDir, 'encoder.json')))) {
     // Starting over would silently mix this run into the old one's metrics.jsonl and replace its encoder.
     throw new UsageError(`${outDir} already holds a pretraining run; continue it with --resume, start over with --force, or choose another --out`);
   }
   // --force starts a fresh metrics log instead of appending to the old run's.
-  if (!resume && args.flag('force')) rmSync(join(outDir, 'metrics.jsonl'), { force: true });
+  if (root && !resume && args.flag('force')) rmSync(join(outDir, 'metrics.jsonl'), { force: true });
   const minutes = args.number('minutes', { min: 0 })!;
   const fresh = settingsFromArgs(args, method);
   const resumed = resume ? resumeSettings(args, checkpoint, fresh) : null;
@@ -150,8 +157,9 @@ export async function run(args: Args, out: Output): Promise<void> {
     out.note(`batch size ${fitted}: the method's default ${s.batchSize} is more than the ${trainIdx!.length} training images`);
     s.batchSize = fitted;
   }
-  const stepsPerEpoch = Math.floor(trainIdx!.length / s.batchSize);
-  if (stepsPerEpoch < 1) throw new UsageError(`--batch-size ${s.batchSize} is larger than the ${trainIdx!.length} training images; lower it`);
+  const world = group?.worldSize ?? 1;
+  const stepsPerEpoch = Math.floor(trainIdx!.length / (s.batchSize * world));
+  if (stepsPerEpoch < 1) throw new UsageError(`--batch-size ${s.batchSize}${world > 1 ? ` x ${world} processes` : ''} is larger than the ${trainIdx!.length} training images; lower it`);
   // --steps counts steps: without --epochs the passes over the data follow from it (and one pass with neither).
   const epochs = s.epochs ?? (s.maxSteps ? Math.ceil(s.maxSteps / stepsPerEpoch) : 1);
   const totalSteps = Math.min(epochs * stepsPerEpoch, s.maxSteps ?? Infinity);
@@ -176,8 +184,8 @@ export async function run(args: Args, out: Output): Promise<void> {
     norm, batchSize: s.batchSize, epochs, maxSteps: s.maxSteps ?? undefined, seed: s.seed, augment: s.augment, device,
     optimizer: { ...optimizer, lr: s.lr, warmupSteps: fittingWarmup(optimizer.warmupSteps, totalSteps) },
     timeBudgetSeconds: minutes > 0 ? minutes * 60 : undefined,
-    metrics: new MetricsLog(join(outDir, 'metrics.jsonl')),
-    checkpoint, resume,
+    metrics: root ? new MetricsLog(join(outDir, 'metrics.jsonl')) : undefined,
+    checkpoint, resume, group, syncBatchNorm: args.flag('sync-batchnorm'),
     checkpointMeta: { backbone: s.backbone, width: s.width, inChannels, norm, cli: s },
     callbacks: {
       onStepEnd: () => {
@@ -188,6 +196,12 @@ export async function run(args: Args, out: Output): Promise<void> {
   });
   const fit = r.fit;
   const epochsDone = (fit.steps / stepsPerEpoch).toFixed(2);
+  if (!root) {
+    // Rank 0 saves and reports; the others only say how they ended.
+    group?.destroy();
+    if (fit.interrupted) throw new InterruptedError(`stopped with the other ranks after ${fit.steps} steps`);
+    return;
+  }
   if (fit.interrupted) {
     throw new InterruptedError(`interrupted after ${fit.steps} steps (${epochsDone} epochs); checkpoint saved: ${paths.tensors} and ${paths.json}. ` +
       `Continue with: selfsup pretrain --resume --out ${outDir}`);
@@ -209,6 +223,8 @@ export async function run(args: Args, out: Output): Promise<void> {
     if (k.endsWith('_acc') && k !== 'knn_acc' && k !== 'rotation_acc') out.say(`held-out ${k.slice(0, -'_acc'.length).replace(/_/g, ' ')} accuracy: ${pct(a)} (${heldOut} images, one draw per image)`);
   }
   if (v.knn_acc !== undefined) out.say(`monitors on ${heldOut} held-out images: kNN accuracy ${pct(v.knn_acc)}, embedding spread ${v.embedding_std?.toFixed(3)} (l2-normalised; a collapse falls toward 0)`);
+  if (group) out.say(`data-parallel: ${group.worldSize} processes x ${s.batchSize} images per step; all-reduce ${(r.communication!.allReduceMs / Math.max(1, r.communication!.steps)).toFixed(1)} ms and ${(r.communication!.gradBytesPerStep / 1e6).toFixed(2)} MB of gradients per step (speed below is rank 0's; the job's is ${group.worldSize}x)`);
+  group?.destroy();
   out.say(`speed: ${fit.examplesPerSecond.toFixed(0)} images/s (${s.method === 'rotation' ? 'each rotation counted' : info.family === 'classification-pretext' ? 'each image counted once, with all its tiles' : 'each view counted'}), ${fit.steps} steps = ${epochsDone} epochs in ${fit.seconds.toFixed(1)} s${stop}`);
   out.say(`encoder: ${saved.weights} (rebuilt from ${saved.json})`);
   out.say(`checkpoint: ${paths.tensors}`);

@@ -6,6 +6,7 @@
 // momentum 0.996 -> 1. Here: 1,024 prototypes and a 512-128 head for a 128-d encoder,
 // teacher T 0.04 throughout (the warm-up is set in steps by `teacherTemperatureWarmup`),
 // and no local crops by default (28x28 leaves little room for them; `localCrops` adds them).
+import { gatherNoGrad } from '../../distributed/default-group.js';
 import { noGrad, tidy, type Tensor } from '../../tensor/index.js';
 import type { Backbone } from '../../models/index.js';
 import type { StepContext, StepOutput } from '../../train/trainer.js';
@@ -57,8 +58,8 @@ export class DINO extends JointEmbedding {
     if (locals.length) student.push(...this.through(this.head, this.embedViews(locals)));
     const teacher = noGrad(() => tidy(() => this.through(this.teacherHead, this.embedViews(globals, this.teacherEncoder))));
     const loss = this.criterion.forward(student, teacher, this.teacherTemperatureAt(ctx.step));
-    // The centre enters the loss without gradient, so it may move now.
-    this.criterion.updateCenter(teacher);
+    // The centre enters the loss without gradient, so it may move now; data-parallel, over every rank's teacher outputs (as DINO's all-reduce).
+    this.criterion.updateCenter(teacher.map(gatherNoGrad));
     return { loss, count: globals.length * hGlobal[0]!.shape[0]!, logs: this.spreadLog(hGlobal[0]!) };
   }
 

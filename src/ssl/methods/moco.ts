@@ -5,6 +5,7 @@
 // 2048-128. Here: queue 4,096 (the pool is 60k images, and older keys go stale in short
 // runs) and momentum 0.99, since 0.999 barely moves the key encoder in a few thousand
 // steps. One process, so no shuffled BN: the keys' BN sees the key batch only.
+import { gatherNoGrad } from '../../distributed/default-group.js';
 import { noGrad, tidy, F, randn, zeros, type Tensor } from '../../tensor/index.js';
 import type { Backbone } from '../../models/index.js';
 import type { Sequential } from '../../nn/index.js';
@@ -59,7 +60,8 @@ export class MoCo extends JointEmbedding {
     emaUpdate_(this.keyProjector, this.projector, this.o.momentum);
     const keys = this.#pendingKeys;
     this.#pendingKeys = null;
-    if (keys) this.enqueue(keys);
+    // Data-parallel: every rank enqueues every rank's keys, so the queues stay identical.
+    if (keys) this.enqueue(gatherNoGrad(keys));
   }
 
   /** Writes `keys` over the oldest entries of the queue (wrapping around). */

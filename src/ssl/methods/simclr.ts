@@ -32,7 +32,7 @@ export class SimCLR extends JointEmbedding {
   trainingStep(batch: ViewBatch): StepOutput {
     const [h0, h1] = this.embedViews(this.makeViews(batch));
     const [z0, z1] = this.through(this.projector, [h0!, h1!]);
-    const loss = ntXentLoss(z0!, z1!, { temperature: this.temperature });
+    const loss = ntXentLoss(z0!, z1!, { temperature: this.temperature, gatherDistributed: true });
     return { loss, count: 2 * h0!.shape[0]!, logs: this.spreadLog(h0!) };
   }
 }

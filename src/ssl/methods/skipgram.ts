@@ -13,6 +13,7 @@ import type { WordVocab, EncodedCorpus } from '../../data/text/vocab.js';
 import { negativeSamplingLoss } from '../losses/negative-sampling.js';
 import { SslMethod } from '../method.js';
 import { pretrainOn } from '../pretrain.js';
+import { trainSkipGramFused } from './skipgram-fused.js';
 
 export interface SkipGramConfig {
   /** Vector size (default 100). */
@@ -40,10 +41,18 @@ export interface SkipGramConfig {
   /** Stop after this many seconds (off by default; the learning rate decays over whichever of steps and seconds ends first, so a run no longer repeats exactly). */
   timeBudgetSeconds?: number;
   seed: number;
+  /**
+   * 'fused' (default): whole epochs in the native word2vec loop (skipgram-fused.ts), plain SGD
+   * at `lr` per pair decaying over `epochs`; `optimizer`, `batchSize` and `maxSteps` are not used.
+   * 'batched': batches of pairs through libtorch's graph with `optimizer`, up to `maxSteps`.
+   */
+  engine?: 'fused' | 'batched';
+  /** Threads of the fused engine (default: libtorch's thread count). */
+  threads?: number;
 }
 
 export function defaultSkipGramConfig(): SkipGramConfig {
-  return { dim: 100, window: 3, negatives: 5, subsample: 1e-4, noisePower: 0.75, batchSize: 8192, epochs: 5, optimizer: 'sparse-adam', lr: 0.05, seed: 0 };
+  return { dim: 100, window: 3, negatives: 5, subsample: 1e-4, noisePower: 0.75, batchSize: 8192, epochs: 5, optimizer: 'sparse-adam', lr: 0.05, seed: 0, engine: 'fused' };
 }
 
 /** Mean negative-sampling loss of a batch: centres [B], contexts [B], negatives [B, K] (word ids). */
@@ -118,13 +127,15 @@ export interface SkipGramTrainResult {
 }
 
 /**
- * Shorthand for `pretrainOn(new SkipGramNegativeSampling(new WordTable(...)), new SkipGramSource(...))`
- * with word2vec's linear decay over the steps (epochs, or `maxSteps` when fewer), or over the
- * time budget when one is set and ends first.
+ * Trains skip-gram vectors with the config's engine. 'fused' (the default): see
+ * skipgram-fused.ts. 'batched': `pretrainOn(new SkipGramNegativeSampling(new WordTable(...)),
+ * new SkipGramSource(...))` with word2vec's linear decay over the steps (epochs, or `maxSteps`
+ * when fewer), or over the time budget when one is set and ends first.
  */
 export async function trainSkipGram(o: SkipGramTrainOptions): Promise<SkipGramTrainResult> {
   const c = o.config;
   const method = new SkipGramNegativeSampling(new WordTable(o.vocab.size, c.dim), { optimizer: c.optimizer, batchSize: c.batchSize });
+  if ((c.engine ?? 'fused') === 'fused') return trainSkipGramFused(method, o);
   using source = new SkipGramSource(o.vocab, o.corpus, c);
   const r = await pretrainOn(method, source, {
     name: o.name ?? 'skipgram', epochs: c.epochs, optimizer: { kind: 'adam', lr: c.lr, weightDecay: 0 },

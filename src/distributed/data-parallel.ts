@@ -1,0 +1,114 @@
+// Data parallelism as PyTorch's DistributedDataParallel does it: rank 0's parameters
+// and buffers go to every rank at the start, and after each backward the gradients
+// are averaged by all-reducing them in buckets of flattened tensors (the first
+// bucket's all-reduce runs while later buckets are still being packed). Every rank
+// then takes the same optimizer step, so the replicas stay identical.
+import type { Module } from '../nn/index.js';
+import { Tensor, cat, noGrad, tidy, zerosLike } from '../tensor/index.js';
+import type { ProcessGroup, Work } from './group.js';
+import { StopCoordinator } from './coordinator.js';
+
+export interface DataParallelOptions {
+  /** Most gradient bytes per all-reduce (default 25 MiB, as PyTorch's bucket_cap_mb). */
+  bucketCapMB?: number;
+}
+
+/** Totals since the start, for benches and logs. */
+export interface CommStats {
+  steps: number;
+  allReduceMs: number;
+  gradBytesPerStep: number;
+}
+
+export class DataParallel {
+  readonly group: ProcessGroup;
+  readonly model: Module;
+  private readonly capBytes: number;
+  private buckets: Tensor[][] | null = null;
+  private readonly stats: CommStats = { steps: 0, allReduceMs: 0, gradBytesPerStep: 0 };
+
+  constructor(group: ProcessGroup, model: Module, o: DataParallelOptions = {}) {
+    this.group = group;
+    this.model = model;
+    const mb = o.bucketCapMB ?? 25;
+    if (!(mb > 0)) throw new RangeError(`DataParallel: bucketCapMB must be positive, got ${mb}`);
+    this.capBytes = mb * 1024 * 1024;
+  }
+
+  get rank(): number { return this.group.rank; }
+  get worldSize(): number { return this.group.worldSize; }
+  /** Rank 0 alone writes checkpoints, metrics, progress and reports. */
+  get isRoot(): boolean { return this.group.rank === 0; }
+
+  /** Copies rank 0's parameters and buffers to every rank. */
+  broadcastState(): void {
+    const tensors = [...this.model.parameters(), ...this.model.buffers()];
+    noGrad(() => {
+      const works = tensors.map((t) => this.group.broadcastStart([t], 0));
+      for (const w of works) w.wait();
+    });
+  }
+
+  /**
+   * Averages every trainable parameter's gradient over the ranks, in place. A parameter
+   * without a gradient on this step counts as zero (so every rank packs the same buckets).
+   */
+  averageGradients(): void {
+    const started = performance.now();
+    tidy(() => noGrad(() => {
+      const buckets = (this.buckets ??= this.makeBuckets());
+      const flats: { params: Tensor[]; grads: Tensor[]; flat: Tensor; work: Work }[] = [];
+      for (const params of buckets) {
+        const grads = params.map((p) => p.grad ?? zerosLike(p));
+        const flat = cat(grads.map((g) => g.reshape(-1)), 0);
+        flats.push({ params, grads, flat, work: this.group.allReduceStart([flat], 'sum') });
+      }
+      for (const { params, grads, flat, work } of flats) {
+        work.wait();
+        flat.div_(this.worldSize);
+        let offset = 0;
+        params.forEach((p, i) => {
+          const g = grads[i]!;
+          const n = g.numel;
+          g.copy_(flat.narrow(0, offset, n).view(g.shape));
+          offset += n;
+          if (p.grad === null) p.grad = g;
+        });
+      }
+    }));
+    this.stats.steps++;
+    this.stats.allReduceMs += performance.now() - started;
+  }
+
+  /** All-reduce time and gradient bytes, for the bench and the run's log. */
+  commStats(): CommStats {
+    return { ...this.stats };
+  }
+
+  /** The callback that keeps the ranks in step on Ctrl-C, time budgets and other stops. */
+  coordinator(): StopCoordinator {
+    return new StopCoordinator(this);
+  }
+
+  /** Trainable parameters in reverse registration order (backward makes the last layers' gradients first), cut at `capBytes`. */
+  private makeBuckets(): Tensor[][] {
+    const params = this.model.parameters().filter((p) => p.requiresGrad).reverse();
+    const buckets: Tensor[][] = [];
+    let current: Tensor[] = [];
+    let bytes = 0;
+    for (const p of params) {
+      if (p.dtype !== 'float32') throw new TypeError(`DataParallel: parameters must be float32, got ${p.dtype}`);
+      const b = p.numel * 4;
+      if (current.length > 0 && bytes + b > this.capBytes) {
+        buckets.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(p);
+      bytes += b;
+    }
+    if (current.length > 0) buckets.push(current);
+    this.stats.gradBytesPerStep = params.reduce((s, p) => s + p.numel * 4, 0);
+    return buckets;
+  }
+}

@@ -1,0 +1,230 @@
+// Data-parallel training on c10d (Gloo over loopback): 2 processes with batch B end
+// where 1 process with batch 2B does (also with batch norm, under SyncBatchNorm); SimCLR's gathered NT-Xent is the one-process
+// loss; a rank that dies ends the others; a stopped 2-process run resumes exactly;
+// wrong world sizes and taken ports are clear errors. Ranks run test/support/ddp-worker.ts.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ProcessGroup, shardOrder } from '../src/distributed/index.js';
+import { launch } from '../src/distributed/launcher.js';
+import { manualSeed, randn } from '../src/tensor/index.js';
+import { ntXentLoss } from '../src/ssl/losses/index.js';
+
+const WORKER = fileURLToPath(new URL('./support/ddp-worker.js', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'selfsup-ddp-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+let files = 0;
+const file = (): string => join(tmp, `out${files++}.json`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Exit { code: number | null; stderr: string; ms: number }
+
+function runRank(args: string[], env: Record<string, string>): { done: Promise<Exit>; pid: number } {
+  const started = performance.now();
+  const child = spawn(process.execPath, [WORKER, ...args], { env: { ...process.env, SELFSUP_NUM_THREADS: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  return { pid: child.pid!, done: new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr, ms: performance.now() - started }))) };
+}
+
+/** Runs `scenario` on `world` ranks (or one plain process when world is 0); all must succeed. */
+async function job(world: number, scenario: string, out: string, options: object): Promise<void> {
+  const args = [scenario, out, JSON.stringify(options)];
+  if (world === 0) {
+    const r = await runRank(args, {}).done;
+    assert.equal(r.code, 0, r.stderr);
+    return;
+  }
+  const port = String(await freePort());
+  const ranks = Array.from({ length: world }, (_, rank) => runRank(args, { MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, WORLD_SIZE: String(world), RANK: String(rank) }));
+  for (const r of await Promise.all(ranks.map((x) => x.done))) assert.equal(r.code, 0, r.stderr);
+}
+
+/** `job`, run once per (world, scenario, options): tests that need the same run share it. */
+const shared = new Map<string, Promise<string>>();
+function sharedJob(world: number, scenario: string, options: object): Promise<string> {
+  const key = JSON.stringify([world, scenario, options]);
+  if (!shared.has(key)) {
+    const out = file();
+    shared.set(key, job(world, scenario, out, options).then(() => out));
+  }
+  return shared.get(key)!;
+}
+
+type Params = Record<string, number[]>;
+const readJson = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
+
+/** ||a - b|| / ||b|| over every parameter together. */
+function relativeDistance(a: Params, b: Params): number {
+  let diff = 0;
+  let norm = 0;
+  for (const [name, values] of Object.entries(b)) {
+    const other = a[name]!;
+    assert.equal(other.length, values.length, name);
+    values.forEach((v, i) => { diff += (other[i]! - v) ** 2; norm += v * v; });
+  }
+  return Math.sqrt(diff / norm);
+}
+
+test('the shards of an epoch are disjoint, and together each global batch is the one-process batch', () => {
+  const order = Int32Array.from({ length: 23 }, (_, i) => (i * 7) % 23);
+  const shards = [0, 1, 2].map((rank) => shardOrder(order, 3, { rank, worldSize: 3 }));
+  for (const s of shards) assert.equal(s.length, 6); // 2 global batches of 9; the last 5 are dropped
+  for (let b = 0; b < 2; b++) {
+    const together = shards.flatMap((s) => Array.from(s.subarray(3 * b, 3 * b + 3)));
+    assert.deepEqual(together, Array.from(order.subarray(9 * b, 9 * b + 9)));
+  }
+  assert.equal(new Set(shards.flatMap((s) => Array.from(s))).size, 18);
+});
+
+test('2 processes with batch B end with the parameters of 1 process with batch 2B after 20 SGD steps', async () => {
+  const one = await sharedJob(0, 'train', { batchSize: 16, steps: 20, epochs: 10 });
+  const two = await sharedJob(2, 'train', { batchSize: 8, steps: 20, epochs: 10 });
+  const half = await sharedJob(0, 'train', { batchSize: 8, steps: 20, epochs: 10 });
+  const [p1, p2, pHalf] = [one, two, half].map((f) => readJson<{ params: Params; steps: number; communication?: { gradBytesPerStep: number } }>(f));
+  assert.equal(p2!.steps, 20);
+  const d = relativeDistance(p2!.params, p1!.params);
+  assert.ok(d < 1e-5, `2x8 vs 1x16: relative distance ${d}`);
+  // The check can fail: one process with batch 8 lands elsewhere.
+  assert.ok(relativeDistance(pHalf!.params, p1!.params) > 1e-3);
+  assert.equal(p2!.communication!.gradBytesPerStep, Object.values(p2!.params).reduce((s, v) => s + 4 * v.length, 0));
+});
+
+test('with SyncBatchNorm, 2 processes with batch B match 1 process with batch 2B on a batch-norm CNN; without it they do not', async () => {
+  // 12 steps: on this tiny CNN, 1 thread against 2 threads in one process already part by 1e-3 at step 20 (a tie flips).
+  const [one, synced, unsynced] = [file(), file(), file()];
+  await job(0, 'train', one, { batchSize: 16, steps: 12, backbone: 'small-cnn' });
+  await job(2, 'train', synced, { batchSize: 8, steps: 12, backbone: 'small-cnn', syncBatchNorm: true });
+  await job(2, 'train', unsynced, { batchSize: 8, steps: 12, backbone: 'small-cnn' });
+  const [p1, pSync, pLocal] = [one, synced, unsynced].map((f) => readJson<{ params: Params }>(f).params);
+  const d = relativeDistance(pSync!, p1!);
+  assert.ok(d < 1e-5, `SyncBatchNorm 2x8 vs 1x16: relative distance ${d}`);
+  assert.ok(relativeDistance(pLocal!, p1!) > 1e-4);
+});
+
+test("SimCLR's NT-Xent with gathered negatives gives the one-process loss and gradient on the same global batch", async () => {
+  const r0 = file();
+  await job(2, 'ntxent', r0, {});
+  const single = ntxentInOneProcess(2);
+  const ranks = [0, 1].map((r) => readJson<{ loss: number; grad0: number[] }>(`${r0}.rank${r}`));
+  const mean = (ranks[0]!.loss + ranks[1]!.loss) / 2;
+  assert.ok(Math.abs(mean - single.loss) < 1e-5 * single.loss, `${mean} vs ${single.loss}`);
+  // Each rank's gradient sums all ranks' losses: W times the one-process gradient of the mean.
+  const gathered = [...ranks[0]!.grad0, ...ranks[1]!.grad0].map((g) => g / 2);
+  const worst = Math.max(...gathered.map((g, i) => Math.abs(g - single.grad0[i]!)));
+  assert.ok(worst < 1e-6, `gradient differs by ${worst}`);
+});
+
+/** The worker's NT-Xent scenario in this process, on all `world` ranks' rows at once (same seed, same draws). */
+function ntxentInOneProcess(world: number): { loss: number; grad0: number[] } {
+  manualSeed(11);
+  const n = 6 * world;
+  const [z0, z1] = [randn([n, 5]).requiresGrad_(), randn([n, 5]).requiresGrad_()];
+  const loss = ntXentLoss(z0, z1, { temperature: 0.3, gatherDistributed: true });
+  loss.backward();
+  const result = { loss: loss.item(), grad0: Array.from(z0.grad!.data() as Float32Array) };
+  for (const t of [z0, z1, loss]) t.dispose();
+  return result;
+}
+
+test('killing one rank ends the other with a clear error, well within the timeout', async () => {
+  const out = file();
+  const port = String(await freePort());
+  const env = (rank: number) => ({ MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, WORLD_SIZE: '2', RANK: String(rank), TEST_TIMEOUT: '20' });
+  const ranks = [runRank(['hang', out], env(0)), runRank(['hang', out], env(1))];
+  const deadline = Date.now() + 20_000;
+  while (!(existsSync(`${out}.0`) && existsSync(`${out}.1`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const killedAt = performance.now();
+  process.kill(Number(readFileSync(`${out}.1`, 'utf8')), 'SIGKILL');
+  const survivor = await ranks[0]!.done;
+  const waited = performance.now() - killedAt;
+  assert.notEqual(survivor.code, 0);
+  assert.match(survivor.stderr, /rank 0: all-reduce failed \(another rank has stopped or died\)/);
+  assert.ok(waited < 20_000, `the survivor took ${waited} ms`);
+  await ranks[1]!.done;
+});
+
+test('a 2-process run stopped by Ctrl-C on rank 0 resumes to the parameters of an uninterrupted run', async () => {
+  const [stopped, resumed] = [file(), file()];
+  const checkpoint = join(tmp, 'resume-ckpt');
+  const whole = await sharedJob(2, 'train', { batchSize: 8, steps: 20, epochs: 10 });
+  await job(2, 'train', stopped, { batchSize: 8, steps: 20, epochs: 10, checkpoint, interruptAtStep: 7 });
+  const first = readJson<{ steps: number; interrupted: boolean }>(stopped);
+  assert.equal(first.interrupted, true);
+  assert.equal(first.steps, 7);
+  await job(2, 'train', resumed, { batchSize: 8, steps: 20, epochs: 10, checkpoint, resume: true });
+  const [a, b] = [resumed, whole].map((f) => readJson<{ params: Params; steps: number }>(f));
+  assert.equal(a!.steps, 20);
+  assert.ok(relativeDistance(a!.params, b!.params) < 1e-6, `resumed vs whole: ${relativeDistance(a!.params, b!.params)}`);
+});
+
+test('ranks that disagree on WORLD_SIZE fail at once, saying so', async () => {
+  const port = String(await freePort());
+  const base = { MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, TEST_TIMEOUT: '10' };
+  const ranks = [runRank(['hang', file()], { ...base, WORLD_SIZE: '2', RANK: '0' }), runRank(['hang', file()], { ...base, WORLD_SIZE: '3', RANK: '1' })];
+  for (const r of await Promise.all(ranks.map((x) => x.done))) {
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /rank 1 has WORLD_SIZE=3 but rank 0 has WORLD_SIZE=2/);
+    assert.ok(r.ms < 10_000);
+  }
+});
+
+test('a rendezvous port already in use is a clear error', async () => {
+  const server = createServer();
+  const port = await new Promise<number>((resolve) => server.listen(0, '0.0.0.0', () => resolve((server.address() as { port: number }).port)));
+  try {
+    await assert.rejects(ProcessGroup.init({ timeoutSeconds: 5 }, { rank: 0, worldSize: 1, localRank: 0, masterAddr: '127.0.0.1', masterPort: port }), /port \d+ is taken/);
+    await assert.rejects(launch(['pretrain'], { nprocPerNode: 2, masterPort: port, log: () => {} }), /port \d+ on 127\.0\.0\.1 is already in use/);
+  } finally {
+    server.close();
+  }
+});
+
+test('the launcher stops the other ranks when one fails, and returns its exit code', async () => {
+  const out = file();
+  const started = performance.now();
+  const port = await freePort();
+  const lines: string[] = [];
+  const pending = launch(['hang', out], { nprocPerNode: 2, masterPort: port, script: WORKER, timeoutSeconds: 20, threadsPerProcess: 1, log: (l) => lines.push(l) });
+  const deadline = Date.now() + 20_000;
+  while (!existsSync(`${out}.1`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  process.kill(Number(readFileSync(`${out}.1`, 'utf8')), 'SIGKILL');
+  const result = await pending;
+  assert.notEqual(result.exitCode, 0);
+  assert.match(lines.join('\n'), /rank 1 was killed by SIGKILL; stopping the other ranks/);
+  assert.ok(performance.now() - started < 25_000);
+});
+
+test('Ctrl-C at the launcher stops every rank after the same step, and rank 0 saves the checkpoint', async () => {
+  const out = file();
+  const started = join(tmp, 'sigint-started');
+  const checkpoint = join(tmp, 'sigint-ckpt');
+  const pending = launch(['train', out, JSON.stringify({ batchSize: 8, steps: 2000, epochs: 200, checkpoint, startedFile: started })], {
+    nprocPerNode: 2, masterPort: await freePort(), script: WORKER, timeoutSeconds: 20, threadsPerProcess: 1, log: () => {},
+  });
+  const deadline = Date.now() + 20_000;
+  while (!(existsSync(`${started}.0`) && existsSync(`${started}.1`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // What a terminal's Ctrl-C does to the launcher (its ranks are process groups of their own).
+  process.emit('SIGINT');
+  const result = await pending;
+  assert.deepEqual(result.ranks, [0, 0]);
+  const r = readJson<{ steps: number; interrupted: boolean }>(out);
+  assert.equal(r.interrupted, true);
+  assert.ok(r.steps > 0 && r.steps < 2000);
+  assert.ok(existsSync(`${checkpoint}.json`));
+  assert.equal((readJson<{ meta: { step: number } }>(`${checkpoint}.json`)).meta.step, r.steps);
+});
