@@ -22,6 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tensor_handles.h"
+
 namespace selfsup {
 namespace {
 

@@ -63,11 +63,6 @@ struct WorkBox {
   bool isGather = false;
 };
 
-std::string errorText(const std::exception& e) {
-  if (auto* c = dynamic_cast<const c10::Error*>(&e)) return c->what_without_backtrace();
-  return e.what();
-}
-
 std::shared_ptr<Group> findGroup(int64_t id) {
   std::lock_guard<std::mutex> lock(g_groups_mutex);
   auto it = g_groups.find(id);
@@ -422,17 +417,6 @@ Napi::Value DistNcclAvailable(const Napi::CallbackInfo& info) {
 #endif
 }
 
-// Same guard as selfsup.cc's: no C++ exception reaches N-API (that would abort).
-template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
-Napi::Value Guarded(const Napi::CallbackInfo& info) {
-  try {
-    return Fn(info);
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), errorText(e));
-  }
-}
 
 }  // namespace
 

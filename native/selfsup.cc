@@ -28,11 +28,11 @@
 #include <string>
 #include <vector>
 
-// native/skipgram.cc: the fused skip-gram loop.
-void RegisterSkipGram(Napi::Env env, Napi::Object exports, const at::Tensor& (*tensorOf)(const Napi::Value&, const char*));
 #include "tensor_handles.h"
 
 namespace {
+
+using selfsup::Guarded;
 
 // ---------------------------------------------------------------------------
 // Tensor handles: a JS External owning one at::Tensor. dispose() frees the
@@ -790,26 +790,6 @@ Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-}  // namespace
-namespace selfsup { bool RegisterCpuCache(Napi::Env env, Napi::Object exports); }  // native/cpu-cache.cc
-namespace {
-
-// Every export runs behind this guard: no C++ exception ever reaches N-API (which
-// would abort the process); each becomes a JavaScript Error.
-template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
-Napi::Value Guarded(const Napi::CallbackInfo& info) {
-  try {
-    return Fn(info);
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const c10::Error& e) {
-    throw Napi::Error::New(info.Env(), e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), e.what());
-  } catch (...) {
-    throw Napi::Error::New(info.Env(), "selfsup: unknown native exception");
-  }
-}
 
 // Keeps freed tensor memory in the heap for the next step instead of returning
 // it to the kernel: with glibc's defaults in Node, each large tensor came from a
@@ -860,7 +840,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaDeviceCount", Napi::Function::New(env, Guarded<CudaDeviceCount>));
   exports.Set("cudaSynchronize", Napi::Function::New(env, Guarded<CudaSynchronize>));
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
-  RegisterSkipGram(env, exports, tensorOf);
+  selfsup::RegisterSkipGram(env, exports);
   selfsup::registerDistributed(env, exports);
   return exports;
 }

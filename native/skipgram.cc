@@ -22,13 +22,13 @@
 #include <thread>
 #include <vector>
 
+#include "tensor_handles.h"
+
 // The loops below need the vectoriser (the addon builds at -O2).
 #pragma GCC optimize("O3")
 
+namespace selfsup {
 namespace {
-
-using TensorOf = const at::Tensor& (*)(const Napi::Value&, const char*);
-TensorOf g_tensorOf = nullptr;
 
 [[noreturn]] void fail(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, "skipgram: " + msg); }
 
@@ -39,7 +39,7 @@ std::string describe(const at::Tensor& t) {
 }
 
 const at::Tensor& checkedTensor(const Napi::Value& v, const char* name, at::ScalarType dtype, int64_t dims) {
-  const at::Tensor& t = g_tensorOf(v, name);
+  const at::Tensor& t = tensorFromHandle(v, name);
   Napi::Env env = v.Env();
   if (!t.defined()) fail(env, std::string(name) + " is undefined");
   if (!t.device().is_cpu()) fail(env, std::string(name) + " must be on the CPU, got " + describe(t));
@@ -412,24 +412,13 @@ Napi::Value TrainPairs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, B ? loss / B : 0.0);
 }
 
-template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
-Napi::Value Guarded(const Napi::CallbackInfo& info) {
-  try {
-    return Fn(info);
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const c10::Error& e) {
-    throw Napi::Error::New(info.Env(), e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), e.what());
-  }
-}
 
 }  // namespace
 
 // Called from the addon's Init (native/selfsup.cc), which owns the tensor handles.
-void RegisterSkipGram(Napi::Env env, Napi::Object exports, TensorOf tensorOf) {
-  g_tensorOf = tensorOf;
+void RegisterSkipGram(Napi::Env env, Napi::Object exports) {
   exports.Set("skipgramTrainEpoch", Napi::Function::New(env, Guarded<TrainEpoch>));
   exports.Set("skipgramTrainPairs", Napi::Function::New(env, Guarded<TrainPairs>));
 }
+
+}  // namespace selfsup
