@@ -9,11 +9,11 @@
 // both children get those values as environment variables, so PyTorch runs under them too
 // (on a busy machine spinning OpenMP waiters made PyTorch's small ops 10-50x slower).
 // --pytorch-defaults leaves PyTorch with libgomp's and glibc's defaults instead.
-import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { matchedEnv, runChild } from './children.js';
 import { methodNames } from '../src/ssl/catalog.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -35,26 +35,13 @@ const notBenched = asked.filter((m) => !TWINS.includes(m));
 if (notBenched.length) process.stderr.write(`bench: no PyTorch twin of ${notBenched.join(', ')} in bench/ssl_torch.py yet: not benched\n`);
 const rounds = Math.max(1, Number(values.rounds));
 const threads = values.threads!;
-// What selfsup does to itself in-process, as variables both libgomp and glibc read (user-set values win).
-const MATCHED_ENV: Record<string, string> = values['pytorch-defaults'] ? {} : {
-  OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
-  MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? String(256 << 20),
-  MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? String(1024 << 20),
-  MALLOC_TOP_PAD_: process.env.MALLOC_TOP_PAD_ ?? String(64 << 20),
-};
+const MATCHED_ENV = matchedEnv(values['pytorch-defaults']!);
 const common = ['--steps', values.steps!, '--warmup', values.warmup!, '--batch', values.batch!];
 
 type Phases = Record<'views' | 'forward' | 'backward' | 'optimizer' | 'after', number>;
 interface Side { impl: string; img_per_s: number; ms_per_step: number; peak_rss_mb: number; first_loss: number; last_loss: number; phases_ms: Phases }
 
-function run(label: string, cmd: string, args: string[]): Side {
-  process.stderr.write(`bench: ${label}...\n`);
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...MATCHED_ENV, SELFSUP_NUM_THREADS: threads, OMP_NUM_THREADS: threads } });
-  if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status}): ${r.stderr || r.error}`);
-  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-  if (!line) throw new Error(`${label} printed no result:\n${r.stdout}\n${r.stderr}`);
-  return JSON.parse(line) as Side;
-}
+const run = (label: string, cmd: string, args: string[]): Side => runChild<Side>('bench', label, cmd, args, MATCHED_ENV, threads);
 
 // Different random views give different losses; "same range" = within 2x, or within 0.1 for losses near 0 (BYOL, SimSiam).
 const sameRange = (a: number, b: number): boolean =>

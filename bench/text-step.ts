@@ -10,12 +10,12 @@
 // same OpenMP wait policy and malloc settings (as methods-step.ts). Prints a table, the phases,
 // and one JSON line with `ratio_vs_pytorch` and `peak_rss_ratio_vs_pytorch`.
 // node dist/bench/text-step.js [--steps 60] [--warmup 10] [--rounds 2] [--threads 2] [--tokenizer bpe.json]
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { matchedEnv, runChild } from './children.js';
 import { manualSeed, torchVersion } from '../src/tensor/index.js';
 import { defaultTextConfig } from '../src/experiment/text.js';
 import { readWordNet, synsetText, readFortunes, BpeTokenizer } from '../src/text/index.js';
@@ -34,13 +34,7 @@ const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 const rounds = Math.max(1, Number(values.rounds));
 const threads = values.threads!;
-// As methods-step.ts: what selfsup does to itself in-process, given to both children (user-set values win).
-const MATCHED_ENV: Record<string, string> = values['pytorch-defaults'] ? {} : {
-  OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
-  MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? String(256 << 20),
-  MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? String(1024 << 20),
-  MALLOC_TOP_PAD_: process.env.MALLOC_TOP_PAD_ ?? String(64 << 20),
-};
+const MATCHED_ENV = matchedEnv(values['pytorch-defaults']!);
 
 // ---- the batches: the experiment's corpus, tokenizer, masking and length buckets ----
 const c = defaultTextConfig();
@@ -82,14 +76,7 @@ writeFileSync(file, JSON.stringify({
 type Phases = Record<'forward' | 'backward' | 'clip' | 'optimizer', number>;
 interface Side { impl: string; steps_per_s: number; ms_per_step: number; peak_rss_mb: number; first_loss: number; last_loss: number; phases_ms: Phases }
 
-function run(label: string, cmd: string, args: string[]): Side {
-  process.stderr.write(`text-step: ${label}...\n`);
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...MATCHED_ENV, SELFSUP_NUM_THREADS: threads, OMP_NUM_THREADS: threads } });
-  if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status}): ${r.stderr || r.error}`);
-  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-  if (!line) throw new Error(`${label} printed no result:\n${r.stdout}\n${r.stderr}`);
-  return JSON.parse(line) as Side;
-}
+const run = (label: string, cmd: string, args: string[]): Side => runChild<Side>('text-step', label, cmd, args, MATCHED_ENV, threads);
 
 const common = ['--file', file, '--steps', String(steps), '--warmup', String(warmup)];
 const best = (a: Side | null, b: Side): Side => (a && a.steps_per_s >= b.steps_per_s ? a : b);
