@@ -389,7 +389,7 @@ describe('text', () => {
     const j = lastJson(r);
     assert.equal(j.modality, 'text');
     assert.deepEqual([...new Set(j.results.map((x: { method: string }) => x.method))],
-      ['bow-scratch', 'skipgram-linear', 'mlm-probe', 'mlm-finetune', 'electra-probe', 'electra-finetune', 'simcse-probe', 'simcse-finetune'], 'each method under its protocols, bow-scratch added');
+      ['bow-scratch', 'skipgram-linear', 'skipgram-propagate', 'mlm-probe', 'mlm-finetune', 'electra-probe', 'electra-finetune', 'simcse-probe', 'simcse-finetune'], 'each method under its protocols, bow-scratch added');
     for (const x of j.results) {
       assert.deepEqual(x.runs.length, 1, 'one seed');
       assert.ok(x.mean >= 0 && x.mean <= 1);

@@ -151,10 +151,13 @@ test('splitPerClass: disjoint test and pool sets, testPerClass per class', () =>
   assert.deepEqual(splitPerClass(labels, 4, 5, 0), { pool, test: held }, 'seeded');
 });
 
-test('the default config: the four methods it always ran, both tasks, and budgets in steps, not seconds', () => {
+test('the default config: the methods it always ran and skip-gram propagation, both tasks, and budgets in steps, not seconds', () => {
   const c = defaultTextConfig();
   assert.deepEqual(c.methods, [...DEFAULT_TEXT_METHODS]);
-  assert.deepEqual(DEFAULT_TEXT_METHODS, ['bow-scratch', 'skipgram-linear', 'mlm-probe', 'mlm-finetune']);
+  assert.deepEqual(DEFAULT_TEXT_METHODS, ['bow-scratch', 'skipgram-linear', 'skipgram-propagate', 'mlm-probe', 'mlm-finetune']);
+  // The probe's weight decay and the propagation settings were chosen on a validation split of the pool.
+  assert.equal(c.probe.weightDecay, 0.1);
+  assert.deepEqual(c.propagate, { graphNeighbors: 20, alpha: 0.9, iterations: 20, classBalance: true, neighbors: 20, temperature: 0.07, poolLimit: null });
   assert.deepEqual(c.ks, [10, 100]);
   assert.equal(c.seeds.length, 5);
   // What 120 s of skip-gram and 600 s of masked LM gave on 2 idle cores (README); ELECTRA and SimCSE
@@ -169,6 +172,7 @@ test('the default config: the four methods it always ran, both tasks, and budget
 test('expandTextMethods: registered methods become their protocols, old names stay, bow-scratch joins', () => {
   assert.deepEqual(expandTextMethods(['skipgram', 'masked-lm', 'electra', 'simcse']), [...TEXT_METHODS]);
   assert.deepEqual(expandTextMethods(['electra']), ['bow-scratch', 'electra-probe', 'electra-finetune']);
+  assert.deepEqual(expandTextMethods(['skipgram']), ['bow-scratch', 'skipgram-linear', 'skipgram-propagate']);
   assert.deepEqual(expandTextMethods(['mlm-finetune', 'skipgram-linear']), ['bow-scratch', 'skipgram-linear', 'mlm-finetune']);
   assert.deepEqual(expandTextMethods(['simcse-probe', 'bow-scratch']), ['bow-scratch', 'simcse-probe']);
   assert.throws(() => expandTextMethods(['bert']), { name: 'RangeError', message: /unknown text method 'bert': use skipgram, masked-lm, electra, simcse, bow-scratch/ });
