@@ -1,7 +1,8 @@
 // Data-parallel training on c10d (Gloo over loopback): 2 processes with batch B end
-// where 1 process with batch 2B does (also with batch norm, under SyncBatchNorm); SimCLR's gathered NT-Xent is the one-process
-// loss; a rank that dies ends the others; a stopped 2-process run resumes exactly;
-// wrong world sizes and taken ports are clear errors. Ranks run test/support/ddp-worker.ts.
+// where 1 process with batch 2B does (also with batch norm, under SyncBatchNorm); SimCLR's
+// gathered NT-Xent is the one-process loss; a rank that dies ends the others; a stopped
+// 2-process run resumes exactly; wrong world sizes and taken ports are clear errors; the
+// launcher stops the other ranks when one fails. Ranks run test/support/ddp-worker.ts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -54,16 +55,34 @@ async function job(world: number, scenario: string, out: string, options: object
   for (const r of await Promise.all(ranks.map((x) => x.done))) assert.equal(r.code, 0, r.stderr);
 }
 
-/** `job`, run once per (world, scenario, options): tests that need the same run share it. */
-const shared = new Map<string, Promise<string>>();
-function sharedJob(world: number, scenario: string, options: object): Promise<string> {
-  const key = JSON.stringify([world, scenario, options]);
-  if (!shared.has(key)) {
-    const out = file();
-    shared.set(key, job(world, scenario, out, options).then(() => out));
-  }
-  return shared.get(key)!;
-}
+// Most checks share two jobs, to start fewer processes: one of 2 ranks that trains each
+// 2-process run in turn (and stops one at step 7, saving a checkpoint, then resumes it),
+// then one process for the 1-process references.
+const out = {
+  twoVit: file(), synced: file(), unsynced: file(), ntxent: file(), stopped: file(), resumed: file(),
+  oneVit: file(), halfVit: file(), oneCnn: file(),
+};
+const checkpoint = join(tmp, 'resume-ckpt');
+const vit = { batchSize: 8, steps: 20, epochs: 10 };
+const cnn = { batchSize: 8, steps: 12, backbone: 'small-cnn' };
+type Run = { scenario: 'train' | 'ntxent'; out: string; options: object };
+const twoProcessRuns: Run[] = [
+  { scenario: 'train', out: out.twoVit, options: vit },
+  { scenario: 'train', out: out.synced, options: { ...cnn, syncBatchNorm: true } },
+  { scenario: 'train', out: out.unsynced, options: cnn },
+  { scenario: 'ntxent', out: out.ntxent, options: {} },
+  { scenario: 'train', out: out.stopped, options: { ...vit, checkpoint, interruptAtStep: 7 } },
+  { scenario: 'train', out: out.resumed, options: { ...vit, checkpoint, resume: true } },
+];
+const oneProcessRuns: Run[] = [
+  { scenario: 'train', out: out.oneVit, options: { ...vit, batchSize: 16 } },
+  { scenario: 'train', out: out.halfVit, options: vit },
+  // 12 steps: on this tiny CNN, 1 thread against 2 threads in one process already part by 1e-3 at step 20 (a tie flips).
+  { scenario: 'train', out: out.oneCnn, options: { ...cnn, batchSize: 16 } },
+];
+let jobs: Promise<void> | undefined;
+/** Both shared jobs, started by the first test that needs them. */
+const sharedJobs = (): Promise<void> => (jobs ??= job(2, 'runs', '', twoProcessRuns).then(() => job(0, 'runs', '', oneProcessRuns)));
 
 type Params = Record<string, number[]>;
 const readJson = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
@@ -92,10 +111,8 @@ test('the shards of an epoch are disjoint, and together each global batch is the
 });
 
 test('2 processes with batch B end with the parameters of 1 process with batch 2B after 20 SGD steps', async () => {
-  const one = await sharedJob(0, 'train', { batchSize: 16, steps: 20, epochs: 10 });
-  const two = await sharedJob(2, 'train', { batchSize: 8, steps: 20, epochs: 10 });
-  const half = await sharedJob(0, 'train', { batchSize: 8, steps: 20, epochs: 10 });
-  const [p1, p2, pHalf] = [one, two, half].map((f) => readJson<{ params: Params; steps: number; communication?: { gradBytesPerStep: number } }>(f));
+  await sharedJobs();
+  const [p1, p2, pHalf] = [out.oneVit, out.twoVit, out.halfVit].map((f) => readJson<{ params: Params; steps: number; communication?: { gradBytesPerStep: number } }>(f));
   assert.equal(p2!.steps, 20);
   const d = relativeDistance(p2!.params, p1!.params);
   assert.ok(d < 1e-5, `2x8 vs 1x16: relative distance ${d}`);
@@ -105,22 +122,17 @@ test('2 processes with batch B end with the parameters of 1 process with batch 2
 });
 
 test('with SyncBatchNorm, 2 processes with batch B match 1 process with batch 2B on a batch-norm CNN; without it they do not', async () => {
-  // 12 steps: on this tiny CNN, 1 thread against 2 threads in one process already part by 1e-3 at step 20 (a tie flips).
-  const [one, synced, unsynced] = [file(), file(), file()];
-  await job(0, 'train', one, { batchSize: 16, steps: 12, backbone: 'small-cnn' });
-  await job(2, 'train', synced, { batchSize: 8, steps: 12, backbone: 'small-cnn', syncBatchNorm: true });
-  await job(2, 'train', unsynced, { batchSize: 8, steps: 12, backbone: 'small-cnn' });
-  const [p1, pSync, pLocal] = [one, synced, unsynced].map((f) => readJson<{ params: Params }>(f).params);
+  await sharedJobs();
+  const [p1, pSync, pLocal] = [out.oneCnn, out.synced, out.unsynced].map((f) => readJson<{ params: Params }>(f).params);
   const d = relativeDistance(pSync!, p1!);
   assert.ok(d < 1e-5, `SyncBatchNorm 2x8 vs 1x16: relative distance ${d}`);
   assert.ok(relativeDistance(pLocal!, p1!) > 1e-4);
 });
 
 test("SimCLR's NT-Xent with gathered negatives gives the one-process loss and gradient on the same global batch", async () => {
-  const r0 = file();
-  await job(2, 'ntxent', r0, {});
+  await sharedJobs();
   const single = ntxentInOneProcess(2);
-  const ranks = [0, 1].map((r) => readJson<{ loss: number; grad0: number[] }>(`${r0}.rank${r}`));
+  const ranks = [0, 1].map((r) => readJson<{ loss: number; grad0: number[] }>(`${out.ntxent}.rank${r}`));
   const mean = (ranks[0]!.loss + ranks[1]!.loss) / 2;
   assert.ok(Math.abs(mean - single.loss) < 1e-5 * single.loss, `${mean} vs ${single.loss}`);
   // Each rank's gradient sums all ranks' losses: W times the one-process gradient of the mean.
@@ -159,15 +171,11 @@ test('killing one rank ends the other with a clear error, well within the timeou
 });
 
 test('a 2-process run stopped by Ctrl-C on rank 0 resumes to the parameters of an uninterrupted run', async () => {
-  const [stopped, resumed] = [file(), file()];
-  const checkpoint = join(tmp, 'resume-ckpt');
-  const whole = await sharedJob(2, 'train', { batchSize: 8, steps: 20, epochs: 10 });
-  await job(2, 'train', stopped, { batchSize: 8, steps: 20, epochs: 10, checkpoint, interruptAtStep: 7 });
-  const first = readJson<{ steps: number; interrupted: boolean }>(stopped);
+  await sharedJobs();
+  const first = readJson<{ steps: number; interrupted: boolean }>(out.stopped);
   assert.equal(first.interrupted, true);
   assert.equal(first.steps, 7);
-  await job(2, 'train', resumed, { batchSize: 8, steps: 20, epochs: 10, checkpoint, resume: true });
-  const [a, b] = [resumed, whole].map((f) => readJson<{ params: Params; steps: number }>(f));
+  const [a, b] = [out.resumed, out.twoVit].map((f) => readJson<{ params: Params; steps: number }>(f));
   assert.equal(a!.steps, 20);
   assert.ok(relativeDistance(a!.params, b!.params) < 1e-6, `resumed vs whole: ${relativeDistance(a!.params, b!.params)}`);
 });
