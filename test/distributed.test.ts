@@ -1,8 +1,9 @@
 // Data-parallel training on c10d (Gloo over loopback): 2 processes with batch B end
-// where 1 process with batch 2B does (also with batch norm, under SyncBatchNorm); SimCLR's
-// gathered NT-Xent is the one-process loss; a rank that dies ends the others; a stopped
-// 2-process run resumes exactly; wrong world sizes and taken ports are clear errors; the
-// launcher stops the other ranks when one fails. Ranks run test/support/ddp-worker.ts.
+// where 1 process with batch 2B does (also with batch norm, under SyncBatchNorm); without
+// SyncBatchNorm every rank keeps rank 0's batch-norm buffers; SimCLR's gathered NT-Xent is
+// the one-process loss; a rank that dies ends the others; a stopped 2-process run resumes
+// exactly; wrong world sizes and taken ports are clear errors; the launcher stops the
+// other ranks when one fails. Ranks run test/support/ddp-worker.ts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -69,7 +70,7 @@ type Run = { scenario: 'train' | 'ntxent'; out: string; options: object };
 const twoProcessRuns: Run[] = [
   { scenario: 'train', out: out.twoVit, options: vit },
   { scenario: 'train', out: out.synced, options: { ...cnn, syncBatchNorm: true } },
-  { scenario: 'train', out: out.unsynced, options: cnn },
+  { scenario: 'train', out: out.unsynced, options: { ...cnn, everyRank: true } },
   { scenario: 'ntxent', out: out.ntxent, options: {} },
   { scenario: 'train', out: out.stopped, options: { ...vit, checkpoint, interruptAtStep: 7 } },
   { scenario: 'train', out: out.resumed, options: { ...vit, checkpoint, resume: true } },
@@ -123,10 +124,22 @@ test('2 processes with batch B end with the parameters of 1 process with batch 2
 
 test('with SyncBatchNorm, 2 processes with batch B match 1 process with batch 2B on a batch-norm CNN; without it they do not', async () => {
   await sharedJobs();
-  const [p1, pSync, pLocal] = [out.oneCnn, out.synced, out.unsynced].map((f) => readJson<{ params: Params }>(f).params);
+  const [p1, pSync] = [out.oneCnn, out.synced].map((f) => readJson<{ params: Params }>(f).params);
+  const pLocal = readJson<{ params: Params }>(`${out.unsynced}.rank0`).params;
   const d = relativeDistance(pSync!, p1!);
   assert.ok(d < 1e-5, `SyncBatchNorm 2x8 vs 1x16: relative distance ${d}`);
-  assert.ok(relativeDistance(pLocal!, p1!) > 1e-4);
+  assert.ok(relativeDistance(pLocal, p1!) > 1e-4);
+});
+
+test("without SyncBatchNorm, every rank ends with rank 0's batch-norm buffers (broadcast each step, as DDP's broadcast_buffers)", async () => {
+  await sharedJobs();
+  const [r0, r1] = [0, 1].map((r) => readJson<{ params: Params; buffers: Params }>(`${out.unsynced}.rank${r}`));
+  const names = Object.keys(r0!.buffers);
+  assert.ok(names.some((n) => n.endsWith('running_mean')) && names.some((n) => n.endsWith('num_batches_tracked')), names.join(', '));
+  // Each rank's own batches moved its running statistics: identical only if rank 0's reached the other.
+  assert.deepEqual(r1!.buffers, r0!.buffers);
+  assert.deepEqual(r1!.params, r0!.params);
+  assert.ok(Object.entries(r0!.buffers).some(([n, v]) => n.endsWith('running_mean') && v.some((x) => x !== 0)), 'the running means moved');
 });
 
 test("SimCLR's NT-Xent with gathered negatives gives the one-process loss and gradient on the same global batch", async () => {

@@ -124,7 +124,8 @@ export async function pretrainOn<B extends Disposable>(method: SslMethod<B, neve
   const scheduler = o.scheduler?.(optimizer, totalSteps) ?? (o.timeBudgetSeconds
     ? new BudgetWarmupCosineLR(optimizer, { warmupSteps, totalSteps, budgetSeconds: o.timeBudgetSeconds })
     : new WarmupCosineLR(optimizer, { warmupSteps, totalSteps }));
-  // Data-parallel: gradients averaged after backward, stops agreed after each step; rank 0 alone writes and validates.
+  // Data-parallel: gradients averaged after backward, buffers broadcast from rank 0 after each step,
+  // stops agreed after each step; rank 0 alone writes and validates.
   const ddp = o.group && o.group.worldSize > 1 ? new DataParallel(o.group, method) : null;
   const root = !ddp || ddp.isRoot;
   if (ddp) setDefaultGroup(ddp.group);
@@ -135,7 +136,11 @@ export async function pretrainOn<B extends Disposable>(method: SslMethod<B, neve
       batches: (epoch) => source.batches(epoch),
       step: (batch, ctx) => method.trainingStep(batch, ctx),
       afterBackward: ddp ? () => ddp.averageGradients() : undefined,
-      afterOptimizerStep: (ctx) => method.afterStep(ctx),
+      afterOptimizerStep: (ctx) => {
+        method.afterStep(ctx);
+        // After the momentum encoder and queue updates too: every buffer of this step is rank 0's.
+        if (ddp?.syncsBuffers) ddp.broadcastBuffers();
+      },
       validate: root ? o.validate : undefined, validateEvery: o.validateEvery, unit: o.unit,
       checkpoint: o.checkpoint, checkpointReadOnly: !root, resume: o.resume, metrics: root ? o.metrics : undefined,
       progress: root ? o.progress : false, clipGradNorm: o.clipGradNorm,

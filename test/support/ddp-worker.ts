@@ -1,7 +1,7 @@
 // One rank of the data-parallel tests (test/distributed.test.ts), or the one-process
 // reference when WORLD_SIZE is unset. argv: scenario, output JSON path, options JSON.
 //  train: `pretrain` of rotation (on a tiny ViT, batch-norm-free, or the small CNN) with SGD;
-//         rank 0 writes the final parameters.
+//         rank 0 writes the final parameters and buffers (every rank with `everyRank`).
 //  ntxent: the gathered NT-Xent of fixed embeddings; every rank writes its loss and gradient.
 //  runs: several train / ntxent runs, one after another in the same processes (fewer
 //        process starts); the options JSON is a list of { scenario, out, options }.
@@ -18,6 +18,8 @@ import { toyImages } from './toy-images.js';
 interface TrainOptions {
   batchSize?: number; steps?: number; checkpoint?: string; resume?: boolean; epochs?: number; world?: number; interruptAtStep?: number;
   startedFile?: string; backbone?: 'vit-tiny' | 'small-cnn'; syncBatchNorm?: boolean;
+  /** Every rank writes `<out>.rank<r>` (parameters and buffers), not rank 0 alone `<out>`. */
+  everyRank?: boolean;
 }
 interface Run { scenario: 'train' | 'ntxent'; out: string; options: TrainOptions }
 
@@ -47,11 +49,12 @@ async function train(out: string, opts: TrainOptions): Promise<void> {
       },
     },
   });
-  if (rank === 0) {
+  if (rank === 0 || opts.everyRank) {
     // The float buffers (batch norm's running statistics) are compared with the parameters.
     const floats = [...method.namedParameters(), ...method.namedBuffers().filter(([, b]) => b.dtype === 'float32')];
     const params = Object.fromEntries(floats.map(([n, p]) => [n, Array.from(p.data() as Float32Array)]));
-    writeFileSync(out, JSON.stringify({ params, steps: result.fit.steps, interrupted: result.fit.interrupted, communication: result.communication }));
+    const buffers = Object.fromEntries(method.namedBuffers().map(([n, b]) => [n, Array.from(b.data() as ArrayLike<number | bigint>, Number)]));
+    writeFileSync(opts.everyRank ? `${out}.rank${rank}` : out, JSON.stringify({ params, buffers, steps: result.fit.steps, interrupted: result.fit.interrupted, communication: result.communication }));
   }
   method.dispose();
 }
