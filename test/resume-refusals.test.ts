@@ -102,6 +102,25 @@ describe('pretrain --resume needs the settings pretrain saved', () => {
   });
 });
 
+describe('pretrain --resume keeps --sync-batchnorm', () => {
+  const lastJson = (r: Result): Record<string, unknown> => JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+  const edited = (name: string, cli: Record<string, unknown>): string =>
+    runWithMeta(name, (m) => ({ ...m, cli: { ...(m.cli as Record<string, unknown>), ...cli } }));
+
+  test('the setting is saved with the run; --sync-batchnorm on a run trained without it is refused', async () => {
+    assert.equal((readCheckpointInfo(join(run, 'rotation-pretrain')).meta.cli as Record<string, unknown>).syncBatchNorm, false);
+    const r = await cli('pretrain', '--resume', '--sync-batchnorm', '--out', edited('no-sync', { syncBatchNorm: false }));
+    exits(r, 2);
+    assert.match(r.stderr, /--sync-batchnorm: the checkpoint's run trained without it .*; a resumed run keeps its settings \(leave --sync-batchnorm out\)/);
+  });
+
+  test('a run trained with --sync-batchnorm, resumed without it, keeps it', async () => {
+    const r = await cli('pretrain', '--resume', '--out', edited('sync', { syncBatchNorm: true }), '--json');
+    exits(r, 0);
+    assert.equal((lastJson(r).settings as Record<string, unknown>).syncBatchNorm, true, 'restored from the checkpoint');
+  });
+});
+
 test('experiment refuses a pretraining batch larger than its images, before writing anything', async () => {
   const config = join(tmp, 'big-batch.json');
   writeFileSync(config, JSON.stringify({ pretrain: { batchSize: 5000 } }));

@@ -41,6 +41,8 @@ interface PretrainSettings {
   heldOut: number;
   augment: Augmentation;
   seed: number;
+  /** Data-parallel runs: batch norm over the global batch (absent from checkpoints saved before this setting). */
+  syncBatchNorm: boolean;
 }
 
 /** Steps a method trains for by default: rotation's 300, or the experiment's budget for that method. */
@@ -67,13 +69,14 @@ function settingsFromArgs(args: Args, method: string): PretrainSettings {
     heldOut: args.int('held-out', { min: 0 })!,
     augment: d.augment, // settled once the data is known (digits and folders are not flipped)
     seed: args.int('seed', { min: 0 })!,
+    syncBatchNorm: args.flag('sync-batchnorm'),
   };
 }
 
 /** The option each setting comes from, for messages. */
 const OPTION_OF: Record<keyof PretrainSettings, string> = {
   method: 'method', data: 'data', limit: 'limit', imageSize: 'image-size', backbone: 'backbone', width: 'width', epochs: 'epochs', maxSteps: 'steps',
-  batchSize: 'batch-size', lr: 'lr', heldOut: 'held-out', augment: 'augment', seed: 'seed',
+  batchSize: 'batch-size', lr: 'lr', heldOut: 'held-out', augment: 'augment', seed: 'seed', syncBatchNorm: 'sync-batchnorm',
 };
 
 /** On --resume: the checkpoint's settings; options given on the command line must agree with them, except --epochs and --steps. */
@@ -83,9 +86,15 @@ function resumeSettings(args: Args, checkpoint: string, fresh: PretrainSettings)
   }
   const { settings: saved, step } = savedPretrainSettings<PretrainSettings>(checkpoint);
   const merged = { ...saved };
+  // Saved before --sync-batchnorm was a setting of the run: the command line says, as it did then.
+  if (typeof saved.syncBatchNorm !== 'boolean') merged.syncBatchNorm = fresh.syncBatchNorm;
+  else if (args.has('sync-batchnorm') && !saved.syncBatchNorm) {
+    throw new UsageError('--sync-batchnorm: the checkpoint\'s run trained without it (batch norm over each process\'s batch); a resumed run keeps its settings (leave --sync-batchnorm out)');
+  }
   for (const key of Object.keys(OPTION_OF) as (keyof PretrainSettings)[]) {
     const option = OPTION_OF[key];
     if (!args.has(option)) continue;
+    if (key === 'syncBatchNorm') continue; // checked above
     if (key === 'epochs' || key === 'maxSteps') {
       Object.assign(merged, { [key]: fresh[key] });
       // --steps alone means steps: a cap of epochs saved with the run no longer holds it back.
@@ -185,7 +194,7 @@ export async function run(args: Args, cliOut: Output): Promise<void> {
     optimizer: { ...optimizer, lr: s.lr, warmupSteps: fittingWarmup(optimizer.warmupSteps, totalSteps) },
     timeBudgetSeconds: minutes > 0 ? minutes * 60 : undefined,
     metrics: root ? new MetricsLog(join(outDir, 'metrics.jsonl')) : undefined,
-    checkpoint, resume, group, syncBatchNorm: args.flag('sync-batchnorm'),
+    checkpoint, resume, group, syncBatchNorm: s.syncBatchNorm,
     checkpointMeta: { backbone: s.backbone, width: s.width, inChannels, norm, cli: s },
     callbacks: {
       onStepEnd: () => {
