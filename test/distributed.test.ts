@@ -2,8 +2,9 @@
 // where 1 process with batch 2B does (also with batch norm, under SyncBatchNorm); without
 // SyncBatchNorm every rank keeps rank 0's batch-norm buffers; SimCLR's gathered NT-Xent is
 // the one-process loss; a rank that dies ends the others; a stopped 2-process run resumes
-// exactly; wrong world sizes and taken ports are clear errors; the launcher stops the
-// other ranks when one fails. Ranks run test/support/ddp-worker.ts.
+// exactly, and on 1 process with the same global batch (another global batch is refused);
+// wrong world sizes and taken ports are clear errors; the launcher stops the other ranks
+// when one fails. Ranks run test/support/ddp-worker.ts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -58,12 +59,13 @@ async function job(world: number, scenario: string, out: string, options: object
 
 // Most checks share two jobs, to start fewer processes: one of 2 ranks that trains each
 // 2-process run in turn (and stops one at step 7, saving a checkpoint, then resumes it),
-// then one process for the 1-process references.
+// then one process for the 1-process references (and that checkpoint resumed on 1 process).
 const out = {
   twoVit: file(), synced: file(), unsynced: file(), ntxent: file(), stopped: file(), resumed: file(),
-  oneVit: file(), halfVit: file(), oneCnn: file(),
+  oneVit: file(), halfVit: file(), oneCnn: file(), refused: file(), resumedOnOne: file(),
 };
 const checkpoint = join(tmp, 'resume-ckpt');
+const checkpointCopy = join(tmp, 'resume-ckpt-copy');
 const vit = { batchSize: 8, steps: 20, epochs: 10 };
 const cnn = { batchSize: 8, steps: 12, backbone: 'small-cnn' };
 type Run = { scenario: 'train' | 'ntxent'; out: string; options: object };
@@ -72,7 +74,7 @@ const twoProcessRuns: Run[] = [
   { scenario: 'train', out: out.synced, options: { ...cnn, syncBatchNorm: true } },
   { scenario: 'train', out: out.unsynced, options: { ...cnn, everyRank: true } },
   { scenario: 'ntxent', out: out.ntxent, options: {} },
-  { scenario: 'train', out: out.stopped, options: { ...vit, checkpoint, interruptAtStep: 7 } },
+  { scenario: 'train', out: out.stopped, options: { ...vit, checkpoint, interruptAtStep: 7, copyCheckpointTo: checkpointCopy } },
   { scenario: 'train', out: out.resumed, options: { ...vit, checkpoint, resume: true } },
 ];
 const oneProcessRuns: Run[] = [
@@ -80,6 +82,9 @@ const oneProcessRuns: Run[] = [
   { scenario: 'train', out: out.halfVit, options: vit },
   // 12 steps: on this tiny CNN, 1 thread against 2 threads in one process already part by 1e-3 at step 20 (a tie flips).
   { scenario: 'train', out: out.oneCnn, options: { ...cnn, batchSize: 16 } },
+  // The 2 x 8 run stopped at step 7, resumed on 1 process: with 8 images (a global batch of 8, refused), then 16.
+  { scenario: 'train', out: out.refused, options: { ...vit, checkpoint: checkpointCopy, resume: true, expectError: true } },
+  { scenario: 'train', out: out.resumedOnOne, options: { ...vit, batchSize: 16, checkpoint: checkpointCopy, resume: true } },
 ];
 let jobs: Promise<void> | undefined;
 /** Both shared jobs, started by the first test that needs them. */
@@ -191,6 +196,17 @@ test('a 2-process run stopped by Ctrl-C on rank 0 resumes to the parameters of a
   const [a, b] = [out.resumed, out.twoVit].map((f) => readJson<{ params: Params; steps: number }>(f));
   assert.equal(a!.steps, 20);
   assert.ok(relativeDistance(a!.params, b!.params) < 1e-6, `resumed vs whole: ${relativeDistance(a!.params, b!.params)}`);
+});
+
+test('a 2 x 8 run resumes on 1 process with batch 16 (the same global batch) to the uninterrupted run, and with batch 8 is refused, naming both', async () => {
+  await sharedJobs();
+  const refused = readJson<{ error: string }>(out.refused).error;
+  assert.match(refused, /trained on 2 processes x 8 images \(a global batch of 16\); this run has 1 process x 8 \(8\)/);
+  assert.match(refused, /Resume with batchSize 16 on 1 process, or batchSize 8 on 2 processes/);
+  const [a, b] = [out.resumedOnOne, out.twoVit].map((f) => readJson<{ params: Params; steps: number }>(f));
+  assert.equal(a!.steps, 20);
+  // As 1 x 16 against 2 x 8 from the start (the first test): the same run up to float rounding.
+  assert.ok(relativeDistance(a!.params, b!.params) < 1e-5, `resumed on 1 process vs whole on 2: ${relativeDistance(a!.params, b!.params)}`);
 });
 
 test('ranks that disagree on WORLD_SIZE fail at once, saying so', async () => {

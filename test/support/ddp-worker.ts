@@ -6,12 +6,13 @@
 //  runs: several train / ntxent runs, one after another in the same processes (fewer
 //        process starts); the options JSON is a list of { scenario, out, options }.
 //  hang: joins, then all-reduces forever (a peer is killed by the test).
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { manualSeed, setNumThreads, randn, tidy } from '../../src/tensor/index.js';
 import { createBackbone } from '../../src/models/index.js';
 import { createMethod } from '../../src/ssl/registry.js';
 import { pretrain } from '../../src/ssl/pretrain.js';
 import { ntXentLoss } from '../../src/ssl/losses/index.js';
+import { checkpointPaths } from '../../src/io/index.js';
 import { ProcessGroup, distributedEnv, setDefaultGroup } from '../../src/distributed/index.js';
 import { toyImages } from './toy-images.js';
 
@@ -20,6 +21,10 @@ interface TrainOptions {
   startedFile?: string; backbone?: 'vit-tiny' | 'small-cnn'; syncBatchNorm?: boolean;
   /** Every rank writes `<out>.rank<r>` (parameters and buffers), not rank 0 alone `<out>`. */
   everyRank?: boolean;
+  /** After the run, rank 0 copies the checkpoint's files here (for a later resume elsewhere). */
+  copyCheckpointTo?: string;
+  /** pretrain is expected to throw: rank 0 writes { error } instead of failing. */
+  expectError?: boolean;
 }
 interface Run { scenario: 'train' | 'ntxent'; out: string; options: TrainOptions }
 
@@ -37,24 +42,37 @@ async function train(out: string, opts: TrainOptions): Promise<void> {
   const encoder = opts.backbone === 'small-cnn' ? createBackbone('small-cnn', { inChannels: 1, width: 4 })
     : createBackbone('vit-tiny', { inChannels: 1, width: 16, blocks: 1, imageSize: [12, 12] });
   const method = createMethod('rotation', encoder, { imageShape: [1, 12, 12], norm: { mean: [0.3], std: [0.3] } });
-  const result = await pretrain(method, {
-    data, batchSize: opts.batchSize ?? 8, epochs: opts.epochs ?? 10, maxSteps: opts.steps ?? 20, seed: 3, group,
-    optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0 }, progress: false,
-    checkpoint: opts.checkpoint, resume: opts.resume, syncBatchNorm: opts.syncBatchNorm,
-    // Ctrl-C on rank 0 alone: the coordinator must stop every rank after the same step.
-    callbacks: {
-      onStepEnd: (step) => {
-        if (step === opts.interruptAtStep && rank === 0) process.emit('SIGINT');
-        if (step === 1 && opts.startedFile) writeFileSync(`${opts.startedFile}.${rank}`, 'training');
+  let result;
+  try {
+    result = await pretrain(method, {
+      data, batchSize: opts.batchSize ?? 8, epochs: opts.epochs ?? 10, maxSteps: opts.steps ?? 20, seed: 3, group,
+      optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0 }, progress: false,
+      checkpoint: opts.checkpoint, resume: opts.resume, syncBatchNorm: opts.syncBatchNorm,
+      // Ctrl-C on rank 0 alone: the coordinator must stop every rank after the same step.
+      callbacks: {
+        onStepEnd: (step) => {
+          if (step === opts.interruptAtStep && rank === 0) process.emit('SIGINT');
+          if (step === 1 && opts.startedFile) writeFileSync(`${opts.startedFile}.${rank}`, 'training');
+        },
       },
-    },
-  });
+    });
+  } catch (e) {
+    if (!opts.expectError) throw e;
+    if (rank === 0) writeFileSync(out, JSON.stringify({ error: (e as Error).message }));
+    method.dispose();
+    return;
+  }
+  if (opts.expectError) throw new Error('pretrain was expected to throw');
   if (rank === 0 || opts.everyRank) {
     // The float buffers (batch norm's running statistics) are compared with the parameters.
     const floats = [...method.namedParameters(), ...method.namedBuffers().filter(([, b]) => b.dtype === 'float32')];
     const params = Object.fromEntries(floats.map(([n, p]) => [n, Array.from(p.data() as Float32Array)]));
     const buffers = Object.fromEntries(method.namedBuffers().map(([n, b]) => [n, Array.from(b.data() as ArrayLike<number | bigint>, Number)]));
     writeFileSync(opts.everyRank ? `${out}.rank${rank}` : out, JSON.stringify({ params, buffers, steps: result.fit.steps, interrupted: result.fit.interrupted, communication: result.communication }));
+  }
+  if (opts.copyCheckpointTo && rank === 0) {
+    const [from, to] = [checkpointPaths(opts.checkpoint!), checkpointPaths(opts.copyCheckpointTo)];
+    for (const k of ['tensors', 'json', 'prevTensors', 'prevJson'] as const) if (existsSync(from[k])) copyFileSync(from[k], to[k]);
   }
   method.dispose();
 }

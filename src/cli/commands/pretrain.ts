@@ -79,22 +79,42 @@ const OPTION_OF: Record<keyof PretrainSettings, string> = {
   batchSize: 'batch-size', lr: 'lr', heldOut: 'held-out', augment: 'augment', seed: 'seed', syncBatchNorm: 'sync-batchnorm',
 };
 
-/** On --resume: the checkpoint's settings; options given on the command line must agree with them, except --epochs and --steps. */
-function resumeSettings(args: Args, checkpoint: string, fresh: PretrainSettings): { settings: PretrainSettings; step: number } {
+/**
+ * On --resume: the checkpoint's settings; options given on the command line must agree with them, except --epochs and --steps.
+ * On another number of processes (`world`) the global batch is kept: --batch-size, per process, becomes the saved global
+ * batch / `world` (see checkResumedWorld in src/ssl/pretrain.ts for what stays the same); one that does not split evenly is refused.
+ */
+function resumeSettings(args: Args, checkpoint: string, fresh: PretrainSettings, world: number): { settings: PretrainSettings; step: number; note?: string } {
   if (!checkpointExists(checkpoint)) {
     throw new Error(`nothing to resume: ${checkpointPaths(checkpoint).tensors} does not exist (start without --resume, or point --out at the run's directory)`);
   }
-  const { settings: saved, step } = savedPretrainSettings<PretrainSettings>(checkpoint);
+  const { settings: saved, step, worldSize: savedWorld } = savedPretrainSettings<PretrainSettings>(checkpoint);
   const merged = { ...saved };
   // Saved before --sync-batchnorm was a setting of the run: the command line says, as it did then.
   if (typeof saved.syncBatchNorm !== 'boolean') merged.syncBatchNorm = fresh.syncBatchNorm;
   else if (args.has('sync-batchnorm') && !saved.syncBatchNorm) {
     throw new UsageError('--sync-batchnorm: the checkpoint\'s run trained without it (batch norm over each process\'s batch); a resumed run keeps its settings (leave --sync-batchnorm out)');
   }
+  let note: string | undefined;
+  if (world !== savedWorld) {
+    const global = saved.batchSize * savedWorld;
+    const processes = (n: number): string => `${n} process${n === 1 ? '' : 'es'}`;
+    const was = `the checkpoint's run trained on ${processes(savedWorld)} x ${saved.batchSize} images (a global batch of ${global})`;
+    if (args.has('batch-size') && fresh.batchSize * world !== global) {
+      throw new UsageError(`--batch-size ${fresh.batchSize} on ${processes(world)} is a global batch of ${fresh.batchSize * world}, but ${was}; ` +
+        `a resumed run keeps its global batch${global % world === 0 ? ` (--batch-size ${global / world} on ${processes(world)}, or leave it out)` : ''}`);
+    }
+    if (global % world !== 0) {
+      throw new UsageError(`${was}, which ${processes(world)} cannot split evenly; resume on a number of processes that divides ${global} (${processes(savedWorld)} as before)`);
+    }
+    merged.batchSize = global / world;
+    note = `resuming a ${savedWorld}-process run on ${processes(world)}: ${merged.batchSize} images per process keep its global batch of ${global} ` +
+      '(the same batches and schedule; random crops and views are drawn per process, so not the same bits as an uninterrupted run)';
+  }
   for (const key of Object.keys(OPTION_OF) as (keyof PretrainSettings)[]) {
     const option = OPTION_OF[key];
     if (!args.has(option)) continue;
-    if (key === 'syncBatchNorm') continue; // checked above
+    if (key === 'syncBatchNorm' || (key === 'batchSize' && world !== savedWorld)) continue; // checked above
     if (key === 'epochs' || key === 'maxSteps') {
       Object.assign(merged, { [key]: fresh[key] });
       // --steps alone means steps: a cap of epochs saved with the run no longer holds it back.
@@ -106,7 +126,7 @@ function resumeSettings(args: Args, checkpoint: string, fresh: PretrainSettings)
       throw new UsageError(`--${option} ${String(fresh[key])} differs from the checkpoint's ${String(saved[key])}; a resumed run keeps its settings (leave --${option} out)`);
     }
   }
-  return { settings: merged, step };
+  return { settings: merged, step, note };
 }
 
 /** On --resume without --method: the method whose checkpoint is in DIR (one of them, or rotation). */
@@ -139,8 +159,9 @@ export async function run(args: Args, cliOut: Output): Promise<void> {
   if (root && !resume && args.flag('force')) rmSync(join(outDir, 'metrics.jsonl'), { force: true });
   const minutes = args.number('minutes', { min: 0 })!;
   const fresh = settingsFromArgs(args, method);
-  const resumed = resume ? resumeSettings(args, checkpoint, fresh) : null;
+  const resumed = resume ? resumeSettings(args, checkpoint, fresh, group?.worldSize ?? 1) : null;
   const s = resumed?.settings ?? fresh;
+  if (resumed?.note) out.note(resumed.note);
   try {
     checkMethodBackbone(s.method, s.backbone);
   } catch (err) {
