@@ -3,8 +3,8 @@
 // SyncBatchNorm every rank keeps rank 0's batch-norm buffers; SimCLR's gathered NT-Xent is
 // the one-process loss; a rank that dies ends the others; a stopped 2-process run resumes
 // exactly, and on 1 process with the same global batch (another global batch is refused);
-// wrong world sizes and taken ports are clear errors; the launcher stops the other ranks
-// when one fails. Ranks run test/support/ddp-worker.ts.
+// wrong world sizes and taken ports are clear errors; ranks outlive neither a failed rank
+// nor a launcher killed by SIGKILL. Ranks run test/support/ddp-worker.ts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -19,6 +19,7 @@ import { manualSeed, randn } from '../src/tensor/index.js';
 import { ntXentLoss } from '../src/ssl/losses/index.js';
 
 const WORKER = fileURLToPath(new URL('./support/ddp-worker.js', import.meta.url));
+const LAUNCHER = fileURLToPath(new URL('./support/ddp-launcher.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'selfsup-ddp-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 let files = 0;
@@ -264,4 +265,43 @@ test('Ctrl-C at the launcher stops every rank after the same step, and rank 0 sa
   assert.ok(r.steps > 0 && r.steps < 2000);
   assert.ok(existsSync(`${checkpoint}.json`));
   assert.equal((readJson<{ meta: { step: number } }>(`${checkpoint}.json`)).meta.step, r.steps);
+});
+
+
+/** Running and not a zombie (ranks whose launcher died are reaped by whoever adopts them, if anyone). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+test('ranks stop within seconds when the launcher is killed with SIGKILL, even in the middle of a collective', async () => {
+  const out = file();
+  const launcher = spawn(process.execPath, [LAUNCHER, String(await freePort()), 'hang', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  launcher.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const deadline = Date.now() + 20_000;
+  while (!(existsSync(`${out}.0`) && existsSync(`${out}.1`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const pids = [0, 1].map((r) => Number(readFileSync(`${out}.${r}`, 'utf8')));
+  try {
+    // Both ranks are all-reducing with each other, their main threads never free: nothing but the watch can stop them.
+    launcher.kill('SIGKILL');
+    const killedAt = performance.now();
+    while (pids.some(alive) && performance.now() - killedAt < 10_000) await new Promise((r) => setTimeout(r, 50));
+    const waited = performance.now() - killedAt;
+    assert.deepEqual(pids.map(alive), [false, false], 'ranks still running 10 s after the launcher died');
+    assert.ok(waited < 5_000, `the ranks took ${waited} ms`);
+    // Rank 0 shares the launcher's stderr, which outlives it.
+    await new Promise((r) => setTimeout(r, 100));
+    assert.match(stderr, /rank 0: the launcher \(pid \d+\) has died; stopping this rank/);
+  } finally {
+    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
 });

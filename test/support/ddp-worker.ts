@@ -5,7 +5,7 @@
 //  ntxent: the gathered NT-Xent of fixed embeddings; every rank writes its loss and gradient.
 //  runs: several train / ntxent runs, one after another in the same processes (fewer
 //        process starts); the options JSON is a list of { scenario, out, options }.
-//  hang: joins, then all-reduces forever (a peer is killed by the test).
+//  hang: joins, then all-reduces forever (a peer, or the launcher, is killed by the test).
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { manualSeed, setNumThreads, randn, tidy } from '../../src/tensor/index.js';
 import { createBackbone } from '../../src/models/index.js';
