@@ -1,7 +1,10 @@
 // Data-parallel training on c10d (Gloo over loopback): 2 processes with batch B end
-// where 1 process with batch 2B does (also with batch norm, under SyncBatchNorm); SimCLR's gathered NT-Xent is the one-process
-// loss; a rank that dies ends the others; a stopped 2-process run resumes exactly;
-// wrong world sizes and taken ports are clear errors. Ranks run test/support/ddp-worker.ts.
+// where 1 process with batch 2B does (also with batch norm, under SyncBatchNorm); without
+// SyncBatchNorm every rank keeps rank 0's batch-norm buffers; SimCLR's gathered NT-Xent is
+// the one-process loss; a rank that dies ends the others; a stopped 2-process run resumes
+// exactly, and on 1 process with the same global batch (another global batch is refused);
+// wrong world sizes and taken ports are clear errors; ranks outlive neither a failed rank
+// nor a launcher killed by SIGKILL. Ranks run test/support/ddp-worker.ts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -16,6 +19,7 @@ import { manualSeed, randn } from '../src/tensor/index.js';
 import { ntXentLoss } from '../src/ssl/losses/index.js';
 
 const WORKER = fileURLToPath(new URL('./support/ddp-worker.js', import.meta.url));
+const LAUNCHER = fileURLToPath(new URL('./support/ddp-launcher.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'selfsup-ddp-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 let files = 0;
@@ -54,16 +58,38 @@ async function job(world: number, scenario: string, out: string, options: object
   for (const r of await Promise.all(ranks.map((x) => x.done))) assert.equal(r.code, 0, r.stderr);
 }
 
-/** `job`, run once per (world, scenario, options): tests that need the same run share it. */
-const shared = new Map<string, Promise<string>>();
-function sharedJob(world: number, scenario: string, options: object): Promise<string> {
-  const key = JSON.stringify([world, scenario, options]);
-  if (!shared.has(key)) {
-    const out = file();
-    shared.set(key, job(world, scenario, out, options).then(() => out));
-  }
-  return shared.get(key)!;
-}
+// Most checks share two jobs, to start fewer processes: one of 2 ranks that trains each
+// 2-process run in turn (and stops one at step 7, saving a checkpoint, then resumes it),
+// then one process for the 1-process references (and that checkpoint resumed on 1 process).
+const out = {
+  twoVit: file(), synced: file(), unsynced: file(), ntxent: file(), stopped: file(), resumed: file(),
+  oneVit: file(), halfVit: file(), oneCnn: file(), refused: file(), resumedOnOne: file(),
+};
+const checkpoint = join(tmp, 'resume-ckpt');
+const checkpointCopy = join(tmp, 'resume-ckpt-copy');
+const vit = { batchSize: 8, steps: 20, epochs: 10 };
+const cnn = { batchSize: 8, steps: 12, backbone: 'small-cnn' };
+type Run = { scenario: 'train' | 'ntxent'; out: string; options: object };
+const twoProcessRuns: Run[] = [
+  { scenario: 'train', out: out.twoVit, options: vit },
+  { scenario: 'train', out: out.synced, options: { ...cnn, syncBatchNorm: true } },
+  { scenario: 'train', out: out.unsynced, options: { ...cnn, everyRank: true } },
+  { scenario: 'ntxent', out: out.ntxent, options: {} },
+  { scenario: 'train', out: out.stopped, options: { ...vit, checkpoint, interruptAtStep: 7, copyCheckpointTo: checkpointCopy } },
+  { scenario: 'train', out: out.resumed, options: { ...vit, checkpoint, resume: true } },
+];
+const oneProcessRuns: Run[] = [
+  { scenario: 'train', out: out.oneVit, options: { ...vit, batchSize: 16 } },
+  { scenario: 'train', out: out.halfVit, options: vit },
+  // 12 steps: on this tiny CNN, 1 thread against 2 threads in one process already part by 1e-3 at step 20 (a tie flips).
+  { scenario: 'train', out: out.oneCnn, options: { ...cnn, batchSize: 16 } },
+  // The 2 x 8 run stopped at step 7, resumed on 1 process: with 8 images (a global batch of 8, refused), then 16.
+  { scenario: 'train', out: out.refused, options: { ...vit, checkpoint: checkpointCopy, resume: true, expectError: true } },
+  { scenario: 'train', out: out.resumedOnOne, options: { ...vit, batchSize: 16, checkpoint: checkpointCopy, resume: true } },
+];
+let jobs: Promise<void> | undefined;
+/** Both shared jobs, started by the first test that needs them. */
+const sharedJobs = (): Promise<void> => (jobs ??= job(2, 'runs', '', twoProcessRuns).then(() => job(0, 'runs', '', oneProcessRuns)));
 
 type Params = Record<string, number[]>;
 const readJson = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
@@ -92,10 +118,8 @@ test('the shards of an epoch are disjoint, and together each global batch is the
 });
 
 test('2 processes with batch B end with the parameters of 1 process with batch 2B after 20 SGD steps', async () => {
-  const one = await sharedJob(0, 'train', { batchSize: 16, steps: 20, epochs: 10 });
-  const two = await sharedJob(2, 'train', { batchSize: 8, steps: 20, epochs: 10 });
-  const half = await sharedJob(0, 'train', { batchSize: 8, steps: 20, epochs: 10 });
-  const [p1, p2, pHalf] = [one, two, half].map((f) => readJson<{ params: Params; steps: number; communication?: { gradBytesPerStep: number } }>(f));
+  await sharedJobs();
+  const [p1, p2, pHalf] = [out.oneVit, out.twoVit, out.halfVit].map((f) => readJson<{ params: Params; steps: number; communication?: { gradBytesPerStep: number } }>(f));
   assert.equal(p2!.steps, 20);
   const d = relativeDistance(p2!.params, p1!.params);
   assert.ok(d < 1e-5, `2x8 vs 1x16: relative distance ${d}`);
@@ -105,22 +129,29 @@ test('2 processes with batch B end with the parameters of 1 process with batch 2
 });
 
 test('with SyncBatchNorm, 2 processes with batch B match 1 process with batch 2B on a batch-norm CNN; without it they do not', async () => {
-  // 12 steps: on this tiny CNN, 1 thread against 2 threads in one process already part by 1e-3 at step 20 (a tie flips).
-  const [one, synced, unsynced] = [file(), file(), file()];
-  await job(0, 'train', one, { batchSize: 16, steps: 12, backbone: 'small-cnn' });
-  await job(2, 'train', synced, { batchSize: 8, steps: 12, backbone: 'small-cnn', syncBatchNorm: true });
-  await job(2, 'train', unsynced, { batchSize: 8, steps: 12, backbone: 'small-cnn' });
-  const [p1, pSync, pLocal] = [one, synced, unsynced].map((f) => readJson<{ params: Params }>(f).params);
+  await sharedJobs();
+  const [p1, pSync] = [out.oneCnn, out.synced].map((f) => readJson<{ params: Params }>(f).params);
+  const pLocal = readJson<{ params: Params }>(`${out.unsynced}.rank0`).params;
   const d = relativeDistance(pSync!, p1!);
   assert.ok(d < 1e-5, `SyncBatchNorm 2x8 vs 1x16: relative distance ${d}`);
-  assert.ok(relativeDistance(pLocal!, p1!) > 1e-4);
+  assert.ok(relativeDistance(pLocal, p1!) > 1e-4);
+});
+
+test("without SyncBatchNorm, every rank ends with rank 0's batch-norm buffers (broadcast each step, as DDP's broadcast_buffers)", async () => {
+  await sharedJobs();
+  const [r0, r1] = [0, 1].map((r) => readJson<{ params: Params; buffers: Params }>(`${out.unsynced}.rank${r}`));
+  const names = Object.keys(r0!.buffers);
+  assert.ok(names.some((n) => n.endsWith('running_mean')) && names.some((n) => n.endsWith('num_batches_tracked')), names.join(', '));
+  // Each rank's own batches moved its running statistics: identical only if rank 0's reached the other.
+  assert.deepEqual(r1!.buffers, r0!.buffers);
+  assert.deepEqual(r1!.params, r0!.params);
+  assert.ok(Object.entries(r0!.buffers).some(([n, v]) => n.endsWith('running_mean') && v.some((x) => x !== 0)), 'the running means moved');
 });
 
 test("SimCLR's NT-Xent with gathered negatives gives the one-process loss and gradient on the same global batch", async () => {
-  const r0 = file();
-  await job(2, 'ntxent', r0, {});
+  await sharedJobs();
   const single = ntxentInOneProcess(2);
-  const ranks = [0, 1].map((r) => readJson<{ loss: number; grad0: number[] }>(`${r0}.rank${r}`));
+  const ranks = [0, 1].map((r) => readJson<{ loss: number; grad0: number[] }>(`${out.ntxent}.rank${r}`));
   const mean = (ranks[0]!.loss + ranks[1]!.loss) / 2;
   assert.ok(Math.abs(mean - single.loss) < 1e-5 * single.loss, `${mean} vs ${single.loss}`);
   // Each rank's gradient sums all ranks' losses: W times the one-process gradient of the mean.
@@ -159,17 +190,24 @@ test('killing one rank ends the other with a clear error, well within the timeou
 });
 
 test('a 2-process run stopped by Ctrl-C on rank 0 resumes to the parameters of an uninterrupted run', async () => {
-  const [stopped, resumed] = [file(), file()];
-  const checkpoint = join(tmp, 'resume-ckpt');
-  const whole = await sharedJob(2, 'train', { batchSize: 8, steps: 20, epochs: 10 });
-  await job(2, 'train', stopped, { batchSize: 8, steps: 20, epochs: 10, checkpoint, interruptAtStep: 7 });
-  const first = readJson<{ steps: number; interrupted: boolean }>(stopped);
+  await sharedJobs();
+  const first = readJson<{ steps: number; interrupted: boolean }>(out.stopped);
   assert.equal(first.interrupted, true);
   assert.equal(first.steps, 7);
-  await job(2, 'train', resumed, { batchSize: 8, steps: 20, epochs: 10, checkpoint, resume: true });
-  const [a, b] = [resumed, whole].map((f) => readJson<{ params: Params; steps: number }>(f));
+  const [a, b] = [out.resumed, out.twoVit].map((f) => readJson<{ params: Params; steps: number }>(f));
   assert.equal(a!.steps, 20);
   assert.ok(relativeDistance(a!.params, b!.params) < 1e-6, `resumed vs whole: ${relativeDistance(a!.params, b!.params)}`);
+});
+
+test('a 2 x 8 run resumes on 1 process with batch 16 (the same global batch) to the uninterrupted run, and with batch 8 is refused, naming both', async () => {
+  await sharedJobs();
+  const refused = readJson<{ error: string }>(out.refused).error;
+  assert.match(refused, /trained on 2 processes x 8 images \(a global batch of 16\); this run has 1 process x 8 \(8\)/);
+  assert.match(refused, /Resume with batchSize 16 on 1 process, or batchSize 8 on 2 processes/);
+  const [a, b] = [out.resumedOnOne, out.twoVit].map((f) => readJson<{ params: Params; steps: number }>(f));
+  assert.equal(a!.steps, 20);
+  // As 1 x 16 against 2 x 8 from the start (the first test): the same run up to float rounding.
+  assert.ok(relativeDistance(a!.params, b!.params) < 1e-5, `resumed on 1 process vs whole on 2: ${relativeDistance(a!.params, b!.params)}`);
 });
 
 test('ranks that disagree on WORLD_SIZE fail at once, saying so', async () => {
@@ -227,4 +265,43 @@ test('Ctrl-C at the launcher stops every rank after the same step, and rank 0 sa
   assert.ok(r.steps > 0 && r.steps < 2000);
   assert.ok(existsSync(`${checkpoint}.json`));
   assert.equal((readJson<{ meta: { step: number } }>(`${checkpoint}.json`)).meta.step, r.steps);
+});
+
+
+/** Running and not a zombie (ranks whose launcher died are reaped by whoever adopts them, if anyone). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+test('ranks stop within seconds when the launcher is killed with SIGKILL, even in the middle of a collective', async () => {
+  const out = file();
+  const launcher = spawn(process.execPath, [LAUNCHER, String(await freePort()), 'hang', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  launcher.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const deadline = Date.now() + 20_000;
+  while (!(existsSync(`${out}.0`) && existsSync(`${out}.1`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const pids = [0, 1].map((r) => Number(readFileSync(`${out}.${r}`, 'utf8')));
+  try {
+    // Both ranks are all-reducing with each other, their main threads never free: nothing but the watch can stop them.
+    launcher.kill('SIGKILL');
+    const killedAt = performance.now();
+    while (pids.some(alive) && performance.now() - killedAt < 10_000) await new Promise((r) => setTimeout(r, 50));
+    const waited = performance.now() - killedAt;
+    assert.deepEqual(pids.map(alive), [false, false], 'ranks still running 10 s after the launcher died');
+    assert.ok(waited < 5_000, `the ranks took ${waited} ms`);
+    // Rank 0 shares the launcher's stderr, which outlives it.
+    await new Promise((r) => setTimeout(r, 100));
+    assert.match(stderr, /rank 0: the launcher \(pid \d+\) has died; stopping this rank/);
+  } finally {
+    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
 });

@@ -102,6 +102,33 @@ describe('pretrain --resume needs the settings pretrain saved', () => {
   });
 });
 
+describe('pretrain --resume keeps --sync-batchnorm and the global batch', () => {
+  const lastJson = (r: Result): Record<string, unknown> => JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+  const edited = (name: string, cli: Record<string, unknown>, meta: Record<string, unknown> = {}): string =>
+    runWithMeta(name, (m) => ({ ...m, ...meta, cli: { ...(m.cli as Record<string, unknown>), ...cli } }));
+
+  test('the setting is saved with the run; --sync-batchnorm on a run trained without it is refused', async () => {
+    assert.equal((readCheckpointInfo(join(run, 'rotation-pretrain')).meta.cli as Record<string, unknown>).syncBatchNorm, false);
+    const r = await cli('pretrain', '--resume', '--sync-batchnorm', '--out', edited('no-sync', { syncBatchNorm: false }));
+    exits(r, 2);
+    assert.match(r.stderr, /--sync-batchnorm: the checkpoint's run trained without it .*; a resumed run keeps its settings \(leave --sync-batchnorm out\)/);
+  });
+
+  test('a 2-process run with --sync-batchnorm resumed on 1 process keeps it, and its global batch (twice the batch per process)', async () => {
+    // As the 2 x 16 run of the same 32-image global batch would have saved it.
+    const dir = edited('two-process', { syncBatchNorm: true, batchSize: 16 }, { worldSize: 2 });
+    const r = await cli('pretrain', '--resume', '--out', dir, '--json');
+    exits(r, 0);
+    assert.match(r.stderr, /resuming a 2-process run on 1 process: 32 images per process keep its global batch of 32/);
+    const settings = lastJson(r).settings as Record<string, unknown>;
+    assert.equal(settings.syncBatchNorm, true, 'restored from the checkpoint');
+    assert.equal(settings.batchSize, 32);
+    const refused = await cli('pretrain', '--resume', '--batch-size', '16', '--out', dir);
+    exits(refused, 2);
+    assert.match(refused.stderr, /--batch-size 16 on 1 process is a global batch of 16, but the checkpoint's run trained on 2 processes x 16 images \(a global batch of 32\); a resumed run keeps its global batch \(--batch-size 32 on 1 process, or leave it out\)/);
+  });
+});
+
 test('experiment refuses a pretraining batch larger than its images, before writing anything', async () => {
   const config = join(tmp, 'big-batch.json');
   writeFileSync(config, JSON.stringify({ pretrain: { batchSize: 5000 } }));

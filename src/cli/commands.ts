@@ -125,8 +125,8 @@ export const COMMANDS: CommandSpec[] = [
       resume: { type: 'boolean', help: 'continue from DIR/rotation-pretrain (options not given are taken from it)' },
       force: { type: 'boolean', help: 'start over in an --out that already holds a run (its checkpoint, encoder and metrics are replaced)' },
       seed: { type: 'string', value: 'N', default: '0', help: 'seed of the initialisation, data order and held-out split' },
-      'sync-batchnorm': { type: 'boolean', help: "data-parallel runs: batch norm over the global batch (PyTorch's SyncBatchNorm) rather than each process's own" },
-      nproc: { type: 'string', value: 'N', default: '1', help: "data-parallel on N processes of this machine (as 'selfsup launch --nproc-per-node N -- pretrain ...'); --batch-size is per process" },
+      'sync-batchnorm': { type: 'boolean', help: "data-parallel runs: batch norm over the global batch (PyTorch's SyncBatchNorm) rather than each process's own (saved with the run: --resume keeps it)" },
+      nproc: { type: 'string', value: 'N', default: '1', help: "data-parallel on N processes of this machine (as 'selfsup launch --nproc-per-node N -- pretrain ...'); --batch-size is per process; --resume may use another N that splits the run's global batch evenly" },
       ...DEVICE, ...THREADS, ...COMMON,
     },
     examples: [

@@ -11,7 +11,7 @@ const REQUIRED = ['data', 'limit', 'imageSize', 'backbone', 'width', 'epochs', '
  * The settings saved in the checkpoint at `checkpoint` (the previous complete one if that
  * cannot be read) and the step it reached; an error naming the file and what is missing otherwise.
  */
-export function savedPretrainSettings<S extends { method: string; maxSteps: number | null }>(checkpoint: string): { settings: S; step: number; file: string } {
+export function savedPretrainSettings<S extends { method: string; maxSteps: number | null }>(checkpoint: string): { settings: S; step: number; file: string; worldSize: number } {
   let info: ReturnType<typeof readCheckpointInfo>;
   try {
     info = readCheckpointInfo(checkpoint, { fallBackToPrevious: true });
@@ -34,5 +34,7 @@ export function savedPretrainSettings<S extends { method: string; maxSteps: numb
   saved.method ??= 'rotation'; // checkpoints from before the method library
   saved.maxSteps ??= null; // checkpoints from before --steps: every step of --epochs
   const step = typeof info.meta.step === 'number' ? info.meta.step : 0;
-  return { settings: saved as S, step, file };
+  // Processes the run was trained on (recorded by data-parallel runs only).
+  const worldSize = typeof info.meta.worldSize === 'number' ? info.meta.worldSize : 1;
+  return { settings: saved as S, step, file, worldSize };
 }

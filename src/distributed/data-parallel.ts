@@ -2,7 +2,10 @@
 // and buffers go to every rank at the start, and after each backward the gradients
 // are averaged by all-reducing them in buckets of flattened tensors (the first
 // bucket's all-reduce runs while later buckets are still being packed). Every rank
-// then takes the same optimizer step, so the replicas stay identical.
+// then takes the same optimizer step, so the parameters stay identical. Buffers do
+// not: batch norm's running statistics follow each rank's own batches (unless
+// SyncBatchNorm), so, as DDP's broadcast_buffers=True, rank 0's buffers go to every
+// rank once per step (see broadcastBuffers).
 import type { Module } from '../nn/index.js';
 import { Tensor, cat, noGrad, tidy, zerosLike } from '../tensor/index.js';
 import type { ProcessGroup, Work } from './group.js';
@@ -11,6 +14,8 @@ import { StopCoordinator } from './coordinator.js';
 export interface DataParallelOptions {
   /** Most gradient bytes per all-reduce (default 25 MiB, as PyTorch's bucket_cap_mb). */
   bucketCapMB?: number;
+  /** Copy rank 0's buffers to every rank once per step (default true, as PyTorch's broadcast_buffers). */
+  broadcastBuffers?: boolean;
 }
 
 /** Totals since the start, for benches and logs. */
@@ -24,6 +29,8 @@ export class DataParallel {
   readonly group: ProcessGroup;
   readonly model: Module;
   private readonly capBytes: number;
+  /** Whether the training loop should call broadcastBuffers after each step. */
+  readonly syncsBuffers: boolean;
   private buckets: Tensor[][] | null = null;
   private readonly stats: CommStats = { steps: 0, allReduceMs: 0, gradBytesPerStep: 0 };
 
@@ -33,6 +40,7 @@ export class DataParallel {
     const mb = o.bucketCapMB ?? 25;
     if (!(mb > 0)) throw new RangeError(`DataParallel: bucketCapMB must be positive, got ${mb}`);
     this.capBytes = mb * 1024 * 1024;
+    this.syncsBuffers = o.broadcastBuffers ?? true;
   }
 
   get rank(): number { return this.group.rank; }
@@ -47,6 +55,38 @@ export class DataParallel {
       const works = tensors.map((t) => this.group.broadcastStart([t], 0));
       for (const w of works) w.wait();
     });
+  }
+
+  /**
+   * Copies rank 0's buffers (batch norm's running mean, variance and count, DINO's center,
+   * MoCo's queue) to every rank, in one flat broadcast per dtype. PyTorch's DDP does this
+   * before each forward; calling it after each optimizer step is the same (the first step
+   * starts from broadcastState) and also leaves every rank with rank 0's buffers at the end.
+   */
+  broadcastBuffers(): void {
+    const buffers = this.model.buffers();
+    if (buffers.length === 0) return;
+    const byDtype = new Map<string, Tensor[]>();
+    for (const b of buffers) {
+      const list = byDtype.get(b.dtype);
+      if (list) list.push(b);
+      else byDtype.set(b.dtype, [b]);
+    }
+    tidy(() => noGrad(() => {
+      const flats = [...byDtype.values()].map((list) => {
+        const flat = list.length === 1 ? null : cat(list.map((b) => b.reshape(-1)), 0);
+        return { list, flat, work: this.group.broadcastStart([flat ?? list[0]!], 0) };
+      });
+      for (const { list, flat, work } of flats) {
+        work.wait();
+        if (!flat) continue;
+        let offset = 0;
+        for (const b of list) {
+          b.copy_(flat.narrow(0, offset, b.numel).view(b.shape));
+          offset += b.numel;
+        }
+      }
+    }));
   }
 
   /**

@@ -4,6 +4,7 @@
 import { native, type GroupHandle, type WorkHandle } from '../native/binding.js';
 import { Tensor } from '../tensor/index.js';
 import { distributedEnv, type DistributedEnv } from './env.js';
+import { watchLauncher } from './launcher-watch.js';
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'product';
 export type Backend = 'gloo' | 'nccl';
@@ -53,6 +54,8 @@ export class ProcessGroup {
   /** Joins the group that `env` (default: torchrun's variables) describes; waits for every rank. */
   static async init(o: ProcessGroupOptions = {}, env: DistributedEnv | null = distributedEnv()): Promise<ProcessGroup> {
     if (!env) throw new Error('no data-parallel job here: WORLD_SIZE is not set (start the processes with `selfsup launch` or torchrun)');
+    // Started by `selfsup launch`: stop when it dies, even while this rank waits in a collective.
+    watchLauncher();
     const backend = o.backend ?? 'gloo';
     const timeoutSeconds = o.timeoutSeconds ?? defaultTimeoutSeconds();
     if (!(timeoutSeconds > 0)) throw new RangeError(`timeoutSeconds must be positive, got ${timeoutSeconds}`);

@@ -6,4 +6,5 @@ export { StopCoordinator } from './coordinator.js';
 export { shardOrder, shardedBatches, type Shard } from './sampler.js';
 export { setDefaultGroup, defaultGroup, gatherWithGrad, gatherNoGrad, rankAndWorld } from './default-group.js';
 export { launch, checkPortFree, type LaunchOptions, type LaunchResult } from './launcher.js';
+export { watchLauncher, LAUNCHER_PID_ENV } from './launcher-watch.js';
 export { convertSyncBatchNorm } from './sync-batchnorm.js';

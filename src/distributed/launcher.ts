@@ -3,11 +3,13 @@
 // Ctrl-C is passed to every rank once per press (each rank is its own process group,
 // so the terminal does not signal it a second time): they stop after the same step
 // and rank 0 saves. When a rank fails, the others are stopped at once rather than
-// left to wait for it until the timeout.
+// left to wait for it until the timeout. When the launcher itself dies, even by SIGKILL,
+// the ranks notice within a second and stop (launcher-watch.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { LAUNCHER_PID_ENV } from './launcher-watch.js';
 
 export interface LaunchOptions {
   nprocPerNode: number;
@@ -91,6 +93,8 @@ export async function launch(argv: string[], o: LaunchOptions): Promise<LaunchRe
         ...process.env, MASTER_ADDR: masterAddr, MASTER_PORT: String(masterPort), WORLD_SIZE: String(worldSize),
         RANK: String(rank), LOCAL_RANK: String(local), LOCAL_WORLD_SIZE: String(o.nprocPerNode),
         SELFSUP_NUM_THREADS: process.env.SELFSUP_NUM_THREADS ?? String(threads),
+        // Each rank stops soon after this process dies, even by SIGKILL (see launcher-watch.ts).
+        [LAUNCHER_PID_ENV]: String(process.pid),
       };
       if (o.timeoutSeconds !== undefined) env.SELFSUP_DIST_TIMEOUT = String(o.timeoutSeconds);
       // Rank 0 speaks for the job; the others' stdout is dropped and their stderr marked with the rank.

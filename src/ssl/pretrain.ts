@@ -4,6 +4,7 @@
 // carries its own Rng seeded by (seed, epoch, step), so a resumed run draws the
 // same views as one that never stopped.
 import { checkDevice } from '../tensor/index.js';
+import { checkpointExists, readCheckpointInfo } from '../io/index.js';
 import { DataLoader, Rng, type ImageDataset, type Batch } from '../data/index.js';
 import { fit, type FitOptions, type FitResult } from '../train/trainer.js';
 import type { Augmentation } from '../train/supervised.js';
@@ -62,12 +63,14 @@ export async function pretrain<M extends SslMethod>(method: M, o: PretrainOption
   method.to(device);
   const raw = method.rawInput;
   const shard = o.group && o.group.worldSize > 1 ? { rank: o.group.rank, worldSize: o.group.worldSize } : undefined;
+  const batchSize = o.batchSize ?? 128;
+  if (o.resume && o.checkpoint) checkResumedWorld(name, o.checkpoint, batchSize, shard?.worldSize ?? 1);
   const loader = new DataLoader(o.data, {
-    batchSize: o.batchSize ?? 128, seed: o.seed, indices: o.indices, dropLast: true, device, shard,
+    batchSize, seed: o.seed, indices: o.indices, dropLast: true, device, shard,
     crop: raw ? 0 : (o.augment?.crop ?? 0), flip: raw ? false : (o.augment?.flip ?? false),
     mean: raw ? undefined : o.norm?.mean, std: raw ? undefined : o.norm?.std,
   });
-  if (loader.length < 1) throw new RangeError(`${name}: batch size ${o.batchSize ?? 128}${shard ? ` x ${shard.worldSize} processes` : ''} is larger than the ${o.indices?.length ?? o.data.length} training images`);
+  if (loader.length < 1) throw new RangeError(`${name}: batch size ${batchSize}${shard ? ` x ${shard.worldSize} processes` : ''} is larger than the ${o.indices?.length ?? o.data.length} training images`);
   // The encoder carries the normalisation it is trained with, for evaluation and saveEncoder.
   if (o.norm) method.encoder.inputNorm = o.norm;
   const monitor = o.monitor ? embeddingMonitor(method, o.monitor, o.norm) : null;
@@ -76,13 +79,43 @@ export async function pretrain<M extends SslMethod>(method: M, o: PretrainOption
     return await pretrainOn(method, {
       batches: (epoch) => withRng(loader.batches(epoch), o.seed, epoch, shard?.rank), stepsPerEpoch: loader.length,
     }, {
-      ...o, name, device, checkpointMeta: { ...o.checkpointMeta, blocks: method.encoder.blockNames },
+      ...o, name, device, checkpointMeta: { ...o.checkpointMeta, blocks: method.encoder.blockNames, globalBatch: batchSize * (shard?.worldSize ?? 1) },
       validate: heldOut || monitor ? () => ({ ...(heldOut ? method.validate(heldOut) : {}), ...(monitor?.measure() ?? {}) }) : undefined,
       validateEvery: monitor?.every,
     });
   } finally {
     monitor?.dispose();
   }
+}
+
+/**
+ * A run may resume on another number of processes when its global batch (processes x
+ * batchSize) stays the same: the epoch's seeded order is cut into the same global batches
+ * (see sampler.ts), so the steps per epoch, the resumed position, the schedule and the
+ * examples of every step are those of the run that stopped, and the averaged gradient is
+ * the same up to float rounding. What differs: the random views and crops, drawn per rank
+ * (an N-process run draws N streams), so the continuation is as good a run, not the same
+ * bits; and batch norm without SyncBatchNorm, which normalises over each process's batch.
+ * Any other change of global batch would silently train another run: refused, naming both.
+ */
+function checkResumedWorld(name: string, checkpoint: string, batchSize: number, worldSize: number): void {
+  if (!checkpointExists(checkpoint)) return;
+  const info = readCheckpointInfo(checkpoint, { fallBackToPrevious: true });
+  const savedWorld = typeof info.meta.worldSize === 'number' ? info.meta.worldSize : 1;
+  const savedGlobal = typeof info.meta.globalBatch === 'number' ? info.meta.globalBatch : null;
+  const processes = (n: number): string => `${n} process${n === 1 ? '' : 'es'}`;
+  if (savedGlobal === null) {
+    // Saved before globalBatch was recorded: only the same number of processes is known to be the same run.
+    if (savedWorld !== worldSize) {
+      throw new RangeError(`${name}: ${info.paths.tensors} was trained on ${processes(savedWorld)} and does not record its global batch; resume it on ${processes(savedWorld)}, not ${worldSize}`);
+    }
+    return;
+  }
+  const global = batchSize * worldSize;
+  if (global === savedGlobal) return;
+  const fits = savedGlobal % worldSize === 0 ? `batchSize ${savedGlobal / worldSize} on ${processes(worldSize)}, or ` : '';
+  throw new RangeError(`${name}: ${info.paths.tensors} was trained on ${processes(savedWorld)} x ${savedGlobal / savedWorld} images (a global batch of ${savedGlobal}); ` +
+    `this run has ${processes(worldSize)} x ${batchSize} (${global}), which would train another run. Resume with ${fits}batchSize ${savedGlobal / savedWorld} on ${processes(savedWorld)}`);
 }
 
 /** Where a method's batches come from: the same epoch number always gives the same batches (so resume repeats them). */
@@ -124,7 +157,8 @@ export async function pretrainOn<B extends Disposable>(method: SslMethod<B, neve
   const scheduler = o.scheduler?.(optimizer, totalSteps) ?? (o.timeBudgetSeconds
     ? new BudgetWarmupCosineLR(optimizer, { warmupSteps, totalSteps, budgetSeconds: o.timeBudgetSeconds })
     : new WarmupCosineLR(optimizer, { warmupSteps, totalSteps }));
-  // Data-parallel: gradients averaged after backward, stops agreed after each step; rank 0 alone writes and validates.
+  // Data-parallel: gradients averaged after backward, buffers broadcast from rank 0 after each step,
+  // stops agreed after each step; rank 0 alone writes and validates.
   const ddp = o.group && o.group.worldSize > 1 ? new DataParallel(o.group, method) : null;
   const root = !ddp || ddp.isRoot;
   if (ddp) setDefaultGroup(ddp.group);
@@ -135,7 +169,11 @@ export async function pretrainOn<B extends Disposable>(method: SslMethod<B, neve
       batches: (epoch) => source.batches(epoch),
       step: (batch, ctx) => method.trainingStep(batch, ctx),
       afterBackward: ddp ? () => ddp.averageGradients() : undefined,
-      afterOptimizerStep: (ctx) => method.afterStep(ctx),
+      afterOptimizerStep: (ctx) => {
+        method.afterStep(ctx);
+        // After the momentum encoder and queue updates too: every buffer of this step is rank 0's.
+        if (ddp?.syncsBuffers) ddp.broadcastBuffers();
+      },
       validate: root ? o.validate : undefined, validateEvery: o.validateEvery, unit: o.unit,
       checkpoint: o.checkpoint, checkpointReadOnly: !root, resume: o.resume, metrics: root ? o.metrics : undefined,
       progress: root ? o.progress : false, clipGradNorm: o.clipGradNorm,

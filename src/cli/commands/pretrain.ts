@@ -41,6 +41,8 @@ interface PretrainSettings {
   heldOut: number;
   augment: Augmentation;
   seed: number;
+  /** Data-parallel runs: batch norm over the global batch (absent from checkpoints saved before this setting). */
+  syncBatchNorm: boolean;
 }
 
 /** Steps a method trains for by default: rotation's 300, or the experiment's budget for that method. */
@@ -67,25 +69,52 @@ function settingsFromArgs(args: Args, method: string): PretrainSettings {
     heldOut: args.int('held-out', { min: 0 })!,
     augment: d.augment, // settled once the data is known (digits and folders are not flipped)
     seed: args.int('seed', { min: 0 })!,
+    syncBatchNorm: args.flag('sync-batchnorm'),
   };
 }
 
 /** The option each setting comes from, for messages. */
 const OPTION_OF: Record<keyof PretrainSettings, string> = {
   method: 'method', data: 'data', limit: 'limit', imageSize: 'image-size', backbone: 'backbone', width: 'width', epochs: 'epochs', maxSteps: 'steps',
-  batchSize: 'batch-size', lr: 'lr', heldOut: 'held-out', augment: 'augment', seed: 'seed',
+  batchSize: 'batch-size', lr: 'lr', heldOut: 'held-out', augment: 'augment', seed: 'seed', syncBatchNorm: 'sync-batchnorm',
 };
 
-/** On --resume: the checkpoint's settings; options given on the command line must agree with them, except --epochs and --steps. */
-function resumeSettings(args: Args, checkpoint: string, fresh: PretrainSettings): { settings: PretrainSettings; step: number } {
+/**
+ * On --resume: the checkpoint's settings; options given on the command line must agree with them, except --epochs and --steps.
+ * On another number of processes (`world`) the global batch is kept: --batch-size, per process, becomes the saved global
+ * batch / `world` (see checkResumedWorld in src/ssl/pretrain.ts for what stays the same); one that does not split evenly is refused.
+ */
+function resumeSettings(args: Args, checkpoint: string, fresh: PretrainSettings, world: number): { settings: PretrainSettings; step: number; note?: string } {
   if (!checkpointExists(checkpoint)) {
     throw new Error(`nothing to resume: ${checkpointPaths(checkpoint).tensors} does not exist (start without --resume, or point --out at the run's directory)`);
   }
-  const { settings: saved, step } = savedPretrainSettings<PretrainSettings>(checkpoint);
+  const { settings: saved, step, worldSize: savedWorld } = savedPretrainSettings<PretrainSettings>(checkpoint);
   const merged = { ...saved };
+  // Saved before --sync-batchnorm was a setting of the run: the command line says, as it did then.
+  if (typeof saved.syncBatchNorm !== 'boolean') merged.syncBatchNorm = fresh.syncBatchNorm;
+  else if (args.has('sync-batchnorm') && !saved.syncBatchNorm) {
+    throw new UsageError('--sync-batchnorm: the checkpoint\'s run trained without it (batch norm over each process\'s batch); a resumed run keeps its settings (leave --sync-batchnorm out)');
+  }
+  let note: string | undefined;
+  if (world !== savedWorld) {
+    const global = saved.batchSize * savedWorld;
+    const processes = (n: number): string => `${n} process${n === 1 ? '' : 'es'}`;
+    const was = `the checkpoint's run trained on ${processes(savedWorld)} x ${saved.batchSize} images (a global batch of ${global})`;
+    if (args.has('batch-size') && fresh.batchSize * world !== global) {
+      throw new UsageError(`--batch-size ${fresh.batchSize} on ${processes(world)} is a global batch of ${fresh.batchSize * world}, but ${was}; ` +
+        `a resumed run keeps its global batch${global % world === 0 ? ` (--batch-size ${global / world} on ${processes(world)}, or leave it out)` : ''}`);
+    }
+    if (global % world !== 0) {
+      throw new UsageError(`${was}, which ${processes(world)} cannot split evenly; resume on a number of processes that divides ${global} (${processes(savedWorld)} as before)`);
+    }
+    merged.batchSize = global / world;
+    note = `resuming a ${savedWorld}-process run on ${processes(world)}: ${merged.batchSize} images per process keep its global batch of ${global} ` +
+      '(the same batches and schedule; random crops and views are drawn per process, so not the same bits as an uninterrupted run)';
+  }
   for (const key of Object.keys(OPTION_OF) as (keyof PretrainSettings)[]) {
     const option = OPTION_OF[key];
     if (!args.has(option)) continue;
+    if (key === 'syncBatchNorm' || (key === 'batchSize' && world !== savedWorld)) continue; // checked above
     if (key === 'epochs' || key === 'maxSteps') {
       Object.assign(merged, { [key]: fresh[key] });
       // --steps alone means steps: a cap of epochs saved with the run no longer holds it back.
@@ -97,7 +126,7 @@ function resumeSettings(args: Args, checkpoint: string, fresh: PretrainSettings)
       throw new UsageError(`--${option} ${String(fresh[key])} differs from the checkpoint's ${String(saved[key])}; a resumed run keeps its settings (leave --${option} out)`);
     }
   }
-  return { settings: merged, step };
+  return { settings: merged, step, note };
 }
 
 /** On --resume without --method: the method whose checkpoint is in DIR (one of them, or rotation). */
@@ -130,8 +159,9 @@ export async function run(args: Args, cliOut: Output): Promise<void> {
   if (root && !resume && args.flag('force')) rmSync(join(outDir, 'metrics.jsonl'), { force: true });
   const minutes = args.number('minutes', { min: 0 })!;
   const fresh = settingsFromArgs(args, method);
-  const resumed = resume ? resumeSettings(args, checkpoint, fresh) : null;
+  const resumed = resume ? resumeSettings(args, checkpoint, fresh, group?.worldSize ?? 1) : null;
   const s = resumed?.settings ?? fresh;
+  if (resumed?.note) out.note(resumed.note);
   try {
     checkMethodBackbone(s.method, s.backbone);
   } catch (err) {
@@ -185,7 +215,7 @@ export async function run(args: Args, cliOut: Output): Promise<void> {
     optimizer: { ...optimizer, lr: s.lr, warmupSteps: fittingWarmup(optimizer.warmupSteps, totalSteps) },
     timeBudgetSeconds: minutes > 0 ? minutes * 60 : undefined,
     metrics: root ? new MetricsLog(join(outDir, 'metrics.jsonl')) : undefined,
-    checkpoint, resume, group, syncBatchNorm: args.flag('sync-batchnorm'),
+    checkpoint, resume, group, syncBatchNorm: s.syncBatchNorm,
     checkpointMeta: { backbone: s.backbone, width: s.width, inChannels, norm, cli: s },
     callbacks: {
       onStepEnd: () => {
