@@ -2,7 +2,8 @@
 // reference when WORLD_SIZE is unset. argv: scenario, output JSON path, options JSON.
 //  train: `pretrain` of rotation (on a tiny ViT, batch-norm-free, or the small CNN) with SGD;
 //         rank 0 writes the final parameters and buffers (every rank with `everyRank`).
-//  ntxent: the gathered NT-Xent of fixed embeddings; every rank writes its loss and gradient.
+//  ntxent: the gathered NT-Xent of fixed embeddings (options.loss 'barlow' or 'vicreg': those
+//    losses over the gathered global batch); every rank writes its loss and gradient.
 //  runs: several train / ntxent runs, one after another in the same processes (fewer
 //        process starts); the options JSON is a list of { scenario, out, options }.
 //  hang: joins, then all-reduces forever (a peer, or the launcher, is killed by the test).
@@ -11,7 +12,7 @@ import { manualSeed, setNumThreads, randn, tidy } from '../../src/tensor/index.j
 import { createBackbone } from '../../src/models/index.js';
 import { createMethod } from '../../src/ssl/registry.js';
 import { pretrain } from '../../src/ssl/pretrain.js';
-import { ntXentLoss } from '../../src/ssl/losses/index.js';
+import { ntXentLoss, barlowTwinsLoss, vicregLoss } from '../../src/ssl/losses/index.js';
 import { checkpointPaths } from '../../src/io/index.js';
 import { ProcessGroup, distributedEnv, setDefaultGroup } from '../../src/distributed/index.js';
 import { toyImages } from './toy-images.js';
@@ -87,7 +88,10 @@ function ntxent(out: string, opts: TrainOptions): void {
   const z0 = all0!.narrow(0, rank * rows, rows).detach().requiresGrad_();
   const z1 = all1!.narrow(0, rank * rows, rows).detach().requiresGrad_();
   if (group) setDefaultGroup(group);
-  const loss = ntXentLoss(z0, z1, { temperature: 0.3, gatherDistributed: true });
+  const which = (opts as { loss?: string }).loss ?? 'ntxent';
+  const loss = which === 'barlow' ? barlowTwinsLoss(z0, z1, { gatherDistributed: true })
+    : which === 'vicreg' ? vicregLoss(z0, z1, { gatherDistributed: true })
+      : ntXentLoss(z0, z1, { temperature: 0.3, gatherDistributed: true });
   loss.backward();
   writeFileSync(group ? `${out}.rank${rank}` : out, JSON.stringify({ loss: loss.item(), grad0: Array.from(z0.grad!.data() as Float32Array) }));
   setDefaultGroup(null);

@@ -11,6 +11,7 @@
 //
 // Defaults: lambda 5e-3 (the paper's value; the authors' script uses 0.0051), eps 1e-5.
 import { Tensor, eye, op, tidy } from '../../tensor/index.js';
+import { gatherWithGrad } from '../../distributed/default-group.js';
 import { checkMatrices, checkNonNegative, checkPositive, checkSameShape } from './check.js';
 
 export interface BarlowTwinsOptions {
@@ -18,6 +19,11 @@ export interface BarlowTwinsOptions {
   lambda?: number;
   /** Added to the biased variance before the square root; default 1e-5 (BatchNorm1d's). */
   eps?: number;
+  /**
+   * Data-parallel runs: standardise and correlate over every rank's rows (the global batch, as
+   * the authors' code does with SyncBatchNorm and an all-reduced c), not this rank's alone.
+   */
+  gatherDistributed?: boolean;
 }
 
 /** Barlow Twins' loss for the two branches' embeddings z0 and z1 [N, D] (N >= 2). */
@@ -30,6 +36,7 @@ export function barlowTwinsLoss(z0: Tensor, z1: Tensor, options: BarlowTwinsOpti
   checkNonNegative('barlowTwinsLoss', 'lambda', lambda);
   checkPositive('barlowTwinsLoss', 'eps', eps);
   return tidy(() => {
+    if (options.gatherDistributed) [z0, z1] = [gatherWithGrad(z0), gatherWithGrad(z1)];
     const [n, d] = z0.shape as [number, number];
     const standardise = (z: Tensor): Tensor =>
       z.sub(z.mean(0, true)).div(z.var(0, { unbiased: false, keepdim: true }).add(eps).sqrt());

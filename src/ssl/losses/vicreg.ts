@@ -13,6 +13,7 @@
 //
 // Defaults: the paper's lambda = mu = 25, nu = 1, eps = 1e-4, gamma (the target std) = 1.
 import { Tensor, F, eye, tidy } from '../../tensor/index.js';
+import { gatherWithGrad } from '../../distributed/default-group.js';
 import { checkMatrices, checkNonNegative, checkPositive, checkSameShape } from './check.js';
 
 export interface VicregOptions {
@@ -24,6 +25,8 @@ export interface VicregOptions {
   covarianceWeight?: number;
   /** Added to the variance inside the square root; default 1e-4. */
   eps?: number;
+  /** Data-parallel runs: the variance and covariance terms over every rank's rows (the global batch), as the authors' code gathers them. */
+  gatherDistributed?: boolean;
 }
 
 /** The weighted loss and its three unweighted terms (each already summed over both branches). */
@@ -48,6 +51,7 @@ export function vicregLossParts(z0: Tensor, z1: Tensor, options: VicregOptions =
   checkNonNegative('vicregLoss', 'covarianceWeight', covarianceWeight);
   checkPositive('vicregLoss', 'eps', eps);
   return tidy(() => {
+    if (options.gatherDistributed) [z0, z1] = [gatherWithGrad(z0), gatherWithGrad(z1)];
     const [n, d] = z0.shape as [number, number];
     const diagonal = eye(d, { dtype: 'bool', device: z0.device });
     const stdHinge = (z: Tensor): Tensor => z.var(0).add(eps).sqrt().neg().add(1).relu().mean();

@@ -30,6 +30,6 @@ export class BarlowTwins extends JointEmbedding {
   trainingStep(batch: ViewBatch): StepOutput {
     const [h0, h1] = this.embedViews(this.makeViews(batch));
     const [z0, z1] = this.through(this.projector, [h0!, h1!]);
-    return { loss: barlowTwinsLoss(z0!, z1!, { lambda: this.lambda }), count: 2 * h0!.shape[0]!, logs: this.spreadLog(h0!) };
+    return { loss: barlowTwinsLoss(z0!, z1!, { lambda: this.lambda, gatherDistributed: true }), count: 2 * h0!.shape[0]!, logs: this.spreadLog(h0!) };
   }
 }

@@ -30,6 +30,6 @@ export class VICReg extends JointEmbedding {
     const [h0, h1] = this.embedViews(this.makeViews(batch));
     const [z0, z1] = this.through(this.projector, [h0!, h1!]);
     const { invarianceWeight, varianceWeight, covarianceWeight } = this.o;
-    return { loss: vicregLoss(z0!, z1!, { invarianceWeight, varianceWeight, covarianceWeight }), count: 2 * h0!.shape[0]!, logs: this.spreadLog(h0!) };
+    return { loss: vicregLoss(z0!, z1!, { invarianceWeight, varianceWeight, covarianceWeight, gatherDistributed: true }), count: 2 * h0!.shape[0]!, logs: this.spreadLog(h0!) };
   }
 }
