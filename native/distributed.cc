@@ -10,6 +10,8 @@
 #include <napi.h>
 #include <torch/torch.h>
 #include <torch/csrc/autograd/custom_function.h>
+#include <torch/csrc/autograd/utils/lambda_post_hook.h>
+#include <torch/csrc/autograd/variable.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -393,6 +395,176 @@ Napi::Value DistGatherWithGrad(const Napi::CallbackInfo& info) {
   return tensorHandle(info.Env(), GatherWithGrad::apply(input, id));
 }
 
+// ---------------------------------------------------------------------------
+// The gradient reducer: all-reduce overlapping backward, as DDP's Reducer does it. A
+// post-hook on each parameter's gradient accumulator marks the parameter ready once
+// backward has written its gradient; when every parameter of a bucket is ready the
+// bucket's gradients are packed into one flat tensor and its all-reduce starts, while
+// backward goes on computing earlier layers. Buckets start strictly in their order
+// (bucket 0 first, filled by the last layers), so every rank issues the same
+// collectives in the same order whatever order its hooks fire in. distReducerFinish
+// starts the buckets a step left (parameters without a gradient count as zeros), waits
+// for all, and writes the averages back into the gradients.
+
+constexpr uint32_t kReducerMagic = 0x6d0c10d3;
+
+struct Reducer {
+  std::shared_ptr<Group> group;
+  std::vector<at::Tensor> params;
+  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators;  // kept alive, or the hooks go with them
+  std::vector<uintptr_t> hookKeys;
+  std::vector<std::vector<int64_t>> buckets;  // parameter indices
+  std::vector<int64_t> bucketOf;
+  std::vector<int64_t> pending;  // per bucket: parameters not ready yet this step
+  std::vector<char> ready;
+  std::vector<at::Tensor> flats;
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  int64_t launched = 0;
+  bool armed = false;
+  std::mutex mu;
+
+  ~Reducer() {
+    for (size_t i = 0; i < accumulators.size(); i++) accumulators[i]->del_post_hook(hookKeys[i]);
+  }
+
+  void arm() {
+    std::lock_guard<std::mutex> lock(mu);
+    for (size_t b = 0; b < buckets.size(); b++) pending[b] = static_cast<int64_t>(buckets[b].size());
+    std::fill(ready.begin(), ready.end(), 0);
+    for (auto& f : flats) f = at::Tensor();
+    for (auto& w : works) w.reset();
+    launched = 0;
+    armed = true;
+  }
+
+  void markReady(int64_t i) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!armed || ready[i]) return;
+    ready[i] = 1;
+    pending[bucketOf[i]]--;
+    while (launched < static_cast<int64_t>(buckets.size()) && pending[launched] == 0) launch(launched++);
+  }
+
+  void launch(int64_t b) {
+    std::vector<at::Tensor> parts;
+    parts.reserve(buckets[b].size());
+    for (int64_t i : buckets[b]) {
+      const at::Tensor& p = params[i];
+      const at::Tensor& g = p.grad();
+      parts.push_back(g.defined() ? g.reshape({-1}) : at::zeros({p.numel()}, p.options()));
+    }
+    flats[b] = at::cat(parts, 0);
+    std::vector<at::Tensor> tensors{flats[b]};
+    c10d::AllreduceOptions opts;
+    opts.timeout = group->timeout;
+    works[b] = group->pg->allreduce(tensors, opts);
+  }
+
+  // How many buckets backward had started, then the milliseconds spent waiting after it.
+  std::pair<int64_t, double> finish() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!armed) throw std::runtime_error("distReducerFinish: the reducer was not armed before backward");
+    armed = false;
+    at::NoGradGuard noGrad;
+    const int64_t startedInBackward = launched;
+    while (launched < static_cast<int64_t>(buckets.size())) launch(launched++);
+    auto started = std::chrono::steady_clock::now();
+    for (size_t b = 0; b < buckets.size(); b++) {
+      waitFor(works[b], *group);
+      works[b].reset();
+      at::Tensor flat = flats[b].div_(group->size);
+      int64_t offset = 0;
+      for (int64_t i : buckets[b]) {
+        at::Tensor& p = params[i];
+        const int64_t n = p.numel();
+        at::Tensor average = flat.narrow(0, offset, n).view(p.sizes());
+        offset += n;
+        if (p.grad().defined()) p.mutable_grad().copy_(average);
+        else p.mutable_grad() = average.clone();
+      }
+      flats[b] = at::Tensor();
+    }
+    return {startedInBackward, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count()};
+  }
+};
+
+struct ReducerBox {
+  uint32_t magic = kReducerMagic;
+  std::shared_ptr<Reducer> reducer;
+};
+
+Reducer& reducerOf(const Napi::Value& v) {
+  if (v.IsExternal()) {
+    auto* box = v.As<Napi::External<ReducerBox>>().Data();
+    if (box->magic == kReducerMagic) return *box->reducer;
+  }
+  throw Napi::TypeError::New(v.Env(), "expected a gradient reducer handle");
+}
+
+// distReducerNew(group, params: tensor[], bucketSizes: number[]) -> reducer. The params, in
+// bucket order, are float32 leaves that require grad; bucketSizes cut them into buckets.
+Napi::Value DistReducerNew(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto group = groupOf(info[0]);
+  if (!info[1].IsArray() || !info[2].IsArray()) throw Napi::TypeError::New(env, "distReducerNew expects (group, params, bucketSizes)");
+  auto arr = info[1].As<Napi::Array>();
+  auto sizes = info[2].As<Napi::Array>();
+  auto r = std::make_shared<Reducer>();
+  r->group = group;
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    const at::Tensor& p = tensorFromHandle(arr.Get(i), "distReducerNew");
+    if (!p.is_leaf() || !p.requires_grad()) throw Napi::Error::New(env, "distReducerNew: parameter " + std::to_string(i) + " is not a leaf that requires grad");
+    if (p.scalar_type() != at::kFloat) throw Napi::TypeError::New(env, "distReducerNew: parameters must be float32, parameter " + std::to_string(i) + " is " + c10::toString(p.scalar_type()));
+    r->params.push_back(p);
+  }
+  int64_t next = 0;
+  for (uint32_t b = 0; b < sizes.Length(); b++) {
+    Napi::Value v = sizes.Get(b);
+    if (!v.IsNumber()) throw Napi::TypeError::New(env, "distReducerNew: bucket sizes must be numbers");
+    int64_t n = v.As<Napi::Number>().Int64Value();
+    if (n < 1 || next + n > static_cast<int64_t>(r->params.size())) throw Napi::RangeError::New(env, "distReducerNew: bucket sizes must be positive and add up to the parameter count");
+    std::vector<int64_t> bucket;
+    for (int64_t i = 0; i < n; i++) bucket.push_back(next++);
+    r->buckets.push_back(bucket);
+  }
+  if (next != static_cast<int64_t>(r->params.size())) throw Napi::RangeError::New(env, "distReducerNew: bucket sizes must add up to the parameter count (" + std::to_string(r->params.size()) + "), got " + std::to_string(next));
+  r->bucketOf.resize(r->params.size());
+  for (size_t b = 0; b < r->buckets.size(); b++) for (int64_t i : r->buckets[b]) r->bucketOf[i] = static_cast<int64_t>(b);
+  r->pending.assign(r->buckets.size(), 0);
+  r->ready.assign(r->params.size(), 0);
+  r->flats.resize(r->buckets.size());
+  r->works.resize(r->buckets.size());
+  std::weak_ptr<Reducer> weak = r;
+  for (size_t i = 0; i < r->params.size(); i++) {
+    auto acc = torch::autograd::impl::grad_accumulator(r->params[i]);
+    if (!acc) throw Napi::Error::New(env, "distReducerNew: parameter " + std::to_string(i) + " has no gradient accumulator");
+    const int64_t index = static_cast<int64_t>(i);
+    uintptr_t key = acc->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
+        [weak, index](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
+          if (auto reducer = weak.lock()) reducer->markReady(index);
+          return outputs;
+        }));
+    r->accumulators.push_back(acc);
+    r->hookKeys.push_back(key);
+  }
+  auto* box = new ReducerBox();
+  box->reducer = r;
+  return Napi::External<ReducerBox>::New(env, box, [](Napi::Env, ReducerBox* b) { delete b; });
+}
+
+Napi::Value DistReducerArm(const Napi::CallbackInfo& info) {
+  reducerOf(info[0]).arm();
+  return info.Env().Undefined();
+}
+
+Napi::Value DistReducerFinish(const Napi::CallbackInfo& info) {
+  auto [startedInBackward, waitedMs] = reducerOf(info[0]).finish();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("startedInBackward", Napi::Number::New(info.Env(), static_cast<double>(startedInBackward)));
+  out.Set("waitedMs", Napi::Number::New(info.Env(), waitedMs));
+  return out;
+}
+
 Napi::Value DistDestroy(const Napi::CallbackInfo& info) {
   if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "expected a process group handle");
   auto* box = info[0].As<Napi::External<GroupBox>>().Data();
@@ -430,6 +602,9 @@ void registerDistributed(Napi::Env env, Napi::Object exports) {
   exports.Set("distWaitAsync", Napi::Function::New(env, Guarded<DistWaitAsync>));
   exports.Set("distIsCompleted", Napi::Function::New(env, Guarded<DistIsCompleted>));
   exports.Set("distGatherWithGrad", Napi::Function::New(env, Guarded<DistGatherWithGrad>));
+  exports.Set("distReducerNew", Napi::Function::New(env, Guarded<DistReducerNew>));
+  exports.Set("distReducerArm", Napi::Function::New(env, Guarded<DistReducerArm>));
+  exports.Set("distReducerFinish", Napi::Function::New(env, Guarded<DistReducerFinish>));
   exports.Set("distDestroy", Napi::Function::New(env, Guarded<DistDestroy>));
   exports.Set("distNcclAvailable", Napi::Function::New(env, Guarded<DistNcclAvailable>));
 }

@@ -62,7 +62,7 @@ async function job(world: number, scenario: string, out: string, options: object
 // 2-process run in turn (and stops one at step 7, saving a checkpoint, then resumes it),
 // then one process for the 1-process references (and that checkpoint resumed on 1 process).
 const out = {
-  twoVit: file(), synced: file(), unsynced: file(), ntxent: file(), barlow: file(), vicreg: file(), stopped: file(), resumed: file(),
+  twoVit: file(), twoVitAfter: file(), synced: file(), unsynced: file(), ntxent: file(), barlow: file(), vicreg: file(), stopped: file(), resumed: file(),
   oneVit: file(), halfVit: file(), oneCnn: file(), refused: file(), resumedOnOne: file(),
 };
 const checkpoint = join(tmp, 'resume-ckpt');
@@ -71,7 +71,9 @@ const vit = { batchSize: 8, steps: 20, epochs: 10 };
 const cnn = { batchSize: 8, steps: 12, backbone: 'small-cnn' };
 type Run = { scenario: 'train' | 'ntxent'; out: string; options: object };
 const twoProcessRuns: Run[] = [
-  { scenario: 'train', out: out.twoVit, options: vit },
+  // Buckets of about 1 KB: many all-reduces, each started by backward's hooks (or after backward).
+  { scenario: 'train', out: out.twoVit, options: { ...vit, dataParallel: { bucketCapMB: 0.001 } } },
+  { scenario: 'train', out: out.twoVitAfter, options: { ...vit, dataParallel: { bucketCapMB: 0.001, overlap: false } } },
   { scenario: 'train', out: out.synced, options: { ...cnn, syncBatchNorm: true } },
   { scenario: 'train', out: out.unsynced, options: { ...cnn, everyRank: true } },
   { scenario: 'ntxent', out: out.ntxent, options: {} },
@@ -121,10 +123,19 @@ test('the shards of an epoch are disjoint, and together each global batch is the
 
 test('2 processes with batch B end with the parameters of 1 process with batch 2B after 20 SGD steps', async () => {
   await sharedJobs();
-  const [p1, p2, pHalf] = [out.oneVit, out.twoVit, out.halfVit].map((f) => readJson<{ params: Params; steps: number; communication?: { gradBytesPerStep: number } }>(f));
+  type Comm = { gradBytesPerStep: number; buckets: number; bucketsStartedInBackward: number; steps: number };
+  const [p1, p2, pAfter, pHalf] = [out.oneVit, out.twoVit, out.twoVitAfter, out.halfVit].map((f) => readJson<{ params: Params; steps: number; communication?: Comm }>(f));
   assert.equal(p2!.steps, 20);
   const d = relativeDistance(p2!.params, p1!.params);
   assert.ok(d < 1e-5, `2x8 vs 1x16: relative distance ${d}`);
+  // The all-reduces overlapped backward: backward's hooks started every bucket of every step.
+  const comm = p2!.communication!;
+  assert.ok(comm.buckets > 5, `${comm.buckets} buckets`);
+  assert.equal(comm.bucketsStartedInBackward, comm.buckets * comm.steps);
+  // All-reduced after backward instead: none started in backward, the same parameters.
+  assert.equal(pAfter!.communication!.bucketsStartedInBackward, 0);
+  const dAfter = relativeDistance(pAfter!.params, p1!.params);
+  assert.ok(dAfter < 1e-5, `2x8 (all-reduce after backward) vs 1x16: relative distance ${dAfter}`);
   // The check can fail: one process with batch 8 lands elsewhere.
   assert.ok(relativeDistance(pHalf!.params, p1!.params) > 1e-3);
   assert.equal(p2!.communication!.gradBytesPerStep, Object.values(p2!.params).reduce((s, v) => s + 4 * v.length, 0));

@@ -1,14 +1,16 @@
 // Data parallelism as PyTorch's DistributedDataParallel does it: rank 0's parameters
-// and buffers go to every rank at the start, and after each backward the gradients
-// are averaged by all-reducing them in buckets of flattened tensors (the first
-// bucket's all-reduce runs while later buckets are still being packed). Every rank
+// and buffers go to every rank at the start, and the gradients are averaged by
+// all-reducing them in buckets of flattened tensors, each bucket's all-reduce starting
+// during backward as soon as its gradients are written (hooks on the gradient
+// accumulators, native/distributed.cc; `overlap: false` all-reduces after backward,
+// the first bucket running while later ones are packed). Every rank
 // then takes the same optimizer step, so the parameters stay identical. Buffers do
 // not: batch norm's running statistics follow each rank's own batches (unless
 // SyncBatchNorm), so, as DDP's broadcast_buffers=True, rank 0's buffers go to every
 // rank once per step (see broadcastBuffers).
 import type { Module } from '../nn/index.js';
 import { Tensor, cat, noGrad, tidy, zerosLike } from '../tensor/index.js';
-import type { ProcessGroup, Work } from './group.js';
+import type { GradientReducer, ProcessGroup, Work } from './group.js';
 import { StopCoordinator } from './coordinator.js';
 
 export interface DataParallelOptions {
@@ -16,13 +18,19 @@ export interface DataParallelOptions {
   bucketCapMB?: number;
   /** Copy rank 0's buffers to every rank once per step (default true, as PyTorch's broadcast_buffers). */
   broadcastBuffers?: boolean;
+  /** Start each bucket's all-reduce during backward (default true); false: all of them after backward. */
+  overlap?: boolean;
 }
 
 /** Totals since the start, for benches and logs. */
 export interface CommStats {
   steps: number;
+  /** Time spent in averageGradients (with overlap: waiting for what backward did not hide). */
   allReduceMs: number;
   gradBytesPerStep: number;
+  buckets: number;
+  /** Bucket all-reduces started during backward, over all steps (with overlap, all of them when every parameter gets a gradient). */
+  bucketsStartedInBackward: number;
 }
 
 export class DataParallel {
@@ -32,7 +40,10 @@ export class DataParallel {
   /** Whether the training loop should call broadcastBuffers after each step. */
   readonly syncsBuffers: boolean;
   private buckets: Tensor[][] | null = null;
-  private readonly stats: CommStats = { steps: 0, allReduceMs: 0, gradBytesPerStep: 0 };
+  private readonly overlap: boolean;
+  private reducer: GradientReducer | null = null;
+  private armed = false;
+  private readonly stats: CommStats = { steps: 0, allReduceMs: 0, gradBytesPerStep: 0, buckets: 0, bucketsStartedInBackward: 0 };
 
   constructor(group: ProcessGroup, model: Module, o: DataParallelOptions = {}) {
     this.group = group;
@@ -41,6 +52,7 @@ export class DataParallel {
     if (!(mb > 0)) throw new RangeError(`DataParallel: bucketCapMB must be positive, got ${mb}`);
     this.capBytes = mb * 1024 * 1024;
     this.syncsBuffers = o.broadcastBuffers ?? true;
+    this.overlap = o.overlap ?? true;
   }
 
   get rank(): number { return this.group.rank; }
@@ -89,12 +101,31 @@ export class DataParallel {
     }));
   }
 
+  /** Call just before backward: with `overlap`, each bucket's all-reduce then starts as soon as backward has filled it. */
+  beforeBackward(): void {
+    if (!this.overlap) return;
+    if (!this.reducer) {
+      const buckets = (this.buckets ??= this.makeBuckets());
+      this.reducer = this.group.gradientReducer(buckets.flat(), buckets.map((b) => b.length));
+    }
+    this.reducer.arm();
+    this.armed = true;
+  }
+
   /**
    * Averages every trainable parameter's gradient over the ranks, in place. A parameter
    * without a gradient on this step counts as zero (so every rank packs the same buckets).
+   * After beforeBackward, this waits for the all-reduces backward started (and starts the rest).
    */
   averageGradients(): void {
     const started = performance.now();
+    if (this.armed && this.reducer) {
+      this.armed = false;
+      this.stats.bucketsStartedInBackward += this.reducer.finish().startedInBackward;
+      this.stats.steps++;
+      this.stats.allReduceMs += performance.now() - started;
+      return;
+    }
     tidy(() => noGrad(() => {
       const buckets = (this.buckets ??= this.makeBuckets());
       const flats: { params: Tensor[]; grads: Tensor[]; flat: Tensor; work: Work }[] = [];
@@ -148,6 +179,7 @@ export class DataParallel {
       bytes += b;
     }
     if (current.length > 0) buckets.push(current);
+    this.stats.buckets = buckets.length;
     this.stats.gradBytesPerStep = params.reduce((s, p) => s + p.numel * 4, 0);
     return buckets;
   }

@@ -1,7 +1,7 @@
 // A c10d process group (ProcessGroupGloo on CPU, ProcessGroupNCCL on CUDA builds)
 // with every wait bounded by its timeout. Blocking calls (`allReduce`, ...) suit the
 // training step, which is synchronous; the `...Async` forms wait off the main thread.
-import { native, type GroupHandle, type WorkHandle } from '../native/binding.js';
+import { native, type GroupHandle, type ReducerHandle, type WorkHandle } from '../native/binding.js';
 import { Tensor } from '../tensor/index.js';
 import { distributedEnv, type DistributedEnv } from './env.js';
 import { watchLauncher } from './launcher-watch.js';
@@ -39,6 +39,22 @@ export class Work {
   async waitAsync(): Promise<Tensor | undefined> {
     const h = await this.group.guardAsync(this.what, native.distWaitAsync(this.handle));
     return h === undefined ? undefined : new Tensor(h);
+  }
+}
+
+/**
+ * Gradient all-reduce overlapping backward (see native/distributed.cc, the reducer): arm
+ * before backward, and each bucket's all-reduce starts as soon as backward has written
+ * all its gradients; finish after backward waits for them and writes the averages.
+ */
+export class GradientReducer {
+  constructor(private readonly group: ProcessGroup, private readonly handle: ReducerHandle) {}
+  arm(): void {
+    native.distReducerArm(this.handle);
+  }
+  /** How many buckets backward had started, and the milliseconds spent waiting after it (the all-reduce time backward did not hide). */
+  finish(): { startedInBackward: number; waitedMs: number } {
+    return this.group.guard('gradient all-reduce', () => native.distReducerFinish(this.handle));
   }
 }
 
@@ -107,6 +123,11 @@ export class ProcessGroup {
    * Like `allGather`, with a gradient: backward sums the gradient over ranks and gives
    * this rank's rows back (LightlySSL's gather_distributed), so every rank's loss trains every rank's rows.
    */
+  /** A reducer over `params` (float32 leaves, in bucket order; bucketSizes cut them into buckets). */
+  gradientReducer(params: readonly Tensor[], bucketSizes: readonly number[]): GradientReducer {
+    return new GradientReducer(this, this.guard('gradient reducer', () => native.distReducerNew(this.live, params.map((p) => p.handle), [...bucketSizes])));
+  }
+
   allGatherWithGrad(t: Tensor): Tensor {
     return new Tensor(this.guard('all-gather', () => native.distGatherWithGrad(this.live, t.handle)));
   }

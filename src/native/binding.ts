@@ -12,6 +12,7 @@ export type TensorHandle = { readonly __tensorHandle: unique symbol };
 export type GeneratorHandle = { readonly __generatorHandle: unique symbol };
 /** A c10d process group (native/distributed.cc). */
 export type GroupHandle = { readonly __groupHandle: unique symbol };
+export type ReducerHandle = { readonly __reducerHandle: unique symbol };
 /** One started collective of a process group. */
 export type WorkHandle = { readonly __workHandle: unique symbol };
 
@@ -64,6 +65,11 @@ export interface NativeBinding {
   distIsCompleted(w: WorkHandle): boolean;
   distGatherWithGrad(g: GroupHandle, t: TensorHandle): TensorHandle;
   distDestroy(g: GroupHandle): void;
+  /** A gradient reducer: hooks on `params` (in bucket order, cut by bucketSizes) that start each bucket's all-reduce during backward. */
+  distReducerNew(g: GroupHandle, params: TensorHandle[], bucketSizes: number[]): ReducerHandle;
+  distReducerArm(r: ReducerHandle): void;
+  /** Starts the buckets backward left, waits for all, writes the averaged gradients; says how many buckets backward had started and how long it waited. */
+  distReducerFinish(r: ReducerHandle): { startedInBackward: number; waitedMs: number };
   distNcclAvailable(): boolean;
   /** True when the addon tuned glibc malloc at load (see native/selfsup.cc TuneMalloc). */
   mallocTuned: boolean;

@@ -13,7 +13,7 @@ import type { Normalization } from '../eval/evaluate.js';
 import type { SslMethod, ViewBatch } from './method.js';
 import type { Encoder } from '../models/index.js';
 import { embeddingMonitor, type MonitorOptions } from './monitors.js';
-import { DataParallel, convertSyncBatchNorm, setDefaultGroup, type CommStats, type ProcessGroup } from '../distributed/index.js';
+import { DataParallel, convertSyncBatchNorm, setDefaultGroup, type CommStats, type DataParallelOptions, type ProcessGroup } from '../distributed/index.js';
 
 export interface PretrainOptions extends Pick<FitOptions<Batch>, 'checkpoint' | 'resume' | 'metrics' | 'progress' | 'timeBudgetSeconds' | 'callbacks' | 'checkpointMeta' | 'clipGradNorm'> {
   /** Unlabelled training images (labels, if any, are ignored). */
@@ -46,6 +46,8 @@ export interface PretrainOptions extends Pick<FitOptions<Batch>, 'checkpoint' | 
   group?: ProcessGroup;
   /** Data-parallel: batch norm over the global batch (SyncBatchNorm) instead of each rank's own. */
   syncBatchNorm?: boolean;
+  /** Data-parallel: bucket size, buffer broadcast, all-reduce overlapping backward (see DataParallelOptions). */
+  dataParallel?: DataParallelOptions;
 }
 
 export interface PretrainResult {
@@ -138,6 +140,8 @@ export interface PretrainOnOptions extends Pick<FitOptions<Batch>, 'checkpoint' 
   group?: ProcessGroup;
   /** Data-parallel: batch norm over the global batch (SyncBatchNorm) instead of each rank's own. */
   syncBatchNorm?: boolean;
+  /** Data-parallel: bucket size, buffer broadcast, all-reduce overlapping backward. */
+  dataParallel?: DataParallelOptions;
 }
 
 /**
@@ -159,7 +163,7 @@ export async function pretrainOn<B extends Disposable>(method: SslMethod<B, neve
     : new WarmupCosineLR(optimizer, { warmupSteps, totalSteps }));
   // Data-parallel: gradients averaged after backward, buffers broadcast from rank 0 after each step,
   // stops agreed after each step; rank 0 alone writes and validates.
-  const ddp = o.group && o.group.worldSize > 1 ? new DataParallel(o.group, method) : null;
+  const ddp = o.group && o.group.worldSize > 1 ? new DataParallel(o.group, method, o.dataParallel) : null;
   const root = !ddp || ddp.isRoot;
   if (ddp) setDefaultGroup(ddp.group);
   const undoSyncBatchNorm = ddp && o.syncBatchNorm ? convertSyncBatchNorm(method, ddp.group) : null;
@@ -168,6 +172,7 @@ export async function pretrainOn<B extends Disposable>(method: SslMethod<B, neve
       name, model: method, device, optimizer, scheduler, epochs: o.epochs, stepsPerEpoch: source.stepsPerEpoch, maxSteps: o.maxSteps,
       batches: (epoch) => source.batches(epoch),
       step: (batch, ctx) => method.trainingStep(batch, ctx),
+      beforeBackward: ddp ? () => ddp.beforeBackward() : undefined,
       afterBackward: ddp ? () => ddp.averageGradients() : undefined,
       afterOptimizerStep: (ctx) => {
         method.afterStep(ctx);

@@ -63,6 +63,8 @@ export interface FitOptions<B extends Disposable> {
   afterOptimizerStep?(ctx: StepContext): void;
   /** Runs after backward, before clipping and the optimizer step (data-parallel gradient averaging). */
   afterBackward?(ctx: StepContext): void;
+  /** Called just before backward (data-parallel: arms the gradient all-reduce hooks). */
+  beforeBackward?(ctx: StepContext): void;
   /** Evaluation after each epoch (model in eval mode), e.g. held-out accuracy. */
   validate?(epoch: number): Record<string, number>;
   /** Also validate every this many steps inside epochs (monitors over a short run). */
@@ -141,7 +143,7 @@ function fitCallbacks<B extends Disposable>(o: FitOptions<B>): TrainingCallback[
 }
 
 export interface TrainLoopOptions<B extends Disposable> extends Pick<FitOptions<B>,
-  'name' | 'model' | 'optimizer' | 'scheduler' | 'batches' | 'stepsPerEpoch' | 'epochs' | 'step' | 'afterOptimizerStep' | 'afterBackward' | 'clipGradNorm' | 'maxSteps'> {
+  'name' | 'model' | 'optimizer' | 'scheduler' | 'batches' | 'stepsPerEpoch' | 'epochs' | 'step' | 'afterOptimizerStep' | 'afterBackward' | 'beforeBackward' | 'clipGradNorm' | 'maxSteps'> {
   /** Continue a stopped run (see resumeFromCheckpoint). */
   resumeAt?: ResumePoint;
   /** Take curve points, step records and `StepOutput.logs` every this many steps (default: ~100 per run). */
@@ -198,6 +200,7 @@ function trainStep<B extends Disposable>(o: TrainLoopOptions<B>, batch: B, ctx: 
       const hasAccuracy = out.correct !== undefined;
       const monitors = readMonitors && out.logs ? Object.fromEntries(Object.entries(out.logs).map(([k, v]) => [k, v instanceof Tensor ? v.item() : v])) : {};
       o.optimizer.zeroGrad();
+      o.beforeBackward?.(ctx);
       out.loss.backward();
       o.afterBackward?.(ctx);
       if (o.clipGradNorm) clipGradNorm_(o.model.parameters().filter((p) => p.requiresGrad), o.clipGradNorm);

@@ -20,6 +20,7 @@ import { toyImages } from './toy-images.js';
 interface TrainOptions {
   batchSize?: number; steps?: number; checkpoint?: string; resume?: boolean; epochs?: number; world?: number; interruptAtStep?: number;
   startedFile?: string; backbone?: 'vit-tiny' | 'small-cnn'; syncBatchNorm?: boolean;
+  dataParallel?: { bucketCapMB?: number; overlap?: boolean };
   /** Every rank writes `<out>.rank<r>` (parameters and buffers), not rank 0 alone `<out>`. */
   everyRank?: boolean;
   /** After the run, rank 0 copies the checkpoint's files here (for a later resume elsewhere). */
@@ -48,7 +49,7 @@ async function train(out: string, opts: TrainOptions): Promise<void> {
     result = await pretrain(method, {
       data, batchSize: opts.batchSize ?? 8, epochs: opts.epochs ?? 10, maxSteps: opts.steps ?? 20, seed: 3, group,
       optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0 }, progress: false,
-      checkpoint: opts.checkpoint, resume: opts.resume, syncBatchNorm: opts.syncBatchNorm,
+      checkpoint: opts.checkpoint, resume: opts.resume, syncBatchNorm: opts.syncBatchNorm, dataParallel: opts.dataParallel,
       // Ctrl-C on rank 0 alone: the coordinator must stop every rank after the same step.
       callbacks: {
         onStepEnd: (step) => {
