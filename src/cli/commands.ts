@@ -273,7 +273,7 @@ export const COMMANDS: CommandSpec[] = [
       methods: {
         type: 'string', value: 'LIST', default: defaults.methods.join(','),
         help: `what to compare: baselines (scratch, transfer), methods (${methodNames('image').join(', ')}; each under every --protocols), or METHOD-PROTOCOL pairs (e.g. simclr-knn); scratch is added when no baseline is named. ` +
-          `With --modality text: methods (${methodNames('text').join(', ')}; each under its protocols: skipgram-linear, <method>-probe and <method>-finetune, mlm- for masked-lm) or those names themselves; bow-scratch is always added`,
+          `With --modality text: methods (${methodNames('text').join(', ')}; each under its protocols: skipgram-linear and skipgram-propagate, <method>-probe and <method>-finetune, mlm- for masked-lm) or those names themselves; bow-scratch is always added`,
       },
       protocols: { type: 'string', value: 'LIST', default: 'finetune,probe,knn', help: `protocols for the methods named alone in --methods: ${PROTOCOLS.join(', ')}` },
       'pretrain-steps': PRETRAIN_STEPS,
