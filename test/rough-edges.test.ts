@@ -26,6 +26,7 @@ import { closest, parseOptions } from '../src/cli/options.js';
 import { labelsPerClass, pretrainLimits } from '../src/cli/settings.js';
 import { COMMANDS } from '../src/cli/commands.js';
 import { defaultImageConfig } from '../src/experiment/defaults.js';
+import { pretrainSettingsFor } from '../src/experiment/image.js';
 import { resultsTable } from '../src/cli/table.js';
 import { textResultTables } from '../src/cli/commands/experiment.js';
 import { meanPlusMinus, summarize } from '../src/experiment/summary.js';
@@ -79,6 +80,14 @@ describe('steps and schedules', () => {
       const c = defaultImageConfig();
       assert.deepEqual(pretrainLimits(parseOptions(command, ['--pretrain-steps', '600'], specs), c), { epochsFollowSteps: true });
       assert.equal(c.pretrain.maxSteps, 600);
+      // Every method's own budget too (SimCLR's 1,000 steps, jigsaw's 300 ...), not rotation's alone.
+      assert.ok(Object.keys(c.methodPretrain ?? {}).length > 0);
+      for (const [method, own] of Object.entries(c.methodPretrain ?? {})) assert.equal(own.maxSteps, 600, method);
+      assert.equal(pretrainSettingsFor(c, 'simclr').maxSteps, 600);
+      const minutes = defaultImageConfig();
+      pretrainLimits(parseOptions(command, ['--minutes', '2'], specs), minutes);
+      assert.equal(pretrainSettingsFor(minutes, 'vicreg').timeBudgetSeconds, 120);
+      assert.notEqual(pretrainSettingsFor(minutes, 'vicreg').maxSteps, undefined, '--minutes alone keeps the step budgets');
       assert.deepEqual(pretrainLimits(parseOptions(command, [], specs), defaultImageConfig()), { epochsFollowSteps: false });
     }
     const specs = COMMANDS.find((c) => c.name === 'experiment')!.options;

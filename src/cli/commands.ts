@@ -90,8 +90,8 @@ const BLOCK: OptionSpec = {
 };
 
 const PRETRAIN_STEPS: OptionSpec = {
-  type: 'string', value: 'N', default: str(defaults.pretrain.maxSteps ?? 0),
-  help: 'steps of rotation pretraining, about 1 s each on 2 cores, however many passes over the images they take (unless --epochs is given too); the learning-rate schedule ends there (0: all --epochs)',
+  type: 'string', value: 'N', default: str(defaults.pretrain.maxSteps ?? 0), defaultText: 'each method\'s own (rotation 300, the joint-embedding methods 1,000, jigsaw and relative-patch 300, MAE 300)',
+  help: 'steps of every method\'s pretraining, about 1 s each on 2 cores, however many passes over the images they take (unless --epochs is given too); the learning-rate schedule ends there (0: all --epochs)',
 };
 const MINUTES: OptionSpec = {
   type: 'string', value: 'M', default: str((defaults.pretrain.timeBudgetSeconds ?? 0) / 60),
@@ -277,7 +277,7 @@ export const COMMANDS: CommandSpec[] = [
       },
       protocols: { type: 'string', value: 'LIST', default: 'finetune,probe,knn', help: `protocols for the methods named alone in --methods: ${PROTOCOLS.join(', ')}` },
       'pretrain-steps': PRETRAIN_STEPS,
-      epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'epochs of rotation pretraining (at most --pretrain-steps steps)' },
+      epochs: { type: 'string', value: 'N', default: str(defaults.pretrain.epochs), help: 'epochs of every method\'s pretraining (at most --pretrain-steps steps)' },
       minutes: { ...MINUTES, help: 'also stop rotation pretraining after M minutes, whatever the steps; with --modality text, a time budget of M minutes for the masked LM instead of its step budget (20,000 steps, about 10 minutes on 2 idle cores; a time budget does not repeat exactly on a busier machine) (0: no limit but its epochs)' },
       freeze: { type: 'string', value: 'LIST', default: defaults.finetune.freeze.join(',') || 'none', help: "blocks kept frozen when fine-tuning the rotation encoder, or 'none'" },
       head: { type: 'string', value: 'KIND', default: defaults.finetune.head, help: 'head of fine-tuned models: linear or mlp' },

@@ -61,8 +61,13 @@ export async function runImageCommand(command: string, data: ImageExperimentData
   const p = config.pretrain;
   p.heldOut = Math.min(p.heldOut, Math.floor(data.train.length / 10));
   const stepsPerEpoch = Math.floor((data.train.length - p.heldOut) / p.batchSize);
-  // --pretrain-steps N means N steps: as many epochs as they take.
+  // --pretrain-steps N means N steps: as many epochs as they take, for each method at its own batch size.
   if (o.epochsFollowSteps && p.maxSteps && stepsPerEpoch >= 1) p.epochs = Math.max(p.epochs, Math.ceil(p.maxSteps / stepsPerEpoch));
+  for (const [method, own] of o.epochsFollowSteps ? Object.entries(config.methodPretrain ?? {}) : []) {
+    const s = pretrainSettingsFor(config, method);
+    const perEpoch = Math.floor((data.train.length - p.heldOut) / s.batchSize);
+    if (s.maxSteps && perEpoch >= 1) own.epochs = Math.max(s.epochs, Math.ceil(s.maxSteps / perEpoch));
+  }
   const steps = Math.min(p.maxSteps ?? Infinity, p.epochs * stepsPerEpoch);
   p.optimizer = { ...p.optimizer, warmupSteps: fittingWarmup(p.optimizer.warmupSteps, steps) };
   checkPretrainBatches(config, data.train.length);

@@ -59,12 +59,21 @@ export function fittingWarmup(wanted: number | undefined, totalSteps: number): n
 }
 
 /**
- * --pretrain-steps and --minutes of experiment and demo (0 lifts either limit). Returns
- * whether the epochs follow the steps: --pretrain-steps N without --epochs means N steps,
- * however many passes over the data they take (runImageCommand sets the epochs once the data is known).
+ * --pretrain-steps and --minutes of experiment and demo (0 lifts either limit), for every
+ * method's pretraining: the shared settings and each method's own (methodPretrain), which
+ * would otherwise keep their own budgets. Returns whether the epochs follow the steps:
+ * --pretrain-steps N without --epochs means N steps, however many passes over the data
+ * they take (runImageCommand sets the epochs once the data is known).
  */
 export function pretrainLimits(args: Args, c: ImageExperimentConfig): { epochsFollowSteps: boolean } {
-  if (args.has('pretrain-steps')) c.pretrain.maxSteps = args.int('pretrain-steps', { min: 0 }) || undefined;
-  if (args.has('minutes')) c.pretrain.timeBudgetSeconds = (args.number('minutes', { min: 0 }) ?? 0) * 60 || undefined;
+  const settings = [c.pretrain, ...Object.values(c.methodPretrain ?? {})];
+  if (args.has('pretrain-steps')) {
+    const steps = args.int('pretrain-steps', { min: 0 }) || undefined;
+    for (const s of settings) s.maxSteps = steps;
+  }
+  if (args.has('minutes')) {
+    const seconds = (args.number('minutes', { min: 0 }) ?? 0) * 60 || undefined;
+    for (const s of settings) s.timeBudgetSeconds = seconds;
+  }
   return { epochsFollowSteps: args.has('pretrain-steps') && c.pretrain.maxSteps !== undefined && !args.has('epochs') };
 }

@@ -93,7 +93,10 @@ async function runImage(args: Args, cliOut: Output, outDir: string, file: Json |
   if (args.has('ks')) c.ks = args.intList('ks', { min: 1 })!;
   if (args.has('seeds')) c.seeds = args.intList('seeds')!;
   if (args.has('methods') || args.has('protocols')) c.methods = experimentMethods(args, c.methods);
-  if (args.has('epochs')) c.pretrain.epochs = args.int('epochs', { min: 1 })!;
+  if (args.has('epochs')) {
+    const epochs = args.int('epochs', { min: 1 })!;
+    for (const s of [c.pretrain, ...Object.values(c.methodPretrain ?? {})]) s.epochs = epochs;
+  }
   const pretrainLimit = pretrainLimits(args, c);
   if (args.has('head')) c.finetune.head = c.scratch.head = args.choice('head', ['linear', 'mlp'] as const)!;
   for (const m of c.methods) {
