@@ -842,6 +842,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
   selfsup::RegisterSkipGram(env, exports);
   selfsup::registerDistributed(env, exports);
+  selfsup::RegisterOpProfiler(env, exports);
   return exports;
 }
 
