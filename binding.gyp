@@ -9,7 +9,7 @@
   },
   "targets": [{
     "target_name": "selfsup_native",
-    "sources": ["native/selfsup.cc", "native/cpu-cache.cc", "native/skipgram.cc", "native/distributed.cc"],
+    "sources": ["native/selfsup.cc", "native/cpu-cache.cc", "native/skipgram.cc", "native/distributed.cc", "native/op-profiler.cc"],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
     "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8", "USE_C10D_GLOO"],
     "cflags!": ["-fno-exceptions"],

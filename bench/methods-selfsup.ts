@@ -2,9 +2,10 @@
 // methods_step.py): one registered method around the small CNN, its catalog optimizer,
 // and the trainer's step (views + forward + backward + optimizer step + after-step) on
 // batches of Fashion-MNIST images. Prints one JSON line.
-// node dist/bench/methods-selfsup.js --method simclr [--steps 10] [--warmup 3] [--batch 256]
+// node dist/bench/methods-selfsup.js --method simclr [--steps 10] [--warmup 3] [--batch 256] [--profile]
+// --profile: after the timed steps, as many more under the op profiler (src/tensor/profiler.ts); adds `ops` (top 30, ms per step).
 import { parseArgs } from 'node:util';
-import { tidy, manualSeed, getNumThreads, memory, type Tensor } from '../src/tensor/index.js';
+import { tidy, manualSeed, getNumThreads, memory, profiler, type Tensor } from '../src/tensor/index.js';
 import { SmallCnn, createBackbone } from '../src/models/index.js';
 import { Rng } from '../src/data/random.js';
 import { loadFashionMnist } from '../src/data/fashion-mnist.js';
@@ -16,7 +17,7 @@ import type { StepContext } from '../src/train/trainer.js';
 const { values } = parseArgs({
   options: {
     method: { type: 'string' }, steps: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' },
-    batch: { type: 'string', default: '256' },
+    batch: { type: 'string', default: '256' }, profile: { type: 'boolean', default: false },
   },
 });
 if (!values.method) throw new Error('methods-selfsup: --method NAME is required');
@@ -92,7 +93,7 @@ const tensorsBefore = memory().numTensors;
 const t0 = performance.now();
 for (let i = warmup; i < totalSteps; i++) losses.push(step(i));
 const seconds = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({
+const result: Record<string, unknown> = {
   impl: 'selfsup', method: name, threads: getNumThreads(), batch, steps, warmup, seconds,
   // Images of the batch per second (each makes 2 views, or 4 rotations, inside the step).
   img_per_s: (batch * steps) / seconds, ms_per_step: (1000 * seconds) / steps,
@@ -100,7 +101,14 @@ console.log(JSON.stringify({
   first_loss: losses[0], last_loss: losses[losses.length - 1], losses,
   peak_rss_mb: process.resourceUsage().maxRSS / 1024,
   leaked_tensors: memory().numTensors - tensorsBefore,
-}));
+};
+if (values.profile) {
+  const { profile } = profiler.run(() => { for (let i = totalSteps; i < totalSteps + steps; i++) step(i); });
+  result.profile_wall_ms = profile.wallMs / steps;
+  result.ops_self_ms = profile.rows.reduce((a, r) => a + r.selfMs, 0) / steps;
+  result.ops = profile.rows.slice(0, 30).map((r) => ({ name: r.name, calls: r.calls / steps, selfMs: r.selfMs / steps, totalMs: r.totalMs / steps }));
+}
+console.log(JSON.stringify(result));
 optimizer.dispose();
 images.dispose();
 method.dispose();

@@ -9,11 +9,14 @@
 // both children get those values as environment variables, so PyTorch runs under them too
 // (on a busy machine spinning OpenMP waiters made PyTorch's small ops 10-50x slower).
 // --pytorch-defaults leaves PyTorch with libgomp's and glibc's defaults instead.
+// --profile: each child also runs as many steps again under an op profiler (selfsup's, src/tensor/profiler.ts;
+// torch.autograd.profiler on the PyTorch side) and the top 8 ops by self time are printed for each side.
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { matchedEnv, runChild } from './children.js';
+import { opTable, type OpRow } from './op-table.js';
 import { methodNames } from '../src/ssl/catalog.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     methods: { type: 'string' }, rounds: { type: 'string', default: '2' }, steps: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' }, batch: { type: 'string', default: '256' }, threads: { type: 'string', default: '2' },
     python: { type: 'string', default: '/usr/bin/python3' }, 'pytorch-defaults': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const known = methodNames('image');
@@ -36,10 +40,10 @@ if (notBenched.length) process.stderr.write(`bench: no PyTorch twin of ${notBenc
 const rounds = Math.max(1, Number(values.rounds));
 const threads = values.threads!;
 const MATCHED_ENV = matchedEnv(values['pytorch-defaults']!);
-const common = ['--steps', values.steps!, '--warmup', values.warmup!, '--batch', values.batch!];
+const common = ['--steps', values.steps!, '--warmup', values.warmup!, '--batch', values.batch!, ...(values.profile ? ['--profile'] : [])];
 
 type Phases = Record<'views' | 'forward' | 'backward' | 'optimizer' | 'after', number>;
-interface Side { impl: string; img_per_s: number; ms_per_step: number; peak_rss_mb: number; first_loss: number; last_loss: number; phases_ms: Phases }
+interface Side { impl: string; img_per_s: number; ms_per_step: number; peak_rss_mb: number; first_loss: number; last_loss: number; phases_ms: Phases; ops?: OpRow[]; ops_self_ms?: number; profile_wall_ms?: number }
 
 const run = (label: string, cmd: string, args: string[]): Side => runChild<Side>('bench', label, cmd, args, MATCHED_ENV, threads);
 
@@ -64,6 +68,7 @@ const results = methods.map((method) => {
     selfsup_peak_rss_mb: s.peak_rss_mb, pytorch_peak_rss_mb: p.peak_rss_mb, peak_rss_ratio: s.peak_rss_mb / p.peak_rss_mb,
     selfsup_first_loss: s.first_loss, pytorch_first_loss: p.first_loss, first_losses_same_range: sameRange(s.first_loss, p.first_loss),
     selfsup_phases_ms: s.phases_ms, pytorch_phases_ms: p.phases_ms,
+    ...(values.profile ? { selfsup_profile: { ops: s.ops, ops_self_ms: s.ops_self_ms, profile_wall_ms: s.profile_wall_ms }, pytorch_profile: { ops: p.ops, ops_self_ms: p.ops_self_ms, profile_wall_ms: p.profile_wall_ms } } : {}),
   };
 });
 const loadAfter = loadavg();
@@ -82,6 +87,12 @@ console.log('method         views          forward          backward         opt
 const keys = ['views', 'forward', 'backward', 'optimizer', 'after'] as const;
 for (const r of results) {
   console.log(`${r.method.padEnd(14)} ${keys.map((k) => `${r.selfsup_phases_ms[k].toFixed(0).padStart(6)} |${r.pytorch_phases_ms[k].toFixed(0).padStart(6)}`).join('  ')}${r.ratio < 0.7 ? '   <- ratio < 0.7' : ''}`);
+}
+if (values.profile) {
+  for (const r of results) {
+    console.log(opTable(`${r.method} selfsup`, r.selfsup_profile ?? {}));
+    console.log(opTable(`${r.method} PyTorch`, r.pytorch_profile ?? {}));
+  }
 }
 console.log(`load average (1/5/15 min) before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')}`);
 console.log(JSON.stringify({

@@ -1,7 +1,8 @@
 // The selfsup side of the RotNet step benchmark (see rotnet-step.ts and rotnet_step.py):
 // the same model, batch and SGD step; prints one JSON line.
+// --profile: after the timed steps, as many more under the op profiler (src/tensor/profiler.ts); adds `ops` (top 30, ms per step).
 import { parseArgs } from 'node:util';
-import { rand, tidy, manualSeed, getNumThreads, F, memory, cuda } from '../src/tensor/index.js';
+import { rand, tidy, manualSeed, getNumThreads, F, memory, cuda, profiler } from '../src/tensor/index.js';
 import { Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Flatten, Linear, Sequential, type Module } from '../src/nn/index.js';
 import { SGD } from '../src/optim/index.js';
 import { rotationBatch } from '../src/ssl/rotation.js';
@@ -9,7 +10,7 @@ import { rotationBatch } from '../src/ssl/rotation.js';
 const { values } = parseArgs({
   options: {
     steps: { type: 'string', default: '20' }, warmup: { type: 'string', default: '3' }, batch: { type: 'string', default: '128' },
-    device: { type: 'string', default: 'cpu' },
+    device: { type: 'string', default: 'cpu' }, profile: { type: 'boolean', default: false },
   },
 });
 const steps = Number(values.steps);
@@ -51,9 +52,16 @@ let last = 0;
 for (let i = 0; i < steps; i++) last = step(i);
 cuda.synchronize();
 const seconds = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({
+const result: Record<string, unknown> = {
   impl: 'selfsup', device, threads: getNumThreads(), images_per_step: batch * 4, steps, seconds,
   img_per_s: (batch * 4 * steps) / seconds, last_loss: last,
   peak_rss_mb: process.resourceUsage().maxRSS / 1024,
   leaked_tensors: memory().numTensors - tensorsBefore,
-}));
+};
+if (values.profile) {
+  const { profile } = profiler.run(() => { for (let i = 0; i < steps; i++) step(i); cuda.synchronize(); });
+  result.profile_wall_ms = profile.wallMs / steps;
+  result.ops_self_ms = profile.rows.reduce((a, r) => a + r.selfMs, 0) / steps;
+  result.ops = profile.rows.slice(0, 30).map((r) => ({ name: r.name, calls: r.calls / steps, selfMs: r.selfMs / steps, totalMs: r.totalMs / steps }));
+}
+console.log(JSON.stringify(result));

@@ -4,11 +4,14 @@
 // in TensorFlow.js (pure-JS CPU backend), each in its own child process so that
 // peak memory is measured per implementation. Prints a table, then one JSON line.
 // --device cuda times both on the GPU (TF.js is then skipped; see scripts/device-check.sh).
+// --profile: each side also runs as many steps again under an op profiler (selfsup's, src/tensor/profiler.ts;
+// torch.autograd.profiler on the PyTorch side) and the top 8 ops by self time are printed for each side.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { opTable, type Profiled } from './op-table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '3' },
     batch: { type: 'string', default: '128' },
     rounds: { type: 'string', default: '2' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const threads = values.threads!;
@@ -31,9 +35,9 @@ const device = values.device!;
 const batch = values.batch!;
 const rounds = Math.max(1, Number(values.rounds));
 // Passed to both sides: same device, batch and warm-up.
-const common = ['--steps', steps, '--warmup', values.warmup!, '--batch', batch, '--device', device];
+const common = ['--steps', steps, '--warmup', values.warmup!, '--batch', batch, '--device', device, ...(values.profile ? ['--profile'] : [])];
 
-interface Side { impl: string; img_per_s: number; peak_rss_mb: number; seconds: number; steps: number; last_loss: number }
+interface Side extends Profiled { impl: string; img_per_s: number; peak_rss_mb: number; seconds: number; steps: number; last_loss: number }
 
 function run(label: string, cmd: string, args: string[]): Side {
   process.stderr.write(`bench: running ${label}...\n`);
@@ -62,6 +66,10 @@ for (const [name, s] of rows) {
   if (s) console.log(`${name.padEnd(20)} ${s.img_per_s.toFixed(1).padStart(10)} ${s.peak_rss_mb.toFixed(0).padStart(15)}`);
 }
 console.log(`selfsup / PyTorch speed: ${(selfsup.img_per_s / pytorch.img_per_s).toFixed(3)}   memory: ${(selfsup.peak_rss_mb / pytorch.peak_rss_mb).toFixed(3)}`);
+if (values.profile) {
+  console.log(opTable('RotNet selfsup', selfsup));
+  console.log(opTable('RotNet PyTorch', pytorch));
+}
 if (tfjs) console.log(`selfsup / TF.js speed: ${(selfsup.img_per_s / tfjs.img_per_s).toFixed(0)}x`);
 console.log(JSON.stringify({
   device,

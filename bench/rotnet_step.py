@@ -35,6 +35,7 @@ def main():
     p.add_argument('--warmup', type=int, default=3)
     p.add_argument('--batch', type=int, default=128)
     p.add_argument('--device', default='cpu')
+    p.add_argument('--profile', action='store_true', help='after the timed steps, as many more under torch.autograd.profiler; adds ops (top 30, ms per step)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -60,12 +61,19 @@ def main():
         loss = step(i)
     sync()
     dt = time.perf_counter() - t0
-    print(json.dumps({
+    result = {
         'impl': 'pytorch', 'torch': torch.__version__, 'device': a.device, 'threads': torch.get_num_threads(),
         'images_per_step': a.batch * 4, 'steps': a.steps, 'seconds': dt,
         'img_per_s': a.batch * 4 * a.steps / dt, 'last_loss': loss,
         'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
+    }
+    if a.profile:
+        from torch_profile import profile_ops
+        rows, wall = profile_ops(lambda: ([step(i) for i in range(a.steps)], sync()))
+        result['profile_wall_ms'] = wall / a.steps
+        result['ops_self_ms'] = sum(r['selfMs'] for r in rows) / a.steps
+        result['ops'] = [dict(r, calls=r['calls'] / a.steps, selfMs=r['selfMs'] / a.steps, totalMs=r['totalMs'] / a.steps) for r in rows[:30]]
+    print(json.dumps(result))
 
 
 if __name__ == '__main__':

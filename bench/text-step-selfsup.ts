@@ -2,14 +2,15 @@
 // registered MaskedLanguageModel at the batch file's config, its own AdamW groups, and the
 // trainer's step order (loss, zeroGrad, backward, clip at 1, item, optimizer step) on the
 // file's masked batches. Prints one JSON line.
-// node dist/bench/text-step-selfsup.js --file batches.json [--steps 60] [--warmup 10]
+// node dist/bench/text-step-selfsup.js --file batches.json [--steps 60] [--warmup 10] [--profile]
+// --profile: after the timed steps, as many more under the op profiler (src/tensor/profiler.ts); adds `ops` (top 30, ms per step).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { tidy, manualSeed, tensor, getNumThreads, memory, Generator as TorchGenerator, type Tensor } from '../src/tensor/index.js';
+import { tidy, manualSeed, tensor, getNumThreads, memory, profiler, Generator as TorchGenerator, type Tensor } from '../src/tensor/index.js';
 import { clipGradNorm_ } from '../src/optim/index.js';
 import { MaskedLanguageModel, defaultMlmConfig } from '../src/ssl/methods/masked-lm.js';
 
-const { values } = parseArgs({ options: { file: { type: 'string' }, steps: { type: 'string', default: '60' }, warmup: { type: 'string', default: '10' } } });
+const { values } = parseArgs({ options: { file: { type: 'string' }, steps: { type: 'string', default: '60' }, warmup: { type: 'string', default: '10' }, profile: { type: 'boolean', default: false } } });
 if (!values.file) throw new Error('text-step-selfsup: --file FILE is required');
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
@@ -63,12 +64,19 @@ const tensorsBefore = memory().numTensors;
 const t0 = performance.now();
 for (let i = warmup; i < warmup + steps; i++) losses.push(step(i));
 const seconds = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({
+const result: Record<string, unknown> = {
   impl: 'selfsup', threads: getNumThreads(), steps, warmup, seconds, steps_per_s: steps / seconds, ms_per_step: (1000 * seconds) / steps,
   phases_ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, v / steps])),
   first_loss: losses[0], last_loss: losses[losses.length - 1], losses,
   peak_rss_mb: process.resourceUsage().maxRSS / 1024, leaked_tensors: memory().numTensors - tensorsBefore,
-}));
+};
+if (values.profile) {
+  const { profile } = profiler.run(() => { for (let i = warmup + steps; i < warmup + 2 * steps; i++) step(i); });
+  result.profile_wall_ms = profile.wallMs / steps;
+  result.ops_self_ms = profile.rows.reduce((a, r) => a + r.selfMs, 0) / steps;
+  result.ops = profile.rows.slice(0, 30).map((r) => ({ name: r.name, calls: r.calls / steps, selfMs: r.selfMs / steps, totalMs: r.totalMs / steps }));
+}
+console.log(JSON.stringify(result));
 for (const b of batches) { b.input.dispose(); b.labels.dispose(); }
 optimizer.dispose();
 model.dispose();

@@ -9,13 +9,16 @@
 // implementation), the two alternating so that background load hits both alike, under the
 // same OpenMP wait policy and malloc settings (as methods-step.ts). Prints a table, the phases,
 // and one JSON line with `ratio_vs_pytorch` and `peak_rss_ratio_vs_pytorch`.
-// node dist/bench/text-step.js [--steps 60] [--warmup 10] [--rounds 2] [--threads 2] [--tokenizer bpe.json]
+// node dist/bench/text-step.js [--steps 60] [--warmup 10] [--rounds 2] [--threads 2] [--tokenizer bpe.json] [--profile]
+// --profile: each child also runs as many steps again under an op profiler (selfsup's, src/tensor/profiler.ts;
+// torch.autograd.profiler on the PyTorch side) and the top 8 ops by self time are printed for each side.
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { matchedEnv, runChild } from './children.js';
+import { opTable, type Profiled } from './op-table.js';
 import { manualSeed, torchVersion } from '../src/tensor/index.js';
 import { defaultTextConfig } from '../src/experiment/text.js';
 import { readWordNet, synsetText, readFortunes, BpeTokenizer } from '../src/text/index.js';
@@ -27,7 +30,7 @@ const { values } = parseArgs({
   options: {
     steps: { type: 'string', default: '60' }, warmup: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' },
     threads: { type: 'string', default: '2' }, tokenizer: { type: 'string' }, python: { type: 'string', default: '/usr/bin/python3' },
-    'pytorch-defaults': { type: 'boolean', default: false },
+    'pytorch-defaults': { type: 'boolean', default: false }, profile: { type: 'boolean', default: false },
   },
 });
 const steps = Number(values.steps);
@@ -74,11 +77,11 @@ writeFileSync(file, JSON.stringify({
 }));
 
 type Phases = Record<'forward' | 'backward' | 'clip' | 'optimizer', number>;
-interface Side { impl: string; steps_per_s: number; ms_per_step: number; peak_rss_mb: number; first_loss: number; last_loss: number; phases_ms: Phases }
+interface Side extends Profiled { impl: string; steps_per_s: number; ms_per_step: number; peak_rss_mb: number; first_loss: number; last_loss: number; phases_ms: Phases }
 
 const run = (label: string, cmd: string, args: string[]): Side => runChild<Side>('text-step', label, cmd, args, MATCHED_ENV, threads);
 
-const common = ['--file', file, '--steps', String(steps), '--warmup', String(warmup)];
+const common = ['--file', file, '--steps', String(steps), '--warmup', String(warmup), ...(values.profile ? ['--profile'] : [])];
 const best = (a: Side | null, b: Side): Side => (a && a.steps_per_s >= b.steps_per_s ? a : b);
 let selfsup: Side | null = null;
 let pytorch: Side | null = null;
@@ -104,6 +107,10 @@ for (const [name, r] of [['selfsup', s], ['PyTorch', p]] as const) {
 console.log('phase      selfsup ms  PyTorch ms');
 for (const k of Object.keys(s.phases_ms) as (keyof Phases)[]) {
   console.log(`${k.padEnd(10)} ${s.phases_ms[k].toFixed(2).padStart(10)} ${p.phases_ms[k].toFixed(2).padStart(11)}`);
+}
+if (values.profile) {
+  console.log(opTable('masked LM selfsup', s));
+  console.log(opTable('masked LM PyTorch', p));
 }
 console.log(`load average before ${loadBefore[0]!.toFixed(2)}, after ${loadAfter[0]!.toFixed(2)}`);
 console.log(JSON.stringify({

@@ -101,6 +101,7 @@ def main():
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--steps', type=int, default=60)
     p.add_argument('--warmup', type=int, default=10)
+    p.add_argument('--profile', action='store_true', help='after the timed steps, as many more under torch.autograd.profiler; adds ops (top 30, ms per step)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -142,12 +143,20 @@ def main():
     t0 = time.perf_counter()
     losses += [step(i) for i in range(a.warmup, a.warmup + a.steps)]
     dt = time.perf_counter() - t0
-    print(json.dumps({
+    result = {
         'impl': 'pytorch', 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'steps': a.steps, 'warmup': a.warmup, 'seconds': dt,
         'steps_per_s': a.steps / dt, 'ms_per_step': 1000 * dt / a.steps, 'phases_ms': {k: v / a.steps for k, v in phases.items()},
         'first_loss': losses[0], 'last_loss': losses[-1], 'losses': losses,
         'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
+    }
+    if a.profile:
+        from torch_profile import profile_ops
+        n0 = a.warmup + a.steps
+        rows, wall = profile_ops(lambda: [step(i) for i in range(n0, n0 + a.steps)])
+        result['profile_wall_ms'] = wall / a.steps
+        result['ops_self_ms'] = sum(r['selfMs'] for r in rows) / a.steps
+        result['ops'] = [dict(r, calls=r['calls'] / a.steps, selfMs=r['selfMs'] / a.steps, totalMs=r['totalMs'] / a.steps) for r in rows[:30]]
+    print(json.dumps(result))
 
 
 if __name__ == '__main__':

@@ -14,6 +14,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -41,6 +42,36 @@ using selfsup::Guarded;
 std::atomic<int64_t> g_live_tensors{0};
 std::atomic<int64_t> g_live_bytes{0};
 
+// V8 is told about tensor memory (AdjustExternalMemory) so that its GC, the backstop for
+// handles nobody disposed, runs sooner when they pile up. It is told only what this JS
+// thread's live handles hold beyond a headroom (SELFSUP_GC_HEADROOM_MB, default 512; 0
+// reports every byte): V8 starts a full mark-compact whenever its external memory grows
+// 64 MB past the amount at its last one, and a training step that disposes everything
+// still makes and frees hundreds of MB of handles (each view counts its whole storage),
+// so reporting every byte ran a full GC every 50-70 ms of an MAE step (about 90 per 4
+// forward passes, a quarter of their CPU time).
+int64_t gcHeadroomBytes() {
+  static const int64_t bytes = [] {
+    const char* v = std::getenv("SELFSUP_GC_HEADROOM_MB");
+    if (v == nullptr) return int64_t{512} << 20;
+    char* end = nullptr;
+    const long long mb = std::strtoll(v, &end, 10);
+    return end != v && *end == '\0' && mb >= 0 ? static_cast<int64_t>(mb) << 20 : int64_t{512} << 20;
+  }();
+  return bytes;
+}
+thread_local int64_t t_handleBytes = 0;    // bytes of this JS thread's live handles
+thread_local int64_t t_reportedBytes = 0;  // what this thread's V8 isolate has been told
+
+void accountHandleBytes(Napi::Env env, int64_t delta) {
+  t_handleBytes += delta;
+  const int64_t want = std::max<int64_t>(0, t_handleBytes - gcHeadroomBytes());
+  if (want != t_reportedBytes) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, want - t_reportedBytes);
+    t_reportedBytes = want;
+  }
+}
+
 constexpr uint32_t kTensorMagic = 0x7e450f01;
 constexpr uint32_t kGeneratorMagic = 0x6e4e0f02;
 
@@ -67,7 +98,7 @@ void releaseBox(Napi::Env env, TensorBox* box) {
   g_live_tensors--;
   g_live_bytes -= box->bytes;
   // Tell V8 how much native memory went away so the GC backstop stays honest.
-  Napi::MemoryManagement::AdjustExternalMemory(env, -box->bytes);
+  accountHandleBytes(env, -box->bytes);
   box->tensor = at::Tensor();
 }
 
@@ -78,7 +109,7 @@ Napi::Value wrapTensor(Napi::Env env, at::Tensor t) {
   box->live = true;
   g_live_tensors++;
   g_live_bytes += box->bytes;
-  Napi::MemoryManagement::AdjustExternalMemory(env, box->bytes);
+  accountHandleBytes(env, box->bytes);
   return Napi::External<TensorBox>::New(env, box, [](Napi::Env env, TensorBox* b) {
     releaseBox(env, b);
     delete b;
@@ -842,6 +873,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
   selfsup::RegisterSkipGram(env, exports);
   selfsup::registerDistributed(env, exports);
+  selfsup::RegisterOpProfiler(env, exports);
   return exports;
 }
 

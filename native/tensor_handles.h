@@ -42,5 +42,7 @@ bool RegisterCpuCache(Napi::Env env, Napi::Object exports);
 void RegisterSkipGram(Napi::Env env, Napi::Object exports);
 // native/distributed.cc: process groups and collectives (c10d).
 void registerDistributed(Napi::Env env, Napi::Object exports);
+// native/op-profiler.cc: per-op calls and wall time from RecordFunction callbacks (off until started).
+void RegisterOpProfiler(Napi::Env env, Napi::Object exports);
 
 }  // namespace selfsup

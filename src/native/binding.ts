@@ -78,6 +78,32 @@ export interface NativeBinding {
   cpuCacheStats(): CpuCacheStats;
   /** Gives the cached free blocks back to the system; returns their bytes. */
   emptyCpuCache(): number;
+  /** The op profiler (native/op-profiler.cc): start clears and records, stop removes the callback; both stop and read return a snapshot. */
+  profilerStart(): void;
+  profilerStop(): OpProfile;
+  profilerRead(): OpProfile;
+}
+
+/** One op name's row in an op profile; times are wall milliseconds. */
+export interface OpProfileRow {
+  /** The dispatcher's op name ("aten::addmm") or the autograd node's ("AddmmBackward0", "autograd::engine::evaluate_function: AddmmBackward0"). */
+  name: string;
+  calls: number;
+  /** Time inside the op minus the time of the profiled ops it called on the same thread. */
+  selfMs: number;
+  /** Time inside the op, the ops it called included. */
+  totalMs: number;
+  /** Calls with no profiled op around them on their thread, and their inclusive time. */
+  topCalls: number;
+  topMs: number;
+}
+
+/** What the op profiler recorded: rows sorted by self time, largest first. */
+export interface OpProfile {
+  running: boolean;
+  /** Wall time from start to stop (or to now while running). */
+  wallMs: number;
+  rows: OpProfileRow[];
 }
 
 /** What the caching CPU allocator holds (large blocks, 128 KiB and up). */

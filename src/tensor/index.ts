@@ -10,6 +10,7 @@ export { tidy, keep, openScope, Scope } from './scope.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export { Generator, manualSeed } from './random.js';
 export { callOp, opSchema } from './ops.js';
+export { profiler, formatProfile, type OpProfile, type OpProfileRow } from './profiler.js';
 export { checkDevice, isDeviceName, sameDevice, onDevice } from './device.js';
 export type { DType, Device, TypedArray } from './dtype.js';
 

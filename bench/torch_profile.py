@@ -1,0 +1,17 @@
+"""Per-op times of some PyTorch steps, for the benches' --profile (the PyTorch side of
+src/tensor/profiler.ts's rows): torch.autograd.profiler (the legacy CPU profiler; Debian's
+PyTorch 1.13 has no Kineto), key_averages() by op name, times in ms, sorted by self time."""
+import torch
+
+
+def profile_ops(run):
+    """Runs run() under the profiler; returns (rows, wall_ms)."""
+    import time
+    with torch.autograd.profiler.profile(use_kineto=False, record_shapes=False) as prof:
+        t = time.perf_counter()
+        run()
+        wall = (time.perf_counter() - t) * 1000
+    rows = [{'name': e.key, 'calls': e.count, 'selfMs': e.self_cpu_time_total / 1000, 'totalMs': e.cpu_time_total / 1000}
+            for e in prof.key_averages()]
+    rows.sort(key=lambda r: -r['selfMs'])
+    return rows, wall
