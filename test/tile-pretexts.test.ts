@@ -26,15 +26,15 @@ function batchOf(shape: [number, number, number, number], seed = 1): Tensor {
   return tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next()), { shape });
 }
 
-/** Images [B, 1, size, size] whose 3x3 cells are constant: cell k (row-major) holds k + 1, leftover pixels 0. */
-function cellImages(batch: number, size: number): Tensor {
-  const cell = Math.floor(size / 3);
-  const off = Math.floor((size - 3 * cell) / 2);
+/** Images [B, 1, size, size] whose grid x grid cells are constant: cell k (row-major) holds k + 1, leftover pixels 0. */
+function cellImages(batch: number, size: number, grid = 3): Tensor {
+  const cell = Math.floor(size / grid);
+  const off = Math.floor((size - grid * cell) / 2);
   const v = new Float32Array(batch * size * size);
   for (let b = 0; b < batch; b++) for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
     const [r, c] = [Math.floor((y - off) / cell), Math.floor((x - off) / cell)];
-    const inside = y >= off && x >= off && r < 3 && c < 3;
-    v[b * size * size + y * size + x] = inside ? r * 3 + c + 1 : 0;
+    const inside = y >= off && x >= off && r < grid && c < grid;
+    v[b * size * size + y * size + x] = inside ? r * grid + c + 1 : 0;
   }
   return tensor(v, { shape: [batch, 1, size, size] });
 }
@@ -233,6 +233,36 @@ describe('jigsaw and relative patch: labels are what was cut', () => {
     assert.equal(again.x.sub(tiles).abs().max().item(), 0);
     for (const t of [x, tiles, y, again.x, again.y]) t.dispose();
     m.dispose();
+  });
+
+  test('jigsaw on a 2x2 grid: four tiles, all 24 orders by default, slot i shows cell perms[label][i]', () => {
+    const m = new JigsawPuzzle(makeEncoder(), { grid: 2, imageSize: 32, tile: 12, gap: 2, tileDim: 8, hiddenDim: 16 });
+    assert.equal(m.classes, 24);
+    assert.deepEqual(m.permutations.shape, [24, 4]);
+    const set = m.permutationSet();
+    assert.equal(set.tiles, 4);
+    assert.equal(new Set(Array.from({ length: 24 }, (_, p) => Array.from(set.perms.subarray(p * 4, p * 4 + 4)).join())).size, 24, 'every order of 4 tiles once');
+    assert.deepEqual((m.describe().tiles as { grid: number; slots: number }).grid, 2);
+    const x = cellImages(40, 32, 2);
+    const { x: tiles, y } = m.puzzles(x, new Rng(5));
+    assert.deepEqual(tiles.shape, [40, 4, 1, 12, 12]);
+    const labels = y.dataNumbers();
+    const values = tileValues(tiles);
+    for (let b = 0; b < 40; b++) {
+      const order = Array.from(set.perms.subarray(labels[b]! * 4, labels[b]! * 4 + 4));
+      assert.deepEqual(values[b], order.map((c) => c + 1), `puzzle ${b} (label ${labels[b]})`);
+    }
+    const scores = m.forward(tiles);
+    assert.deepEqual(scores.shape, [40, 24]);
+    for (const t of [x, tiles, y, scores]) t.dispose();
+    m.dispose();
+    const e = makeEncoder();
+    assert.throws(() => new JigsawPuzzle(e, { grid: 4 }), /grid must be 2 or 3/);
+    assert.throws(() => new JigsawPuzzle(e, { grid: 2, imageSize: 32, tile: 12, permutations: 30 }), RangeError);
+    const ten = new JigsawPuzzle(makeEncoder(), { grid: 2, imageSize: 32, tile: 12, permutations: 10, tileDim: 8, hiddenDim: 16 });
+    assert.equal(ten.classes, 10);
+    ten.dispose();
+    e.dispose();
   });
 
   test('relative-patch: slot 0 is the centre, slot 1 the neighbour the label names', () => {

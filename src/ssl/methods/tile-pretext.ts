@@ -104,10 +104,11 @@ export abstract class TilePretext extends ClassificationPretext {
   /** The held-out metric's name in validate(), e.g. 'jigsaw_acc'. */
   abstract readonly metricName: string;
 
-  constructor(encoder: Backbone, readonly slots: number, readonly classes: number, tiles: ResolvedTileOptions) {
+  /** `grid` x `grid` cells (3 for relative-patch; jigsaw's `grid` option, 2 or 3). */
+  constructor(encoder: Backbone, readonly slots: number, readonly classes: number, tiles: ResolvedTileOptions, readonly grid = 3) {
     if (!Number.isInteger(tiles.imageSize) || tiles.imageSize < 3) throw new RangeError(`tile pretext: imageSize must be an integer >= 3, got ${String(tiles.imageSize)}`);
     if (tiles.tileNorm !== 'dataset' && tiles.tileNorm !== 'tile') throw new RangeError(`tile pretext: tileNorm must be 'dataset' or 'tile', got ${JSON.stringify(tiles.tileNorm)}`);
-    tileGrid(tiles.imageSize, tiles.imageSize, { grid: 3, tile: tiles.tile, gap: tiles.gap }, 'tile pretext');
+    tileGrid(tiles.imageSize, tiles.imageSize, { grid, tile: tiles.tile, gap: tiles.gap }, 'tile pretext');
     super(encoder, new TileHead(encoder.featureDim(), slots, classes, tiles));
     this.tiles = { ...tiles };
   }
@@ -121,7 +122,7 @@ export abstract class TilePretext extends ClassificationPretext {
     const { cells, labels } = this.drawCells(batch, rng);
     return tidy(() => {
       const resized = resizeBatch(x, this.tiles.imageSize);
-      const { tiles } = gridTiles(resized, rng, cells, this.slots, { grid: 3, tile: this.tiles.tile, gap: this.tiles.gap });
+      const { tiles } = gridTiles(resized, rng, cells, this.slots, { grid: this.grid, tile: this.tiles.tile, gap: this.tiles.gap });
       const y = tensor(labels, { dtype: 'int64', device: x.device });
       return { x: this.tiles.tileNorm === 'tile' ? standardizeTiles(tiles) : tiles, y };
     });
@@ -165,6 +166,6 @@ export abstract class TilePretext extends ClassificationPretext {
   }
 
   override describe(): Record<string, unknown> {
-    return { tiles: { ...this.tiles, grid: 3, slots: this.slots, classes: this.classes } };
+    return { tiles: { ...this.tiles, grid: this.grid, slots: this.slots, classes: this.classes } };
   }
 }
