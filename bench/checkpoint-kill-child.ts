@@ -5,7 +5,8 @@
 // loaded, 'began' after its first step (fit's start removed stale temp files before
 // it), 'saved N' after the checkpoint of step N.
 // Usage: node checkpoint-kill-child.js CHECKPOINT [MAX_STEPS]
-import { zeros, noGrad, type Tensor } from '../src/index.js';
+// The engine alone (not ../src/index.js and every namespace): each trial starts a child.
+import { zeros, noGrad, type Tensor } from '../src/tensor/index.js';
 import { Module } from '../src/nn/index.js';
 import { SGD } from '../src/optim/index.js';
 import { fit } from '../src/train/index.js';

@@ -1,4 +1,4 @@
-// The full kill -9 run (the test does as many trials as fit in ~40 s):
+// The full kill -9 run (the test does 12 trials, fewer if 40 s run out first):
 //   npm run stress:checkpoints -- [options], or node dist/bench/checkpoint-kill.js [--trials 300] [--mode api|cli] [--dir DIR]
 // Prints progress on stderr and the result as one JSON line; exits 1 if any trial failed.
 import { mkdtempSync, rmSync } from 'node:fs';

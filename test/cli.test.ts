@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,14 +52,17 @@ before(() => { tmp = mkdtempSync(join(tmpdir(), 'selfsup-cli-')); });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 // The end-to-end demo takes the longest: it starts first and runs beside the other tests.
+// 10 rotation pretraining steps instead of --quick's 40 (about 51 CPU seconds instead of 72, on
+// one thread): every stage still runs, and nothing below depends on how well the encoder learnt.
 let demo: Promise<Result>;
 let demoOut: string;
 before(() => {
   demoOut = join(tmp, 'demo');
-  demo = cli('demo', '--quick', '--json', '--out', demoOut);
+  demo = cli('demo', '--quick', '--pretrain-steps', '10', '--json', '--out', demoOut);
 });
 
-describe('help and version', () => {
+// Tests that only read (or write into folders of their own) run side by side: { concurrency: true }.
+describe('help and version', { concurrency: true }, () => {
   test('selfsup --help lists every command; --version prints the package version', async () => {
     const r = await cli('--help');
     assertExit(r, 0);
@@ -92,7 +95,7 @@ describe('help and version', () => {
   }
 });
 
-describe('usage errors exit 2 with a helpful message', () => {
+describe('usage errors exit 2 with a helpful message', { concurrency: true }, () => {
   test('unknown command, with a suggestion', async () => {
     const r = await cli('pretrian');
     assertExit(r, 2);
@@ -143,24 +146,25 @@ describe('usage errors exit 2 with a helpful message', () => {
   });
 });
 
-describe('failures exit 1 with a clear message', () => {
+describe('failures exit 1 with a clear message', { concurrency: true }, () => {
   test('a data directory that does not exist', async () => {
     const missing = join(tmp, 'no-such-dir');
-    const r = await cli('pretrain', '--data', `cifar10:${missing}`, '--out', join(tmp, 'unused'));
+    const [r, verbose] = await Promise.all([
+      cli('pretrain', '--data', `cifar10:${missing}`, '--out', join(tmp, 'unused')),
+      cli('pretrain', '--data', `folder:${missing}`, '--verbose'),
+    ]);
     assertExit(r, 1);
     assert.match(r.stderr, new RegExp(`data folder not found: ${missing}`));
     noStack(r);
-    const verbose = await cli('pretrain', '--data', `folder:${missing}`, '--verbose');
     assertExit(verbose, 1);
     assert.match(verbose.stderr, /\n\s+at .+:\d+:\d+/, '--verbose shows the stack');
   });
 
   test('an encoder directory without an encoder, and a report directory without results', async () => {
-    const r = await cli('probe', '--encoder', tmp);
+    const [r, rep] = await Promise.all([cli('probe', '--encoder', tmp), cli('report', tmp)]);
     assertExit(r, 1);
     assert.match(r.stderr, /no encoder in .*encoder\.json does not exist/);
     noStack(r);
-    const rep = await cli('report', tmp);
     assertExit(rep, 1);
     assert.match(rep.stderr, /no results in/);
     noStack(rep);
@@ -179,7 +183,9 @@ describe('failures exit 1 with a clear message', () => {
 const TINY = ['--limit', '600', '--width', '8', '--batch-size', '32', '--held-out', '60', '--minutes', '0'];
 const LABELLED = ['--limit', '1000', '--test-limit', '200'];
 
-describe('pretrain, then finetune, probe and knn on its encoder', () => {
+// The tests after the first pretrain run side by side: they only read its folder (the resume test
+// resumes a copy of it) and write into folders of their own.
+describe('pretrain, then finetune, probe and knn on its encoder', { concurrency: true }, () => {
   let dir: string;
   let first: Record<string, any>;
 
@@ -207,27 +213,34 @@ describe('pretrain, then finetune, probe and knn on its encoder', () => {
   });
 
   test('pretrain --resume continues from the checkpoint', async () => {
-    const r = await cli('pretrain', '--resume', '--epochs', '2', '--out', dir, '--json');
+    const resumed = join(tmp, 'rot-resumed');
+    cpSync(dir, resumed, { recursive: true });
+    const r = await cli('pretrain', '--resume', '--epochs', '2', '--out', resumed, '--json');
     assertExit(r, 0);
     const j = lastJson(r);
     assert.match(r.stderr, /resumed from .*rotation-pretrain\.safetensors at epoch 2, step \d+/);
     assert.equal(j.resumed, true);
     assert.equal(j.steps, 2 * first.stepsPerEpoch, 'the second run adds one epoch to the first');
     assert.equal(j.settings.width, 8, 'settings come from the checkpoint');
-    const conflict = await cli('pretrain', '--resume', '--width', '16', '--out', dir);
+    const [conflict, again, nothing] = await Promise.all([
+      cli('pretrain', '--resume', '--width', '16', '--out', resumed),
+      // Pretraining again into the same --out without --resume would mix two runs: refused.
+      cli('pretrain', '--out', resumed),
+      cli('pretrain', '--resume', '--out', join(tmp, 'empty')),
+    ]);
     assertExit(conflict, 2);
     assert.match(conflict.stderr, /--width 16 differs from the checkpoint's 8/);
-    // Pretraining again into the same --out without --resume would mix two runs: refused.
-    const again = await cli('pretrain', '--out', dir);
     assertExit(again, 2);
     assert.match(again.stderr, /already holds a pretraining run; continue it with --resume, start over with --force/);
-    const nothing = await cli('pretrain', '--resume', '--out', join(tmp, 'empty'));
     assertExit(nothing, 1);
     assert.match(nothing.stderr, /nothing to resume/);
   });
 
   test('finetune --encoder: accuracy per seed and mean ± std', async () => {
-    const r = await cli('finetune', '--encoder', dir, ...LABELLED, '--k', '5', '--seeds', '0,1', '--steps', '5', '--freeze', 'block1,block2', '--json');
+    const [r, bad] = await Promise.all([
+      cli('finetune', '--encoder', dir, ...LABELLED, '--k', '5', '--seeds', '0,1', '--steps', '5', '--freeze', 'block1,block2', '--json'),
+      cli('finetune', '--encoder', dir, '--freeze', 'block9'),
+    ]);
     assertExit(r, 0);
     const j = lastJson(r);
     assert.deepEqual(j.runs.map((x: { seed: number }) => x.seed), [0, 1]);
@@ -236,7 +249,6 @@ describe('pretrain, then finetune, probe and knn on its encoder', () => {
     assert.deepEqual(j.freeze, ['block1', 'block2']);
     assert.equal(j.testImages, 200);
     assert.match(r.stderr, /seed 0: .*% test accuracy/);
-    const bad = await cli('finetune', '--encoder', dir, '--freeze', 'block9');
     assertExit(bad, 2);
     assert.match(bad.stderr, /no block 'block9'; its blocks are block1, block2, block3/);
   });
@@ -285,15 +297,18 @@ describe('pretrain, then finetune, probe and knn on its encoder', () => {
     assert.match(r.stderr, /monitors on 60 held-out images: kNN accuracy/);
     for (const f of ['simclr-pretrain.safetensors', 'simclr-pretrain.json', 'encoder.safetensors', 'encoder.json']) assert.ok(existsSync(join(out, f)), `${f} missing`);
     assert.equal(JSON.parse(readFileSync(join(out, 'encoder.json'), 'utf8')).method, 'simclr');
-    const ft = await cli('finetune', '--encoder', out, ...LABELLED, '--k', '5', '--seeds', '0', '--steps', '3', '--json');
+    // finetune and knn read the encoder side by side; the resume below rewrites it, so it waits for them.
+    const [ft, kn, bad] = await Promise.all([
+      cli('finetune', '--encoder', out, ...LABELLED, '--k', '5', '--seeds', '0', '--steps', '3', '--json'),
+      cli('knn', '--encoder', out, ...LABELLED, '--k', '5', '--seeds', '0', '--json'),
+      cli('pretrain', '--method', 'simclrr', '--out', out),
+    ]);
     assertExit(ft, 0);
-    const kn = await cli('knn', '--encoder', out, ...LABELLED, '--k', '5', '--seeds', '0', '--json');
     assertExit(kn, 0);
     const resumed = await cli('pretrain', '--resume', '--steps', '8', '--out', out, '--json');
     assertExit(resumed, 0);
     assert.match(resumed.stderr, /simclr-pretrain: resumed from .*simclr-pretrain\.safetensors/);
     assert.equal(lastJson(resumed).method, 'simclr', 'the method comes from the checkpoint');
-    const bad = await cli('pretrain', '--method', 'simclrr', '--out', out);
     assertExit(bad, 2);
     assert.match(bad.stderr, /--method must be one of rotation, jigsaw, relative-patch, simclr, .*dino, mae; got 'simclrr' \(did you mean simclr\?\)/);
   });
@@ -322,12 +337,13 @@ describe('experiment', () => {
     assert.deepEqual(data.results.map((x: { method: string; k: number }) => `${x.method}@${x.k}`), ['scratch@3', 'scratch@5', 'rotation-knn@3', 'rotation-knn@5']);
     assert.ok(existsSync(join(out, 'report.html')));
 
-    // Without report-data.json, report falls back to results.json (no images or maps).
+    // Without report-data.json (a copy of the run without it), report falls back to results.json (no images or maps).
     const light = join(tmp, 'light');
-    const rep = await cli('report', out, '--out', light);
+    const withoutData = join(tmp, 'experiment-without-data');
+    cpSync(out, withoutData, { recursive: true });
+    rmSync(join(withoutData, 'report-data.json'));
+    const [rep, fallback] = await Promise.all([cli('report', out, '--out', join(tmp, 'full')), cli('report', withoutData, '--out', light, '--json')]);
     assertExit(rep, 0);
-    rmSync(join(out, 'report-data.json'));
-    const fallback = await cli('report', out, '--out', light, '--json');
     assertExit(fallback, 0);
     assert.equal(lastJson(fallback).complete, false);
     assert.match(fallback.stderr, /no report-data\.json/);

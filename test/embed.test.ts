@@ -4,7 +4,7 @@
 // partial file behind.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readdirSync, rmSync, chmodSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -160,6 +160,16 @@ describe('selfsup embed and export on bad input', () => {
     enc.dispose();
   });
   const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, SELFSUP_NUM_THREADS: '1' } });
+  /** The same as cli, without blocking: independent commands run side by side. */
+  const cliAsync = (...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> => new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, SELFSUP_NUM_THREADS: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 
   test('a folder of embedded images: paths and labels in the file, rows as the library computes them', async () => {
     const folder = pngFolder('big', 6, 28);
@@ -175,7 +185,7 @@ describe('selfsup embed and export on bad input', () => {
     assert.equal(file.metadata.block, 'block3');
   });
 
-  test('clear errors: no encoder, wrong image size, unknown format, unwritable output; no partial files', () => {
+  test('clear errors: no encoder, wrong image size, unknown format, unwritable output; no partial files', async () => {
     const folder = pngFolder('small', 3, 12);
     const cases: [string[], RegExp][] = [
       [['embed', '--encoder', join(dir, 'missing'), '--out', join(dir, 'a.npy')], /encoder not found/],
@@ -184,8 +194,9 @@ describe('selfsup embed and export on bad input', () => {
       [['embed', '--encoder', encoderDir, '--limit', '10', '--out', join(dir, 'no-such-dir', 'd.csv')], /could not write/],
       [['export', '--encoder', join(dir, 'missing'), '--out', join(dir, 'e.onnx')], /encoder not found/],
     ];
-    for (const [args, message] of cases) {
-      const r = cli(...args);
+    const results = await Promise.all(cases.map(([args]) => cliAsync(...args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      const r = results[i]!;
       assert.notEqual(r.status, 0, `${args.join(' ')} succeeded`);
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stderr, /\n\s+at .+:\d+:\d+/, 'no stack trace');
@@ -204,23 +215,30 @@ describe('selfsup embed and export on bad input', () => {
     chmodSync(bad, 0o755);
   });
 
-  test('encoder.json cannot name a file outside its folder; an encoder file instead of its folder is explained', () => {
-    const evil = join(dir, 'evil');
-    mkdirSync(evil);
+  test('encoder.json cannot name a file outside its folder; an encoder file instead of its folder is explained', async () => {
     const info = JSON.parse(readFileSync(join(encoderDir, 'encoder.json'), 'utf8'));
     writeFileSync(join(dir, 'secret.safetensors'), 'SECRET-BYTES');
-    for (const weights of ['../secret.safetensors', '/etc/passwd']) {
-      writeFileSync(join(evil, 'encoder.json'), JSON.stringify({ ...info, weights }));
-      const r = cli('export', '--encoder', evil, '--out', join(dir, 'g.onnx'));
+    // One folder per bad encoder.json (evil-1/, evil-2/, ... beside secret.safetensors), exported side by side.
+    const evilFolder = (n: number, json: Record<string, unknown>): string => {
+      const evil = join(dir, `evil-${n}`);
+      mkdirSync(evil);
+      writeFileSync(join(evil, 'encoder.json'), JSON.stringify(json));
+      return evil;
+    };
+    const missing = { ...info };
+    delete missing.blocks;
+    const [outside, absolute, noBlocks, file] = await Promise.all([
+      cliAsync('export', '--encoder', evilFolder(1, { ...info, weights: '../secret.safetensors' }), '--out', join(dir, 'g1.onnx')),
+      cliAsync('export', '--encoder', evilFolder(2, { ...info, weights: '/etc/passwd' }), '--out', join(dir, 'g2.onnx')),
+      cliAsync('export', '--encoder', evilFolder(3, missing), '--out', join(dir, 'g3.onnx')),
+      cliAsync('export', '--encoder', join(encoderDir, 'encoder.safetensors'), '--out', join(dir, 'g4.onnx')),
+    ]);
+    for (const r of [outside, absolute]) {
       assert.equal(r.status, 1);
       assert.match(r.stderr, /'weights' must be a file name in .* \(no folders\)/);
       assert.doesNotMatch(r.stderr, /SECRET|root:/);
     }
-    const missing = { ...info };
-    delete missing.blocks;
-    writeFileSync(join(evil, 'encoder.json'), JSON.stringify(missing));
-    assert.match(cli('export', '--encoder', evil, '--out', join(dir, 'g.onnx')).stderr, /the field 'blocks' is missing/);
-    const file = cli('export', '--encoder', join(encoderDir, 'encoder.safetensors'), '--out', join(dir, 'g.onnx'));
+    assert.match(noBlocks.stderr, /the field 'blocks' is missing/);
     assert.equal(file.status, 1);
     assert.match(file.stderr, /pass the encoder's folder, .*encoder, not one of its files/);
     assert.doesNotMatch(file.stderr, /not valid JSON/);
@@ -242,8 +260,10 @@ describe('selfsup embed and export on bad input', () => {
     noGradFill(enc);
     saveEncoder(nanDir, enc, { backbone: 'small-cnn', width: 4, inChannels: 1, imageShape: [1, 28, 28], norm: NORM, method: 'rotation', data: 'fashion-mnist', rotationAccuracy: null });
     enc.dispose();
-    for (const cmd of [['knn', '--k', '1', '--seeds', '0', '--limit', '100', '--test-limit', '50'], ['probe', '--k', '1', '--seeds', '0', '--limit', '100', '--test-limit', '50'], ['embed', '--limit', '10', '--out', join(dir, 'nan.npy')]]) {
-      const r = cli(cmd[0]!, '--encoder', nanDir, ...cmd.slice(1));
+    const commands = [['knn', '--k', '1', '--seeds', '0', '--limit', '100', '--test-limit', '50'], ['probe', '--k', '1', '--seeds', '0', '--limit', '100', '--test-limit', '50'], ['embed', '--limit', '10', '--out', join(dir, 'nan.npy')]];
+    const results = await Promise.all(commands.map((cmd) => cliAsync(cmd[0]!, '--encoder', nanDir, ...cmd.slice(1))));
+    for (const [i, cmd] of commands.entries()) {
+      const r = results[i]!;
       assert.equal(r.status, 1, `${cmd[0]} exit ${r.status}`);
       assert.match(r.stderr, /holds NaN or infinite values/);
     }

@@ -55,7 +55,8 @@ function runWithMeta(name: string, edit: (meta: Record<string, unknown>) => Reco
   return dir;
 }
 
-describe('pretrain --resume needs the settings pretrain saved', () => {
+// Each test works in a folder of its own, made from the run above (read only): they run side by side.
+describe('pretrain --resume needs the settings pretrain saved', { concurrency: true }, () => {
   test('a checkpoint without them (an experiment\'s, the API\'s) is refused, naming the file and what is missing', async () => {
     const dir = runWithMeta('no-cli', ({ cli: _cli, ...rest }) => ({ ...rest, experiment: { pretext: 'rotation', data: 'Fashion-MNIST' } }));
     const r = await cli('pretrain', '--resume', '--steps', '12', '--out', dir);

@@ -3,7 +3,7 @@
 // queries, an image file as a query, and its HTML page rendered in headless Chromium.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -60,10 +60,21 @@ describe('nearestNeighbors', () => {
   });
 });
 
-describe('selfsup similar', () => {
+// The two tests only read the gallery file: they run side by side.
+describe('selfsup similar', { concurrency: true }, () => {
   let encoderDir: string;
   let embeddings: string;
   const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, SELFSUP_NUM_THREADS: '1' }, maxBuffer: 64 << 20 });
+  /** The same as cli, without blocking: independent commands run side by side. */
+  const cliAsync = (...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> => new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, SELFSUP_NUM_THREADS: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
   before(() => {
     encoderDir = join(dir, 'encoder');
     mkdirSync(encoderDir);
@@ -113,11 +124,10 @@ describe('selfsup similar', () => {
     }
   });
 
-  test('without queries, or with a row outside the gallery, a usage error', () => {
-    const none = cli('similar', '--embeddings', embeddings);
+  test('without queries, or with a row outside the gallery, a usage error', async () => {
+    const [none, out] = await Promise.all([cliAsync('similar', '--embeddings', embeddings), cliAsync('similar', '--embeddings', embeddings, '--query-index', '300')]);
     assert.equal(none.status, 2);
     assert.match(none.stderr, /give query images/);
-    const out = cli('similar', '--embeddings', embeddings, '--query-index', '300');
     assert.equal(out.status, 2);
     assert.match(out.stderr, /the gallery has rows 0\.\.299/);
   });
