@@ -72,12 +72,8 @@ def main():
         'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     if a.profile:
-        from torch_profile import profile_ops
-        n0 = a.warmup + a.steps
-        rows, wall = profile_ops(lambda: [step(i) for i in range(n0, n0 + a.steps)])
-        result['profile_wall_ms'] = wall / a.steps
-        result['ops_self_ms'] = sum(r['selfMs'] for r in rows) / a.steps
-        result['ops'] = [dict(r, calls=r['calls'] / a.steps, selfMs=r['selfMs'] / a.steps, totalMs=r['totalMs'] / a.steps) for r in rows[:30]]
+        from torch_profile import profile_steps
+        result.update(profile_steps(step, a.warmup + a.steps, a.steps))
     print(json.dumps(result))
 
 

@@ -15,3 +15,14 @@ def profile_ops(run):
             for e in prof.key_averages()]
     rows.sort(key=lambda r: -r['selfMs'])
     return rows, wall
+
+
+def profile_steps(step, first, steps):
+    """Profiles step(first) .. step(first + steps - 1); the per-step figures the benches print
+    (wall, all ops' self time, the top 30 ops with calls and times per step)."""
+    rows, wall = profile_ops(lambda: [step(i) for i in range(first, first + steps)])
+    return {
+        'profile_wall_ms': wall / steps,
+        'ops_self_ms': sum(r['selfMs'] for r in rows) / steps,
+        'ops': [dict(r, calls=r['calls'] / steps, selfMs=r['selfMs'] / steps, totalMs=r['totalMs'] / steps) for r in rows[:30]],
+    }
