@@ -9,6 +9,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readdirSync, rmSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliAsync as runCliAsync, type CliResult } from './support/cli-async.js';
 import { manualSeed, setNumThreads, noGrad } from '../src/tensor/index.js';
 import type { Module } from '../src/nn/index.js';
 
@@ -161,15 +162,7 @@ describe('selfsup embed and export on bad input', () => {
   });
   const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, SELFSUP_NUM_THREADS: '1' } });
   /** The same as cli, without blocking: independent commands run side by side. */
-  const cliAsync = (...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> => new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, SELFSUP_NUM_THREADS: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  const cliAsync = (...args: string[]): Promise<CliResult> => runCliAsync(CLI, root, ...args);
 
   test('a folder of embedded images: paths and labels in the file, rows as the library computes them', async () => {
     const folder = pngFolder('big', 6, 28);

@@ -8,6 +8,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliAsync as runCliAsync, type CliResult } from './support/cli-async.js';
 import { PNG } from 'pngjs';
 import { tensor, setNumThreads } from '../src/tensor/index.js';
 import { createBackbone } from '../src/models/index.js';
@@ -66,15 +67,7 @@ describe('selfsup similar', { concurrency: true }, () => {
   let embeddings: string;
   const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, SELFSUP_NUM_THREADS: '1' }, maxBuffer: 64 << 20 });
   /** The same as cli, without blocking: independent commands run side by side. */
-  const cliAsync = (...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> => new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, SELFSUP_NUM_THREADS: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  const cliAsync = (...args: string[]): Promise<CliResult> => runCliAsync(CLI, root, ...args);
   before(() => {
     encoderDir = join(dir, 'encoder');
     mkdirSync(encoderDir);
