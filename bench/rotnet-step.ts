@@ -4,14 +4,19 @@
 // in TensorFlow.js (pure-JS CPU backend), each in its own child process so that
 // peak memory is measured per implementation. Prints a table, then one JSON line.
 // --device cuda times both on the GPU (TF.js is then skipped; see scripts/device-check.sh).
+// Same runtime settings on both sides by default (as bench:methods and bench:text): selfsup sets
+// OMP_WAIT_POLICY=PASSIVE and raises glibc's malloc thresholds on itself, so the PyTorch child
+// gets those values as environment variables; --pytorch-defaults leaves PyTorch with libgomp's and
+// glibc's defaults (how this bench ran before 2026-12-03: spinning OpenMP waiters slow PyTorch
+// on a busy machine, which inflated the ratio).
 // --profile: each side also runs as many steps again under an op profiler (selfsup's, src/tensor/profiler.ts;
 // torch.autograd.profiler on the PyTorch side) and the top 8 ops by self time are printed for each side.
-import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { opTable, type Profiled } from './op-table.js';
+import { matchedEnv, runChild } from './children.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -27,6 +32,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '128' },
     rounds: { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
+    'pytorch-defaults': { type: 'boolean', default: false },
   },
 });
 const threads = values.threads!;
@@ -39,14 +45,8 @@ const common = ['--steps', steps, '--warmup', values.warmup!, '--batch', batch, 
 
 interface Side extends Profiled { impl: string; img_per_s: number; peak_rss_mb: number; seconds: number; steps: number; last_loss: number }
 
-function run(label: string, cmd: string, args: string[]): Side {
-  process.stderr.write(`bench: running ${label}...\n`);
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, SELFSUP_NUM_THREADS: threads, OMP_NUM_THREADS: threads } });
-  if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status}): ${r.stderr || r.error}`);
-  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-  if (!line) throw new Error(`${label} printed no result:\n${r.stdout}\n${r.stderr}`);
-  return JSON.parse(line) as Side;
-}
+const MATCHED_ENV = matchedEnv(values['pytorch-defaults']!);
+const run = (label: string, cmd: string, args: string[], env: Record<string, string> = MATCHED_ENV): Side => runChild<Side>('bench', label, cmd, args, env, threads);
 
 // Alternate the two so that background load affects both alike; keep the better of the rounds.
 const best = (a: Side | null, b: Side): Side => (a && a.img_per_s >= b.img_per_s ? a : b);
@@ -57,10 +57,10 @@ for (let r = 0; r < rounds; r++) {
   pytorch = best(pytorch, run('PyTorch', values.python!, [join(root, 'bench', 'rotnet_step.py'), '--threads', threads, ...common]));
 }
 if (!selfsup || !pytorch) throw new Error('bench: no rounds ran');
-const tfjs = values['skip-tfjs'] || device !== 'cpu' ? null : run('TensorFlow.js', process.execPath, [join(here, 'rotnet-tfjs.js'), '--steps', values['tfjs-steps']!, '--batch', '1']);
+const tfjs = values['skip-tfjs'] || device !== 'cpu' ? null : run('TensorFlow.js', process.execPath, [join(here, 'rotnet-tfjs.js'), '--steps', values['tfjs-steps']!, '--batch', '1'], {});
 
 const rows: [string, Side | null][] = [['selfsup', selfsup], ['PyTorch', pytorch], ['TensorFlow.js (cpu)', tfjs]];
-console.log(`RotNet training step on ${device}, ${threads} threads, batch ${batch} x 4 rotations, best of ${rounds} round(s) of ${steps} steps${tfjs ? ' (TF.js: 1 x 4, a few steps)' : ''}`);
+console.log(`RotNet training step on ${device}, ${threads} threads, batch ${batch} x 4 rotations, best of ${rounds} round(s) of ${steps} steps, ${values['pytorch-defaults'] ? 'PyTorch with libgomp/glibc defaults' : 'both sides with OMP_WAIT_POLICY=PASSIVE and selfsup\'s malloc thresholds'}${tfjs ? ' (TF.js: 1 x 4, a few steps)' : ''}`);
 console.log('implementation        images/s   peak RSS (MB)');
 for (const [name, s] of rows) {
   if (s) console.log(`${name.padEnd(20)} ${s.img_per_s.toFixed(1).padStart(10)} ${s.peak_rss_mb.toFixed(0).padStart(15)}`);
@@ -76,6 +76,7 @@ console.log(JSON.stringify({
   batch: Number(batch),
   steps: Number(steps),
   threads: Number(threads),
+  matched_env: MATCHED_ENV,
   selfsup_img_per_s: selfsup.img_per_s,
   pytorch_img_per_s: pytorch.img_per_s,
   tfjs_img_per_s: tfjs ? tfjs.img_per_s : null,
