@@ -59,8 +59,8 @@ const TOYS: Record<string, (seed: number) => TextToy> = {
   },
   'masked-lm': (seed) => {
     const tokenizer = BpeTokenizer.train(TEXTS, { vocabSize: 64 });
-    // The full softmax: the sampled one's negatives come from a generator that a resume does not restore.
-    const config: MlmConfig = { ...defaultMlmConfig(), dModel: 16, heads: 2, dimFeedforward: 32, maxLen: 16, batchSize: 8, heldOut: 4, sampledNegatives: 0, seed };
+    // The sampled softmax, as by default: its negatives are seeded by the step, so a resume is exact.
+    const config: MlmConfig = { ...defaultMlmConfig(), dModel: 16, heads: 2, dimFeedforward: 32, maxLen: 16, batchSize: 8, heldOut: 4, sampledNegatives: 16, seed };
     const data = maskedLmData(tokenizer, TEXTS, config);
     return {
       make: () => createTextMethod('masked-lm', { vocabSize: tokenizer.size, tokenCounts: data.counts ?? undefined }, { ...config }),

@@ -9,7 +9,7 @@
 import { Tensor, F, tidy, noGrad, zeros, keep, tensor, Generator as TorchGenerator } from '../../tensor/index.js';
 import { Linear, LayerNorm, inEvalMode } from '../../nn/index.js';
 import { AdamW, BudgetLinearDecayLR, scheduleSteps, type Optimizer, type OptimizerConfig } from '../../optim/index.js';
-import type { FitOptions, FitResult, StepOutput } from '../../train/trainer.js';
+import type { FitOptions, FitResult, StepContext, StepOutput } from '../../train/trainer.js';
 import { mixSeed } from '../../data/random.js';
 import { PAD_ID, MASK_ID, SPECIAL_TOKENS, type BpeTokenizer } from '../../data/text/bpe.js';
 import { padSequences, lengthBucketedBatches, bucketedBatchCount, TensorBatch } from '../../data/text/sequences.js';
@@ -97,7 +97,9 @@ export class MaskedLanguageModel extends SslMethod<TensorBatch, readonly Int32Ar
     this.negativeGenerator = this.sampled ? new TorchGenerator(mixSeed(config.seed, 0x5a3)) : undefined;
   }
 
-  trainingStep(b: TensorBatch): StepOutput {
+  trainingStep(b: TensorBatch, ctx: StepContext): StepOutput {
+    // Negatives seeded by (seed, step), so that a resumed run draws the same ones.
+    this.negativeGenerator?.manualSeed(mixSeed(this.config.seed, ctx.step, 0x5a3e));
     return this.loss(b.tensors[0]!, b.tensors[1]!, { sampled: this.sampled, generator: this.negativeGenerator });
   }
 
