@@ -1,5 +1,6 @@
-// The README's API example is examples/simclr-own-images.ts, quoted verbatim (with
-// 'selfsup' for '../src/index.js'); here it runs on a small folder of PNGs for a few steps.
+// The README's TypeScript blocks are examples/*.ts, quoted verbatim (with 'selfsup' for
+// '../src/index.js'), and its user story is examples/use-what-you-trained.sh; here each runs
+// (the SimCLR example and the story on a small folder of PNGs, for a few steps).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -29,6 +30,30 @@ describe('README examples', () => {
     assert.equal(r.status, 0, `exit ${r.status}\n${r.stderr}`);
     assert.match(r.stdout, /accuracy on all images: \d+\.\d%/);
     assert.match(r.stdout, /embeddings: \[24, 128\]/);
+  });
+
+  for (const name of ['engine-tour', 'engine-training']) {
+    test(`the README's ${name} block is examples/${name}.ts, word for word`, () => {
+      const example = readFileSync(join(root, 'examples', `${name}.ts`), 'utf8').replace("'../src/index.js'", "'selfsup'");
+      const readme = readFileSync(join(root, 'README.md'), 'utf8');
+      assert.ok(readme.includes('```ts\n' + example + '```'), `README.md quotes examples/${name}.ts (with 'selfsup' as the import) in a ts block`);
+    });
+  }
+
+  test('the engine tour prints what its comments say', () => {
+    const r = spawnSync(process.execPath, [join(root, 'dist', 'examples', 'engine-tour.js')], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, `exit ${r.status}\n${r.stderr}`);
+    assert.match(r.stdout, /tensor\(\[\[4\.0000, 4\.0000\],\s+\[6\.0000, 6\.0000\]\]\)/);
+    assert.ok(r.stdout.includes('aten::hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1) -> Tensor'), r.stdout);
+    assert.match(r.stdout, /tensor\(\[\[1\.0000, 2\.0000\],\s+\[2\.0000, 2\.0000\]\]\)/);
+  });
+
+  test('the engine training loop trains 4 steps and writes a safetensors file', () => {
+    const work = mkdtempSync(join(tmpdir(), 'selfsup-engine-'));
+    const r = spawnSync(process.execPath, [join(root, 'dist', 'examples', 'engine-training.js')], { cwd: work, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, `exit ${r.status}\n${r.stderr}`);
+    assert.equal(r.stdout.match(/^loss \d+\.\d{4}$/gm)?.length, 4, r.stdout);
+    assert.ok(existsSync(join(work, 'model.safetensors')));
   });
 
   test('the README\'s user story is examples/use-what-you-trained.sh, word for word', () => {
