@@ -34,7 +34,6 @@ describe('README examples', () => {
     assert.match(r.stdout, /embeddings: \[24, 128\]/);
   });
 
-
   test('the engine tour prints what its comments say', () => {
     const r = spawnSync(process.execPath, [join(root, 'dist', 'examples', 'engine-tour.js')], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, `exit ${r.status}\n${r.stderr}`);
