@@ -15,6 +15,8 @@ setNumThreads(1);
 // (test/text-method-contract.test.ts, its own process, so that no other test's garbage
 // is finalised in the middle of its live-tensor counts).
 for (const spec of METHODS.filter((s) => s.modality === 'image')) methodContract(spec.name, { options: smallHeads(spec.name) });
+// A variant whose encoder meets other inputs (whole assembled puzzles) and whose head is another.
+methodContract('jigsaw', { options: { ...smallHeads('jigsaw'), grid: 2, imageSize: 32, tile: 12, gap: 2, input: 'assembled' }, variant: 'input assembled' });
 
 describe('registry', () => {
   test('names are unique and getMethod finds each', () => {

@@ -663,3 +663,25 @@ describe('memory', () => {
     }
   });
 });
+
+describe('recomputeBatchNormStats', () => {
+  test('running statistics become the plain average over the batches; momentum, mode and frozen layers are kept', () => {
+    manualSeed(5);
+    const bn = new nn.BatchNorm2d(3);
+    const frozen = new nn.BatchNorm2d(3);
+    const model = new nn.Sequential(bn, frozen);
+    model.freeze('1');
+    noGrad(() => { bn.runningMean!.fill_(7); frozen.runningMean!.fill_(7); });
+    const batches = [randn([4, 3, 2, 2]).mul(2).add(1), randn([4, 3, 2, 2]).mul(3).sub(1), randn([4, 3, 2, 2])];
+    model.eval();
+    const layers = nn.recomputeBatchNormStats(model, () => { for (const x of batches) tidy(() => model.forward(x)).dispose(); });
+    assert.equal(layers, 1, 'the frozen layer is left alone');
+    const want = tidy(() => batches.map((x) => x.mean([0, 2, 3])).reduce((a, b) => a.add(b)).div(batches.length)).dataNumbers();
+    const wantVar = tidy(() => batches.map((x) => x.transpose(0, 1).reshape(3, -1).var(1)).reduce((a, b) => a.add(b)).div(batches.length)).dataNumbers();
+    bn.runningMean!.dataNumbers().forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-5, `mean ${i}: ${v} vs ${want[i]}`));
+    bn.runningVar!.dataNumbers().forEach((v, i) => assert.ok(Math.abs(v - wantVar[i]!) < 1e-4, `var ${i}: ${v} vs ${wantVar[i]}`));
+    assert.deepEqual(frozen.runningMean!.dataNumbers(), [7, 7, 7]);
+    assert.equal(bn.momentum, 0.1);
+    assert.equal(model.training, false);
+  });
+});

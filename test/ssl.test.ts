@@ -9,8 +9,9 @@ import { tensor, arange, randn, manualSeed, memory, setNumThreads, tidy, Tensor 
 import { rotationBatch } from '../src/ssl/rotation.js';
 import { pretrainRotation, rotationAccuracy } from '../src/ssl/methods/rotation.js';
 import { knnClassify } from '../src/eval/knn.js';
-import { linearProbe } from '../src/eval/probe.js';
-import { SmallCnn, Classifier, linearHead, createBackbone } from '../src/models/index.js';
+import { linearProbe, fitLinearProbe, initHeadFromProbe } from '../src/eval/probe.js';
+import { extractFeatures, labelTensor } from '../src/eval/evaluate.js';
+import { SmallCnn, Classifier, linearHead, mlpHead, createBackbone } from '../src/models/index.js';
 import { kPerClass } from '../src/data/index.js';
 import { trainSupervised } from '../src/train/supervised.js';
 import { fit } from '../src/train/trainer.js';
@@ -85,6 +86,37 @@ describe('kNN and linear probe on toy data', () => {
     const r = linearProbe(xs.slice(0, 0, 150), y.slice(0, 0, 150), xs.slice(0, 150), y.slice(0, 150), 2, { steps: 300, lr: 0.05 });
     assert.ok(r.accuracy >= 0.94, `probe accuracy ${r.accuracy}`);
     assert.ok(r.trainAccuracy >= 0.95);
+  });
+});
+
+describe('head initialised from the probe (LP-FT)', () => {
+  test('the head gives the probe\'s scores on the labelled images, the encoder is untouched', () => {
+    const data = toyImages(48);
+    const encoder = new SmallCnn({ widths: [4, 8, 8] });
+    const model = new Classifier(encoder, linearHead(8, 4));
+    const rows = Int32Array.from({ length: 24 }, (_, i) => 2 * i);
+    const before = encoder.stateDict();
+    const snapshot = new Map([...before].map(([k, t]) => [k, t.dataNumbers()]));
+    manualSeed(3);
+    initHeadFromProbe(model, data, rows, 4, { steps: 50, lr: 0.05 });
+    for (const [k, t] of encoder.stateDict()) assert.deepEqual(t.dataNumbers(), snapshot.get(k), `${k} changed`);
+    // The same probe, fitted again from the same seed, on the features the head sees.
+    const features = extractFeatures(encoder, (x) => encoder.features(x), data, { indices: rows });
+    const labels = labelTensor(data, rows);
+    manualSeed(3);
+    const probe = fitLinearProbe(features, labels, 4, { steps: 50, lr: 0.05 });
+    const want = tidy(() => probe.classifier.forward(features.sub(probe.mean).div(probe.std))).dataNumbers();
+    const got = tidy(() => (model.head as Linear).forward(features)).dataNumbers();
+    assert.ok(want.some((v) => Math.abs(v) > 0.5), 'the probe learnt something');
+    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-4 * (1 + Math.abs(want[i]!)), `score ${i}: ${got[i]} vs ${want[i]}`);
+  });
+
+  test('an MLP head or one without a bias is refused with a clear error', () => {
+    const data = toyImages(8);
+    const mlp = new Classifier(new SmallCnn({ widths: [4, 8, 8] }), mlpHead(8, 4));
+    assert.throws(() => initHeadFromProbe(mlp, data, [0, 1], 4), /must be one Linear layer/);
+    const noBias = new Classifier(new SmallCnn({ widths: [4, 8, 8] }), new Linear(8, 4, { bias: false }));
+    assert.throws(() => initHeadFromProbe(noBias, data, [0, 1], 4), /needs a bias/);
   });
 });
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor, tensor, memory, setNumThreads, manualSeed, tidy } from '../src/tensor/index.js';
 import { Rng } from '../src/data/random.js';
-import { tileGrid, sampleTilePositions, cutTiles, gridTiles, standardizeTiles, resizeBatch } from '../src/ssl/transforms/index.js';
+import { tileGrid, sampleTilePositions, cutTiles, gridTiles, standardizeTiles, resizeBatch, assembleTiles } from '../src/ssl/transforms/index.js';
 import { allPermutations, maximalHammingPermutations, hammingDistance, pairwiseDistances } from '../src/ssl/permutations.js';
 import { JigsawPuzzle } from '../src/ssl/methods/jigsaw.js';
 import { RelativePatchLocation, NEIGHBOUR_CELLS, CENTRE_CELL } from '../src/ssl/methods/relative-patch.js';
@@ -263,6 +263,33 @@ describe('jigsaw and relative patch: labels are what was cut', () => {
     assert.equal(ten.classes, 10);
     ten.dispose();
     e.dispose();
+  });
+
+  test('jigsaw with input assembled: the shown tiles edge to edge as one image, slot s at row s / 2, column s % 2', () => {
+    const opts = { grid: 2, imageSize: 32, tile: 12, gap: 2, tileDim: 8, hiddenDim: 16 };
+    const m = new JigsawPuzzle(makeEncoder(), { ...opts, input: 'assembled' });
+    const tilesToo = new JigsawPuzzle(makeEncoder(), opts);
+    assert.equal((m.describe().tiles as { input: string }).input, 'assembled');
+    const x = batchOf([6, 1, 32, 32], 4);
+    const { x: image, y } = m.puzzles(x, new Rng(8));
+    const { x: tiles, y: sameY } = tilesToo.puzzles(x, new Rng(8));
+    assert.deepEqual(image.shape, [6, 1, 24, 24]);
+    assert.deepEqual(y.dataNumbers(), sameY.dataNumbers(), 'the same draws give the same orders');
+    const px = image.dataNumbers();
+    const tv = tiles.dataNumbers();
+    for (let b = 0; b < 6; b++) for (let s = 0; s < 4; s++) for (let i = 0; i < 12; i++) for (let j = 0; j < 12; j++) {
+      const want = tv[((b * 4 + s) * 12 + i) * 12 + j]!;
+      const got = px[(b * 24 + Math.floor(s / 2) * 12 + i) * 24 + (s % 2) * 12 + j]!;
+      assert.equal(got, want, `image ${b} slot ${s} pixel ${i},${j}`);
+    }
+    const scores = m.forward(image);
+    assert.deepEqual(scores.shape, [6, 24]);
+    assert.throws(() => m.forward(tiles), /assembled puzzles \[B, C, H, W\]/);
+    assert.throws(() => assembleTiles(tiles, 3), /expected square tiles \[B, 9, C, t, t\]/);
+    assert.throws(() => new JigsawPuzzle(makeEncoder(), { ...opts, input: 'whole' as 'tiles' }), /input must be 'tiles' or 'assembled'/);
+    for (const t of [x, image, y, tiles, sameY, scores]) t.dispose();
+    m.dispose();
+    tilesToo.dispose();
   });
 
   test('relative-patch: slot 0 is the centre, slot 1 the neighbour the label names', () => {

@@ -1,7 +1,7 @@
 // Running a trained model over a data set: accuracy, predictions and features,
 // in eval mode, without gradients, one batch at a time, on the model's device.
 import { Tensor, tidy, noGrad, cat, keep, tensor } from '../tensor/index.js';
-import { inEvalMode, type Module } from '../nn/index.js';
+import { inEvalMode, recomputeBatchNormStats, type Module } from '../nn/index.js';
 import { DataLoader, type ImageDataset } from '../data/index.js';
 
 export interface Normalization { mean: number[]; std: number[] }
@@ -97,4 +97,19 @@ export function labelTensor(data: ImageDataset, indices?: ArrayLike<number>): Te
   const out = new BigInt64Array(idx.length);
   for (let i = 0; i < idx.length; i++) out[i] = BigInt(src[idx[i]!]!);
   return tensor(out);
+}
+
+/**
+ * The running statistics of `model`'s batch-norm layers recomputed over images of `data`
+ * (all, or `indices`), in batches of `batchSize` (default 256): see recomputeBatchNormStats.
+ * No labels are read. Returns the number of layers recomputed.
+ */
+export function recalibrateBatchNorm(model: Module, data: ImageDataset, o: EvalOptions = {}): number {
+  const norm = inputNormOf(model, o.norm, 'recalibrateBatchNorm');
+  return recomputeBatchNormStats(model, () => {
+    for (const b of evalLoader(model, data, norm, o.batchSize ?? 256, o.indices)) {
+      using batch = b;
+      tidy(() => model.forward(batch.x)).dispose();
+    }
+  });
 }

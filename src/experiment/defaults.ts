@@ -39,7 +39,7 @@ export function defaultImageConfig(): ImageExperimentConfig {
     methods: ['scratch', 'transfer', 'rotation-finetune', 'rotation-probe', 'rotation-knn'],
     pretrain: {
       // 300 steps of 128 images (x4 rotations): under 3 minutes on 2 idle cores (940 images/s measured).
-      epochs: 1, maxSteps: 300, batchSize: 128, heldOut: 1000, monitorPoints: 10,
+      epochs: 1, maxSteps: 300, batchSize: 128, heldOut: 1000, monitorPoints: 10, recalibrateBatchNorm: 0,
       optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 5e-4, warmupSteps: 20 },
       augment: { crop: 2, flip: true },
     },
@@ -48,11 +48,11 @@ export function defaultImageConfig(): ImageExperimentConfig {
       optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 5e-4 }, augment: { crop: 2 },
     },
     finetune: {
-      steps: 150, stepsPerK: { 100: 300, 1000: 600 }, batchSize: 128, freeze: ['block1'], head: 'linear', labelSmoothing: 0,
+      steps: 150, stepsPerK: { 100: 300, 1000: 600 }, batchSize: 128, freeze: ['block1'], head: 'linear', headInit: 'random', labelSmoothing: 0,
       optimizer: { kind: 'adam', lr: 1e-3, weightDecay: 0 }, augment: { crop: 2, flip: true },
     },
     scratch: {
-      steps: 150, stepsPerK: { 100: 300, 1000: 600 }, batchSize: 128, head: 'linear', labelSmoothing: 0,
+      steps: 150, stepsPerK: { 100: 300, 1000: 600 }, batchSize: 128, head: 'linear', headInit: 'random', labelSmoothing: 0,
       optimizer: { kind: 'adam', lr: 1e-3, weightDecay: 0 }, augment: { crop: 2, flip: true },
     },
     // Jigsaw and relative-patch: 300 steps of 128 images, like rotation (about 1.5 minutes and 20 s on 2 idle cores; see TILE_PRETEXT_DEFAULTS).

@@ -17,10 +17,10 @@ import { trainSupervised, type Augmentation } from '../train/supervised.js';
 import { distill, type DistillConfig } from '../train/distill.js';
 import { MetricsLog } from '../train/metrics-log.js';
 import type { Callbacks } from '../train/trainer.js';
-import { accuracy, extractFeatures, labelTensor, type Normalization } from '../eval/evaluate.js';
+import { accuracy, extractFeatures, labelTensor, recalibrateBatchNorm, type Normalization } from '../eval/evaluate.js';
 import { knnClassify } from '../eval/knn.js';
 import { knnGraph, spreadAndVote, type KnnGraph } from '../eval/label-spreading.js';
-import { linearProbe } from '../eval/probe.js';
+import { linearProbe, initHeadFromProbe } from '../eval/probe.js';
 import { rotationSamples } from '../ssl/methods/rotation.js';
 import { createMethod } from '../ssl/registry.js';
 import { checkMethodBackbone } from '../ssl/catalog.js';
@@ -52,6 +52,13 @@ export interface PretrainSettings {
   options?: Record<string, unknown>;
   /** Measure the kNN and collapse monitors this many times over the run (0: after each epoch only). */
   monitorPoints?: number;
+  /**
+   * After pretraining, recompute the encoder's batch-norm statistics over this many of the
+   * unlabelled training images, seen whole (0: keep the pretraining's). For pretexts whose
+   * encoder saw other inputs than the protocols show it (jigsaw's and relative patch's
+   * tiles); the saved encoder carries the recomputed statistics.
+   */
+  recalibrateBatchNorm?: number;
 }
 
 export interface FinetuneConfig {
@@ -64,6 +71,12 @@ export interface FinetuneConfig {
   /** Blocks kept frozen (weights and BN statistics), e.g. ['block1']. */
   freeze: string[];
   head: 'linear' | 'mlp';
+  /**
+   * 'random' (PyTorch's default initialisation) or 'probe': a linear head first set to the
+   * linear probe of the pretrained features on the labelled images (LP-FT), with the
+   * experiment's probe settings.
+   */
+  headInit?: 'random' | 'probe';
   labelSmoothing: number;
 }
 
@@ -305,6 +318,11 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
       log(`${name} pretraining: ${r.fit.examplesPerSecond.toFixed(0)} images/s${pretext}${v.knn_acc !== undefined ? `, monitor kNN ${(100 * v.knn_acc).toFixed(1)}%, embedding spread ${v.embedding_std?.toFixed(3)}` : ''}`);
     }
     const encoder = method.takeEncoder(); // heads, momentum copies and queues are freed here
+    if (s.recalibrateBatchNorm) {
+      const images = Math.min(s.recalibrateBatchNorm, rest!.length);
+      const layers = recalibrateBatchNorm(encoder, data.train, { norm, indices: permutation(rest!.length, c.seed + 0xb4).subarray(0, images).map((i) => rest![i]!) });
+      log(`${name}: batch-norm statistics of ${layers} layers recomputed over ${images} whole training images`);
+    }
     const file = join(outDir, `${name}-encoder.safetensors`);
     saveSafetensors(file, encoder.stateDict(), { backbone: c.backbone, method: name });
     got.encoders[name] = file;
@@ -317,6 +335,13 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
     keep = false): Promise<{ acc: number; model: Classifier | null } | null> => {
     const model = new Classifier(encoder, f.head === 'mlp' ? mlpHead(encoder.featureDim(), numClasses) : linearHead(encoder.featureDim(), numClasses));
     if (f.freeze.length) model.freeze(f.freeze.map((b) => `encoder.${b}`));
+    if (f.headInit === 'probe') {
+      if (f.head !== 'linear') throw new RangeError(`${name}: headInit 'probe' needs head 'linear', got '${f.head}'`);
+      manualSeed(seed);
+      initHeadFromProbe(model, data.train, subset, numClasses, { norm, steps: c.probe.steps, lr: c.probe.lr, weightDecay: c.probe.weightDecay });
+    } else if (f.headInit !== undefined && f.headInit !== 'random') {
+      throw new RangeError(`${name}: headInit must be 'random' or 'probe', got ${JSON.stringify(f.headInit)}`);
+    }
     const r = await stop.training(() => trainSupervised({
       name, model, data: data.train, indices: subset, norm, batchSize: f.batchSize, steps: f.stepsPerK?.[String(k)] ?? f.steps,
       optimizer: f.optimizer, augment: f.augment, labelSmoothing: f.labelSmoothing, seed, metrics, progress: false, device, callbacks,

@@ -101,3 +101,29 @@ export class BatchNorm2d extends BatchNorm {
     if (x.ndim !== 4) throw new RangeError(`BatchNorm2d: expected a 4-d input, got shape [${x.shape.join(', ')}]`);
   }
 }
+
+/**
+ * Recomputes the running statistics of every trainable batch-norm layer under `model` as
+ * the plain average over the batches `forward` runs (PyTorch's momentum=None), in training
+ * mode and without gradients; weights, frozen layers and the model's mode are left as they
+ * were. What a network pretrained on other inputs than it now meets (a jigsaw encoder
+ * trained on tiles, evaluated on whole images) needs before its running statistics are used.
+ * Returns the number of layers recomputed.
+ */
+export function recomputeBatchNormStats(model: Module, forward: () => void): number {
+  const layers = model.namedModules().map(([, m]) => m).filter((m): m is BatchNorm => m instanceof BatchNorm && m.runningMean !== null && !m.frozen);
+  const momenta = layers.map((m) => m.momentum);
+  const wasTraining = model.training;
+  try {
+    for (const m of layers) {
+      (m as { momentum: number | null }).momentum = null;
+      m.resetRunningStats();
+    }
+    model.train();
+    noGrad(forward);
+  } finally {
+    layers.forEach((m, i) => { (m as { momentum: number | null }).momentum = momenta[i]!; });
+    model.train(wasTraining);
+  }
+  return layers.length;
+}

@@ -4,7 +4,7 @@ export { inEvalMode } from './mode.js';
 export * as init from './init.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { Conv2d, type Conv2dOptions, type Pair } from './conv.js';
-export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './batchnorm.js';
+export { BatchNorm1d, BatchNorm2d, recomputeBatchNormStats, type BatchNormOptions } from './batchnorm.js';
 export { LayerNorm, type LayerNormOptions } from './layernorm.js';
 export { Dropout } from './dropout.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';

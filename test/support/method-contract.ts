@@ -85,6 +85,8 @@ export interface ContractOptions {
   seed?: number;
   /** Makes the method's encoder (default: `encoderFor(name)`). */
   encoder?: () => Backbone;
+  /** Names the suite beside the method, for a variant of its options (e.g. 'input assembled'). */
+  variant?: string;
 }
 
 /** What one pretraining run of the contract saw, step by step. */
@@ -185,7 +187,7 @@ export function methodContract(name: string, o: ContractOptions = {}): void {
   const steps = o.steps ?? 40;
   const stopAt = o.stopAt ?? 6;
   const resumeTo = o.resumeTo ?? 12;
-  describe(`method contract: ${name}`, () => {
+  describe(`method contract: ${name}${o.variant ? ` (${o.variant})` : ''}`, () => {
     let dir: string;
     let r: ToyRun;
     let main: RunRecord;

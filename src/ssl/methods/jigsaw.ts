@@ -45,10 +45,16 @@ export interface JigsawOptions extends TilePretextOptions {
   permutations?: number;
   /** Draws the set's first order (default 0). */
   permutationSeed?: number;
+  /**
+   * 'tiles' (default, the paper's): each tile through the encoder on its own, the head on
+   * their features side by side; 'assembled': the shuffled tiles put back edge to edge as one
+   * image (the gaps left out), which the encoder sees whole, as it sees images downstream.
+   */
+  input?: 'tiles' | 'assembled';
 }
 
 export const JIGSAW_DEFAULTS: Required<JigsawOptions> = {
-  grid: 3, permutations: 64, permutationSeed: 0, imageSize: 64, tile: 16, gap: 2, tileNorm: 'dataset', head: 'mlp', tileDim: 64, hiddenDim: 256,
+  grid: 3, permutations: 64, permutationSeed: 0, input: 'tiles', imageSize: 64, tile: 16, gap: 2, tileNorm: 'dataset', head: 'mlp', tileDim: 64, hiddenDim: 256,
 };
 
 /** n! for the grid sizes jigsaw takes. */
@@ -69,8 +75,9 @@ export class JigsawPuzzle extends TilePretext {
     const count = o.permutations ?? Math.min(JIGSAW_DEFAULTS.permutations, ORDERS[grid]!);
     const c = { ...JIGSAW_DEFAULTS, ...o, grid, permutations: count };
     const set = maximalHammingPermutations(grid * grid, c.permutations, { seed: c.permutationSeed });
-    const { permutations: _n, permutationSeed: _s, grid: _g, ...tiles } = c;
-    super(encoder, grid * grid, c.permutations, tiles, grid);
+    if (c.input !== 'tiles' && c.input !== 'assembled') throw new RangeError(`jigsaw: input must be 'tiles' or 'assembled', got ${JSON.stringify(c.input)}`);
+    const { permutations: _n, permutationSeed: _s, grid: _g, input, ...tiles } = c;
+    super(encoder, grid * grid, c.permutations, tiles, grid, input === 'assembled');
     this.permutationSeed = c.permutationSeed;
     this.#table = set.perms;
     this.permutations = this.registerBuffer('permutations', tensor(Array.from(set.perms), { dtype: 'int64', shape: [set.count, this.slots] }));

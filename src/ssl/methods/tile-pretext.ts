@@ -33,7 +33,8 @@ import { tidy, noGrad, tensor, type Tensor } from '../../tensor/index.js';
 import { Module, Linear, BatchNorm1d, ReLU, Sequential, inEvalMode } from '../../nn/index.js';
 import type { Backbone } from '../../models/index.js';
 import { DataLoader, Rng } from '../../data/index.js';
-import { resizeBatch, gridTiles, standardizeTiles, tileGrid } from '../transforms/grid-tiles.js';
+import { resizeBatch, gridTiles, standardizeTiles, tileGrid, assembleTiles } from '../transforms/grid-tiles.js';
+import { mlpHead } from '../../models/heads.js';
 import { ClassificationPretext } from './classification-pretext.js';
 import type { ImageHeldOut, ViewBatch } from '../method.js';
 
@@ -104,19 +105,28 @@ export abstract class TilePretext extends ClassificationPretext {
   /** The held-out metric's name in validate(), e.g. 'jigsaw_acc'. */
   abstract readonly metricName: string;
 
-  /** `grid` x `grid` cells (3 for relative-patch; jigsaw's `grid` option, 2 or 3). */
-  constructor(encoder: Backbone, readonly slots: number, readonly classes: number, tiles: ResolvedTileOptions, readonly grid = 3) {
+  /**
+   * `grid` x `grid` cells (3 for relative-patch; jigsaw's `grid` option, 2 or 3). `assembled`:
+   * the shown tiles go through the encoder as one image (assembleTiles) and the head sees its
+   * pooled features (fc7 and the classes, or one linear layer), instead of each tile's.
+   */
+  constructor(encoder: Backbone, readonly slots: number, readonly classes: number, tiles: ResolvedTileOptions, readonly grid = 3, readonly assembled = false) {
+    if (assembled && slots !== grid * grid) throw new RangeError(`tile pretext: only a full grid of tiles can be assembled (${slots} slots on a ${grid}x${grid} grid)`);
     if (!Number.isInteger(tiles.imageSize) || tiles.imageSize < 3) throw new RangeError(`tile pretext: imageSize must be an integer >= 3, got ${String(tiles.imageSize)}`);
     if (tiles.tileNorm !== 'dataset' && tiles.tileNorm !== 'tile') throw new RangeError(`tile pretext: tileNorm must be 'dataset' or 'tile', got ${JSON.stringify(tiles.tileNorm)}`);
     tileGrid(tiles.imageSize, tiles.imageSize, { grid, tile: tiles.tile, gap: tiles.gap }, 'tile pretext');
-    super(encoder, new TileHead(encoder.featureDim(), slots, classes, tiles));
+    super(encoder, !assembled ? new TileHead(encoder.featureDim(), slots, classes, tiles)
+      : tiles.head === 'linear' ? new Linear(encoder.featureDim(), classes) : mlpHead(encoder.featureDim(), classes, tiles.hiddenDim));
     this.tiles = { ...tiles };
   }
 
   /** For each of `batch` images: the cells its slots show (batch x slots, row-major cell numbers) and its label. */
   abstract drawCells(batch: number, rng: Rng): { cells: Int32Array; labels: Int32Array };
 
-  /** Tiles [B, slots, C, tile, tile] of normalised images [B, C, H, W] and their int64 labels [B], drawn from `rng`, on x's device. */
+  /**
+   * Tiles [B, slots, C, tile, tile] of normalised images [B, C, H, W] (assembled: one image
+   * [B, C, grid·tile, grid·tile] each) and their int64 labels [B], drawn from `rng`, on x's device.
+   */
   puzzles(x: Tensor, rng: Rng): { x: Tensor; y: Tensor } {
     const batch = x.shape[0]!;
     const { cells, labels } = this.drawCells(batch, rng);
@@ -124,7 +134,8 @@ export abstract class TilePretext extends ClassificationPretext {
       const resized = resizeBatch(x, this.tiles.imageSize);
       const { tiles } = gridTiles(resized, rng, cells, this.slots, { grid: this.grid, tile: this.tiles.tile, gap: this.tiles.gap });
       const y = tensor(labels, { dtype: 'int64', device: x.device });
-      return { x: this.tiles.tileNorm === 'tile' ? standardizeTiles(tiles) : tiles, y };
+      const shown = this.tiles.tileNorm === 'tile' ? standardizeTiles(tiles) : tiles;
+      return { x: this.assembled ? assembleTiles(shown, this.grid) : shown, y };
     });
   }
 
@@ -132,8 +143,12 @@ export abstract class TilePretext extends ClassificationPretext {
     return this.puzzles(x, batch.rng);
   }
 
-  /** Class scores [B, classes] of tiles [B, slots, C, t, t]: every tile through the shared encoder, then the head. */
+  /** Class scores [B, classes] of tiles [B, slots, C, t, t]: every tile through the shared encoder, then the head (assembled: of images [B, C, H, W]). */
   override forward(x: Tensor): Tensor {
+    if (this.assembled) {
+      if (x.ndim !== 4) throw new RangeError(`${this.name}: forward takes assembled puzzles [B, C, H, W], got [${x.shape.join(', ')}]`);
+      return super.forward(x);
+    }
     if (x.ndim !== 5 || x.shape[1] !== this.slots) throw new RangeError(`${this.name}: forward takes tiles [B, ${this.slots}, C, t, t], got [${x.shape.join(', ')}]`);
     return tidy(() => {
       const [b, s, c, h, w] = x.shape as [number, number, number, number, number];
@@ -166,6 +181,6 @@ export abstract class TilePretext extends ClassificationPretext {
   }
 
   override describe(): Record<string, unknown> {
-    return { tiles: { ...this.tiles, grid: this.grid, slots: this.slots, classes: this.classes } };
+    return { tiles: { ...this.tiles, grid: this.grid, slots: this.slots, classes: this.classes, input: this.assembled ? 'assembled' : 'tiles' } };
   }
 }

@@ -128,6 +128,19 @@ export function gridTiles(x: Tensor, rng: Rng, cells: ArrayLike<number>, slots: 
   return { tiles: cutTiles(x, positions, cells, slots), positions };
 }
 
+/**
+ * The tiles of each image put back together in the order of their slots, edge to edge, as
+ * one image: tiles [B, grid², C, t, t] to [B, C, grid·t, grid·t], slot s at row s / grid,
+ * column s % grid. The gaps between the cells are left out, so no line continues across a seam.
+ */
+export function assembleTiles(tiles: Tensor, grid: number): Tensor {
+  if (tiles.ndim !== 5 || tiles.shape[1] !== grid * grid || tiles.shape[3] !== tiles.shape[4]) {
+    throw new RangeError(`assembleTiles: expected square tiles [B, ${grid * grid}, C, t, t], got [${tiles.shape.join(', ')}]`);
+  }
+  const [b, , c, t] = tiles.shape as [number, number, number, number];
+  return tidy(() => tiles.reshape(b, grid, grid, c, t, t).permute(0, 3, 1, 4, 2, 5).reshape(b, c, grid * t, grid * t));
+}
+
 /** Resizes a batch to size x size (bilinear, align_corners false; a new tensor even when the size is unchanged). */
 export function resizeBatch(x: Tensor, size: number): Tensor {
   const [, , height, width] = checkFloatBatch(x, 'resizeBatch');

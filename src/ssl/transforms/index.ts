@@ -7,4 +7,4 @@ export { gaussianBlur, blurBatch, gaussianKernel1d, defaultBlurKernelSize, type 
 export { randomSolarize, type RandomSolarizeOptions } from './solarize.js';
 export { viewPipeline, viewStep, normalizeView, MultiViewTransform, type ViewTransform } from './view.js';
 export { simclrViews, byolViews, dinoViews, buildView, type ViewRecipe, type PresetOptions, type SimclrViewOptions, type ByolViewOptions, type DinoViewOptions } from './presets.js';
-export { gridTiles, cutTiles, tileGrid, sampleTilePositions, resizeBatch, standardizeTiles, type GridTilesOptions, type TileGrid, type TilePositions } from './grid-tiles.js';
+export { gridTiles, cutTiles, tileGrid, sampleTilePositions, resizeBatch, standardizeTiles, assembleTiles, type GridTilesOptions, type TileGrid, type TilePositions } from './grid-tiles.js';
