@@ -313,6 +313,35 @@ describe('pretrain, then finetune, probe and knn on its encoder', { concurrency:
     assert.match(bad.stderr, /--method must be one of rotation, jigsaw, relative-patch, simclr, .*dino, mae; got 'simclrr' \(did you mean simclr\?\)/);
   });
 
+  test('pretrain --method-options and --weight-decay: used, saved with the run, kept on resume; bad ones are usage errors', async () => {
+    const out = join(tmp, 'jigsaw-assembled');
+    const options = '{"grid": 2, "imageSize": 32, "tile": 12, "gap": 2, "input": "assembled"}';
+    const r = await cli('pretrain', '--method', 'jigsaw', ...TINY, '--steps', '3', '--weight-decay', '0.005', '--method-options', options, '--out', out, '--json');
+    assertExit(r, 0);
+    const saved = JSON.parse(readFileSync(join(out, 'jigsaw-pretrain.json'), 'utf8'));
+    const text = JSON.stringify(saved);
+    assert.match(text, /"input":"assembled"/, 'the method describes its options in the checkpoint');
+    assert.match(text, /"weightDecay":0.005/);
+    assert.match(text, /"methodOptions":\{"grid":2,"imageSize":32,"tile":12,"gap":2,"input":"assembled"\}/);
+    const [resumed, notJson, notObject, badValue] = await Promise.all([
+      cli('pretrain', '--resume', '--steps', '5', '--out', out, '--json'),
+      cli('pretrain', '--method', 'jigsaw', '--method-options', '{grid: 2}', '--out', join(tmp, 'never-1')),
+      cli('pretrain', '--method', 'jigsaw', '--method-options', '[2]', '--out', join(tmp, 'never-2')),
+      cli('pretrain', '--method', 'jigsaw', ...TINY, '--method-options', '{"input": "whole"}', '--out', join(tmp, 'never-3')),
+    ]);
+    assertExit(resumed, 0);
+    assert.equal(lastJson(resumed).steps, 5);
+    assert.match(JSON.stringify(JSON.parse(readFileSync(join(out, 'jigsaw-pretrain.json'), 'utf8'))), /"input":"assembled"/, 'the resumed run kept the options');
+    const differs = await cli('pretrain', '--resume', '--steps', '6', '--method-options', '{"grid": 3}', '--out', out);
+    assertExit(differs, 2);
+    assert.match(differs.stderr, /--method-options \{"grid":3\} differs from the checkpoint's \{"grid":2,.*"input":"assembled"\}/);
+    for (const [bad, message] of [[notJson, /--method-options: not JSON/], [notObject, /--method-options: expected a JSON object/], [badValue, /--method-options: jigsaw: input must be 'tiles' or 'assembled'/]] as const) {
+      assertExit(bad, 2);
+      assert.match(bad.stderr, message);
+      noStack(bad);
+    }
+  });
+
   test('pretrain --help lists every image method with a line each', async () => {
     const r = await cli('pretrain', '--help');
     assertExit(r, 0);

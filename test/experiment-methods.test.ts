@@ -11,7 +11,7 @@ import { setNumThreads, memory, manualSeed } from '../src/tensor/index.js';
 import { runImageExperiment, type ImageExperimentConfig } from '../src/experiment/image.js';
 import { defaultImageConfig, jointEmbeddingPretrain } from '../src/experiment/defaults.js';
 import { parseMethod, expandMethods, experimentMethodNames } from '../src/experiment/protocols.js';
-import { bestConfig, demoConfig, presetNames } from '../src/experiment/presets.js';
+import { bestConfig, demoConfig, jigsawConfig, presetNames } from '../src/experiment/presets.js';
 import { renderReport } from '../src/report/index.js';
 import { distill } from '../src/train/distill.js';
 import { Classifier, linearHead, SmallCnn } from '../src/models/index.js';
@@ -111,7 +111,13 @@ describe('experiment: methods x protocols', () => {
   });
 
   test('presets: best is VICReg against scratch and label spreading at k=10 and 100 with 5 seeds; demo is a curve at k = 1, 10, 100', () => {
-    assert.deepEqual(presetNames(), ['default', 'demo', 'best']);
+    assert.deepEqual(presetNames(), ['default', 'demo', 'jigsaw', 'best']);
+    const j = jigsawConfig();
+    assert.deepEqual({ ks: j.ks, seeds: j.seeds }, { ks: [10], seeds: [0, 1, 2, 3, 4] });
+    assert.deepEqual(j.methodPretrain?.jigsaw?.options, { grid: 2, imageSize: 32, tile: 12, gap: 2, input: 'assembled' });
+    assert.equal(j.methodPretrain?.jigsaw?.maxSteps, 1000);
+    assert.equal(j.methodPretrain?.jigsaw?.optimizer?.weightDecay, 5e-3);
+    assert.deepEqual(j.pretrain, defaultImageConfig().pretrain, 'rotation at its defaults');
     const c = bestConfig();
     assert.deepEqual({ ks: c.ks, seeds: c.seeds }, { ks: [10, 100], seeds: [0, 1, 2, 3, 4] });
     for (const m of ['scratch', 'label-spreading', 'vicreg-propagate']) assert.ok(c.methods.includes(m), m);

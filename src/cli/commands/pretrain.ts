@@ -38,11 +38,27 @@ interface PretrainSettings {
   maxSteps: number | null;
   batchSize: number;
   lr: number;
+  /** The optimizer's weight decay (null in checkpoints saved before this setting: the method's default). */
+  weightDecay?: number | null;
+  /** The method's own options (--method-options; null: its defaults). */
+  methodOptions?: Record<string, unknown> | null;
   heldOut: number;
   augment: Augmentation;
   seed: number;
   /** Data-parallel runs: batch norm over the global batch (absent from checkpoints saved before this setting). */
   syncBatchNorm: boolean;
+}
+
+/** --method-options: a JSON object, or a UsageError saying what is wrong with it. */
+function methodOptionsFrom(text: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--method-options: not JSON (${(err as Error).message}); give an object such as '{"grid": 2}'`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`--method-options: expected a JSON object such as '{"grid": 2}', got ${text}`);
+  return v as Record<string, unknown>;
 }
 
 /** Steps a method trains for by default: rotation's 300, or the experiment's budget for that method. */
@@ -66,6 +82,8 @@ function settingsFromArgs(args: Args, method: string): PretrainSettings {
     maxSteps: (args.has('steps') ? args.int('steps', { min: 0 }) : defaultSteps(method)) || null,
     batchSize: args.has('batch-size') ? args.int('batch-size', { min: 1 })! : info.defaults.batchSize,
     lr: args.has('lr') ? args.number('lr', { positive: true })! : info.defaults.optimizer.lr,
+    weightDecay: args.has('weight-decay') ? args.number('weight-decay', { min: 0 })! : null,
+    methodOptions: args.has('method-options') ? methodOptionsFrom(args.string('method-options')!) : null,
     heldOut: args.int('held-out', { min: 0 })!,
     augment: d.augment, // settled once the data is known (digits and folders are not flipped)
     seed: args.int('seed', { min: 0 })!,
@@ -76,7 +94,7 @@ function settingsFromArgs(args: Args, method: string): PretrainSettings {
 /** The option each setting comes from, for messages. */
 const OPTION_OF: Record<keyof PretrainSettings, string> = {
   method: 'method', data: 'data', limit: 'limit', imageSize: 'image-size', backbone: 'backbone', width: 'width', epochs: 'epochs', maxSteps: 'steps',
-  batchSize: 'batch-size', lr: 'lr', heldOut: 'held-out', augment: 'augment', seed: 'seed', syncBatchNorm: 'sync-batchnorm',
+  batchSize: 'batch-size', lr: 'lr', weightDecay: 'weight-decay', methodOptions: 'method-options', heldOut: 'held-out', augment: 'augment', seed: 'seed', syncBatchNorm: 'sync-batchnorm',
 };
 
 /**
@@ -123,7 +141,8 @@ function resumeSettings(args: Args, checkpoint: string, fresh: PretrainSettings,
     }
     if (key === 'augment') continue; // checked once the data is known
     if (JSON.stringify(fresh[key]) !== JSON.stringify(saved[key])) {
-      throw new UsageError(`--${option} ${String(fresh[key])} differs from the checkpoint's ${String(saved[key])}; a resumed run keeps its settings (leave --${option} out)`);
+      const shown = (v: unknown): string => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v));
+      throw new UsageError(`--${option} ${shown(fresh[key])} differs from the checkpoint's ${shown(saved[key])}; a resumed run keeps its settings (leave --${option} out)`);
     }
   }
   return { settings: merged, step, note };
@@ -199,7 +218,14 @@ export async function run(args: Args, cliOut: Output): Promise<void> {
   const optimizer = s.method === 'rotation' ? defaultImageConfig().pretrain.optimizer : info.defaults.optimizer;
   manualSeed(s.seed);
   const encoder = createBackbone(s.backbone, { inChannels, width: s.width ?? undefined, imageSize: [train.imageShape[1], train.imageShape[2]] });
-  const model = createMethod(s.method, encoder, { imageShape: train.imageShape, norm, noFlip: s.augment.flip === false });
+  let model: ReturnType<typeof createMethod>;
+  try {
+    model = createMethod(s.method, encoder, { imageShape: train.imageShape, norm, noFlip: s.augment.flip === false }, s.methodOptions ?? undefined);
+  } catch (err) {
+    encoder.dispose();
+    if (err instanceof RangeError || err instanceof TypeError) throw new UsageError(`--method-options: ${err.message}`);
+    throw err;
+  }
   // With labels, half the held-out images vote and half are classified: the kNN and collapse monitors.
   const half = Math.floor(heldOut / 2);
   const monitor: MonitorOptions | undefined = train.labels && half >= 10 && s.method !== 'rotation'
@@ -212,7 +238,7 @@ export async function run(args: Args, cliOut: Output): Promise<void> {
   const r = await pretrain(model, {
     data: train, indices: trainIdx, heldOut: heldOut > 0 ? { data: train, indices: heldIdx } : undefined, monitor,
     norm, batchSize: s.batchSize, epochs, maxSteps: s.maxSteps ?? undefined, seed: s.seed, augment: s.augment, device,
-    optimizer: { ...optimizer, lr: s.lr, warmupSteps: fittingWarmup(optimizer.warmupSteps, totalSteps) },
+    optimizer: { ...optimizer, lr: s.lr, weightDecay: s.weightDecay ?? optimizer.weightDecay, warmupSteps: fittingWarmup(optimizer.warmupSteps, totalSteps) },
     timeBudgetSeconds: minutes > 0 ? minutes * 60 : undefined,
     metrics: root ? new MetricsLog(join(outDir, 'metrics.jsonl')) : undefined,
     checkpoint, resume, group, syncBatchNorm: s.syncBatchNorm,
