@@ -18,7 +18,7 @@ export const IMAGE_PRESETS: Record<string, Preset> = {
     config: demoConfig,
   },
   jigsaw: {
-    summary: 'jigsaw at its best recipe here (2x2 tiles assembled into one image, weight decay 5e-3, 1,000 steps) against rotation and scratch at k = 10, 5 seeds (fine-tune, probe, kNN; about 15 minutes on 2 cores)',
+    summary: 'jigsaw at its best recipe here (2x2 tiles assembled into one image, weight decay 5e-3, 1,000 steps) against rotation and scratch at k = 10, 5 seeds (fine-tune, probe, kNN; 7.5 minutes on 2 idle cores)',
     config: jigsawConfig,
   },
   best: {
