@@ -323,11 +323,12 @@ describe('pretrain, then finetune, probe and knn on its encoder', { concurrency:
     assert.match(text, /"input":"assembled"/, 'the method describes its options in the checkpoint');
     assert.match(text, /"weightDecay":0.005/);
     assert.match(text, /"methodOptions":\{"grid":2,"imageSize":32,"tile":12,"gap":2,"input":"assembled"\}/);
-    const [resumed, notJson, notObject, badValue] = await Promise.all([
+    const [resumed, notJson, notObject, badValue, unknown] = await Promise.all([
       cli('pretrain', '--resume', '--steps', '5', '--out', out, '--json'),
       cli('pretrain', '--method', 'jigsaw', '--method-options', '{grid: 2}', '--out', join(tmp, 'never-1')),
       cli('pretrain', '--method', 'jigsaw', '--method-options', '[2]', '--out', join(tmp, 'never-2')),
       cli('pretrain', '--method', 'jigsaw', ...TINY, '--method-options', '{"input": "whole"}', '--out', join(tmp, 'never-3')),
+      cli('pretrain', '--method', 'jigsaw', ...TINY, '--method-options', '{"inptu": "assembled"}', '--out', join(tmp, 'never-4')),
     ]);
     assertExit(resumed, 0);
     assert.equal(lastJson(resumed).steps, 5);
@@ -335,7 +336,8 @@ describe('pretrain, then finetune, probe and knn on its encoder', { concurrency:
     const differs = await cli('pretrain', '--resume', '--steps', '6', '--method-options', '{"grid": 3}', '--out', out);
     assertExit(differs, 2);
     assert.match(differs.stderr, /--method-options \{"grid":3\} differs from the checkpoint's \{"grid":2,.*"input":"assembled"\}/);
-    for (const [bad, message] of [[notJson, /--method-options: not JSON/], [notObject, /--method-options: expected a JSON object/], [badValue, /--method-options: jigsaw: input must be 'tiles' or 'assembled'/]] as const) {
+    for (const [bad, message] of [[notJson, /--method-options: not JSON/], [notObject, /--method-options: expected a JSON object/], [badValue, /--method-options: jigsaw: input must be 'tiles' or 'assembled'/],
+      [unknown, /--method-options: jigsaw: unknown option 'inptu'; its options are grid, /]] as const) {
       assertExit(bad, 2);
       assert.match(bad.stderr, message);
       noStack(bad);

@@ -5,8 +5,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { setNumThreads } from '../src/tensor/index.js';
-import { METHODS, getMethod, methodNames } from '../src/ssl/registry.js';
-import { methodContract, smallHeads, toyRun, freshMethod, runSteps } from './support/method-contract.js';
+import { METHODS, getMethod, methodNames, createMethod } from '../src/ssl/registry.js';
+import { methodContract, smallHeads, toyRun, freshMethod, runSteps, makeEncoder } from './support/method-contract.js';
+import { toyImages } from './support/toy-images.js';
+import { channelStats } from '../src/data/index.js';
 
 // Tiny shapes gain nothing from threads, and OpenMP threads crawl on shared cores.
 setNumThreads(1);
@@ -19,10 +21,20 @@ for (const spec of METHODS.filter((s) => s.modality === 'image')) methodContract
 methodContract('jigsaw', { options: { ...smallHeads('jigsaw'), grid: 2, imageSize: 32, tile: 12, gap: 2, input: 'assembled' }, variant: 'input assembled' });
 
 describe('registry', () => {
+  const toy = toyImages(8);
+  const ctx = { imageShape: toy.imageShape, norm: channelStats(toy) };
   test('names are unique and getMethod finds each', () => {
     const names = methodNames();
     assert.equal(new Set(names).size, names.length);
     for (const n of names) assert.equal(getMethod(n).name, n);
+  });
+
+  test('an option a method does not take is a RangeError naming it and the ones it takes; every image method lists its options', () => {
+    using encoder = makeEncoder();
+    assert.throws(() => createMethod('jigsaw', encoder, ctx, { inptu: 'assembled' }), /jigsaw: unknown option 'inptu'; its options are grid, permutations, permutationSeed, input, /);
+    assert.throws(() => createMethod('rotation', encoder, ctx, { temperature: 0.1 }), /rotation: unknown option 'temperature'; its options are head$/);
+    for (const spec of METHODS) if (spec.modality === 'image') assert.ok(spec.optionNames.length > 0, spec.name);
+    createMethod('simclr', makeEncoder(), ctx, { temperature: 0.5 }).dispose();
   });
 
   test('an unknown name is a RangeError that lists the known methods', () => {

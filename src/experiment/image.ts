@@ -22,7 +22,7 @@ import { knnClassify } from '../eval/knn.js';
 import { knnGraph, spreadAndVote, type KnnGraph } from '../eval/label-spreading.js';
 import { linearProbe, initHeadFromProbe } from '../eval/probe.js';
 import { rotationSamples } from '../ssl/methods/rotation.js';
-import { createMethod } from '../ssl/registry.js';
+import { createMethod, checkMethodOptions } from '../ssl/registry.js';
 import { checkMethodBackbone } from '../ssl/catalog.js';
 import { MaskedAutoencoder, maeSamples } from '../ssl/methods/mae.js';
 import { pretrain } from '../ssl/pretrain.js';
@@ -246,7 +246,11 @@ export async function runImageExperiment(data: ImageExperimentData, c: ImageExpe
   const curves: TrainingCurve[] = [];
   const parsed = c.methods.map((m) => ({ name: m, ...parseMethod(m) }));
   const pretexts = [...new Set(parsed.flatMap((m) => (m.pretext ? [m.pretext] : [])))];
-  for (const p of pretexts) checkMethodBackbone(p, c.backbone); // before any run, not after the first hour
+  for (const p of pretexts) {
+    // Before any run, not after the first hour.
+    checkMethodBackbone(p, c.backbone);
+    checkMethodOptions(p, pretrainSettingsFor(c, p).options);
+  }
   const wants = (m: string): boolean => c.methods.includes(m);
   const wantsProtocol = (pretext: string, p: Protocol): boolean => wants(`${pretext}-${p}`);
   const callbacks = options.callbacks;

@@ -3,7 +3,7 @@
 export { SslMethod, type ViewBatch, type MethodContext, type MethodFamily, type PretrainDefaults, type ImageHeldOut } from './method.js';
 export { pretrain, pretrainOn, type PretrainOptions, type PretrainResult, type PretrainOnOptions, type BatchSource } from './pretrain.js';
 export {
-  METHODS, methodNames, getMethod, getImageMethod, getTextMethod, createMethod, createTextMethod,
+  METHODS, methodNames, getMethod, getImageMethod, getTextMethod, createMethod, createTextMethod, checkMethodOptions,
   type MethodSpec, type TextMethodSpec, type TextMethodContext, type TextSslMethod, type RegisteredMethod,
 } from './registry.js';
 export {

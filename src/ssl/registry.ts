@@ -6,16 +6,16 @@ import type { Backbone, Encoder } from '../models/index.js';
 import type { MethodContext, SslMethod } from './method.js';
 import { METHOD_CATALOG, methodInfo, methodNames, type MethodInfo } from './catalog.js';
 import { RotationPrediction } from './methods/rotation.js';
-import { JigsawPuzzle } from './methods/jigsaw.js';
-import { RelativePatchLocation } from './methods/relative-patch.js';
-import { SimCLR } from './methods/simclr.js';
-import { MoCo } from './methods/moco.js';
-import { BYOL } from './methods/byol.js';
-import { SimSiam } from './methods/simsiam.js';
-import { BarlowTwins } from './methods/barlow-twins.js';
-import { VICReg } from './methods/vicreg.js';
-import { DINO } from './methods/dino.js';
-import { MaskedAutoencoder } from './methods/mae.js';
+import { JigsawPuzzle, JIGSAW_DEFAULTS } from './methods/jigsaw.js';
+import { RelativePatchLocation, RELATIVE_PATCH_DEFAULTS } from './methods/relative-patch.js';
+import { SimCLR, SIMCLR_DEFAULTS } from './methods/simclr.js';
+import { MoCo, MOCO_DEFAULTS } from './methods/moco.js';
+import { BYOL, BYOL_DEFAULTS } from './methods/byol.js';
+import { SimSiam, SIMSIAM_DEFAULTS } from './methods/simsiam.js';
+import { BarlowTwins, BARLOW_TWINS_DEFAULTS } from './methods/barlow-twins.js';
+import { VICReg, VICREG_DEFAULTS } from './methods/vicreg.js';
+import { DINO, DINO_DEFAULTS } from './methods/dino.js';
+import { MaskedAutoencoder, MAE_DEFAULTS } from './methods/mae.js';
 import { SkipGramNegativeSampling, defaultSkipGramConfig } from './methods/skipgram.js';
 import { MaskedLanguageModel, defaultMlmConfig } from './methods/masked-lm.js';
 import { Electra, defaultElectraConfig } from './methods/electra.js';
@@ -27,6 +27,8 @@ import { SPECIAL_TOKENS } from '../data/text/bpe.js';
 /** An image method's spec. */
 export interface MethodSpec extends MethodInfo {
   modality: 'image';
+  /** The names `options` may hold; create() refuses others (a typo would silently train with the default). */
+  optionNames: readonly string[];
   /** A fresh method around `encoder`; `options` override the method's own defaults (temperature, head sizes ...). */
   create(encoder: Backbone, ctx: MethodContext, options?: Record<string, unknown>): SslMethod;
 }
@@ -80,11 +82,37 @@ const CREATE: Record<string, Create> = {
   'mae': (encoder, ctx, o = {}) => new MaskedAutoencoder(encoder, ctx, o),
 };
 
+/** The options each image method takes: its defaults' names (rotation: only its head). */
+const OPTION_NAMES: Record<string, readonly string[]> = {
+  'rotation': ['head'],
+  'jigsaw': Object.keys(JIGSAW_DEFAULTS), 'relative-patch': Object.keys(RELATIVE_PATCH_DEFAULTS),
+  'simclr': Object.keys(SIMCLR_DEFAULTS), 'moco': Object.keys(MOCO_DEFAULTS), 'byol': Object.keys(BYOL_DEFAULTS),
+  'simsiam': Object.keys(SIMSIAM_DEFAULTS), 'barlow-twins': Object.keys(BARLOW_TWINS_DEFAULTS), 'vicreg': Object.keys(VICREG_DEFAULTS),
+  'dino': Object.keys(DINO_DEFAULTS), 'mae': Object.keys(MAE_DEFAULTS),
+};
+
+/** A RangeError naming the first option of `options` that the image method `name` does not take, and the ones it does. */
+export function checkMethodOptions(name: string, options: Record<string, unknown> | undefined): void {
+  const known = getImageMethod(name).optionNames;
+  for (const k of Object.keys(options ?? {})) {
+    if (!known.includes(k)) throw new RangeError(`${name}: unknown option '${k}'; its options are ${known.join(', ')}`);
+  }
+}
+
 /** The registered methods of both modalities, in the order help texts list them. */
 export const METHODS: readonly RegisteredMethod[] = METHOD_CATALOG.map((info): RegisteredMethod => {
   const create = info.modality === 'image' ? CREATE[info.name] : CREATE_TEXT[info.name];
   if (!create) throw new Error(`ssl registry: no constructor for the catalog's ${info.modality} method '${info.name}'`);
-  return info.modality === 'image' ? { ...info, modality: 'image', create: create as Create } : { ...info, modality: 'text', create: create as TextMethodSpec['create'] };
+  if (info.modality === 'text') return { ...info, modality: 'text', create: create as TextMethodSpec['create'] };
+  const optionNames = OPTION_NAMES[info.name];
+  if (!optionNames) throw new Error(`ssl registry: no option names for the catalog's image method '${info.name}'`);
+  return {
+    ...info, modality: 'image', optionNames,
+    create: (encoder, ctx, options) => {
+      checkMethodOptions(info.name, options);
+      return (create as Create)(encoder, ctx, options);
+    },
+  };
 });
 
 export { methodNames };
