@@ -34,9 +34,16 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def augment(x, gen, crop=2, flip=True):
+# The value a crop pads the normalised images with: a raw 0 (black, the background), as
+# selfsup's loader pads the raw images and normalises after. Padding the normalised images
+# with 0 instead gave a mean-grey border (set in main once the statistics are known).
+PAD_FILL = 0.0
+
+
+def augment(x, gen, crop=2, flip=True, fill=None):
+    fill = PAD_FILL if fill is None else fill
     n, _, h, w = x.shape
-    p = F.pad(x, (crop, crop, crop, crop))
+    p = F.pad(x, (crop, crop, crop, crop), value=fill)
     dy = torch.randint(0, 2 * crop + 1, (n,), generator=gen)
     dx = torch.randint(0, 2 * crop + 1, (n,), generator=gen)
     rows = (dy[:, None] + torch.arange(h))[:, None, :, None].expand(n, 1, h, w + 2 * crop)
@@ -173,6 +180,8 @@ def main():
     # Statistics of the training images in use, as selfsup's channelStats.
     mean, std = tr_raw.mean().item(), tr_raw.std().item()
     tr_x, te_x = (tr_raw - mean) / std, (te_x - mean) / std
+    global PAD_FILL
+    PAD_FILL = (0.0 - mean) / std
 
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
