@@ -80,9 +80,10 @@ export function linearProbe(trainFeatures: Tensor, trainLabels: Tensor, testFeat
   const d = trainFeatures.shape[1]!;
   if (testFeatures.shape[1] !== d) throw new TypeError(`linearProbe: train features have ${d} dims, test features ${testFeatures.shape[1]}`);
   const device = o.device === undefined ? trainFeatures.device : checkDevice(o.device, 'linearProbe');
-  const { classifier, mean, std } = fitLinearProbe(trainFeatures, trainLabels, numClasses, { ...o, device });
-  using placed = placedOn(device, testFeatures, testLabels, trainFeatures, trainLabels);
-  const [testX, testY, trainX, trainY] = placed.tensors as [Tensor, Tensor, Tensor, Tensor];
+  // Copies only for inputs that are not on `device` yet, made once for fitting and scoring.
+  using placed = placedOn(device, trainFeatures, trainLabels, testFeatures, testLabels);
+  const [trainX, trainY, testX, testY] = placed.tensors as [Tensor, Tensor, Tensor, Tensor];
+  const { classifier, mean, std } = fitLinearProbe(trainX, trainY, numClasses, { ...o, device });
   const acc = (features: Tensor, labels: Tensor): number => noGrad(() => tidy(() =>
     classifier.forward(features.sub(mean).div(std)).argmax(1).eq(labels).to('float32').mean().item()));
   return { accuracy: acc(testX, testY), trainAccuracy: acc(trainX, trainY), classifier, mean, std };

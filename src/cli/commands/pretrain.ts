@@ -223,7 +223,8 @@ export async function run(args: Args, cliOut: Output): Promise<void> {
     model = createMethod(s.method, encoder, { imageShape: train.imageShape, norm, noFlip: s.augment.flip === false }, s.methodOptions ?? undefined);
   } catch (err) {
     encoder.dispose();
-    if (err instanceof RangeError || err instanceof TypeError) throw new UsageError(`--method-options: ${err.message}`);
+    // Without --method-options the method's own defaults failed: not a usage error.
+    if (s.methodOptions && (err instanceof RangeError || err instanceof TypeError)) throw new UsageError(`--method-options: ${err.message}`);
     throw err;
   }
   // With labels, half the held-out images vote and half are classified: the kNN and collapse monitors.
