@@ -93,8 +93,8 @@ def train(model, images, labels, steps, batch, opt, warmup, gen, rotation=False)
         opt.step()
 
 
-def pretrain_rotation(images, steps, gen):
-    torch.manual_seed(0)
+def pretrain_rotation(images, steps, gen, seed=0):
+    torch.manual_seed(seed)
     encoder = SmallCnn()
     model = nn.Sequential(encoder, nn.Linear(128, 4))
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
@@ -103,10 +103,10 @@ def pretrain_rotation(images, steps, gen):
     return encoder
 
 
-def pretrain_joint(name, raw, norm, steps, batch, warmup, gen):
+def pretrain_joint(name, raw, norm, steps, batch, warmup, gen, seed=0):
     # The method's step of bench/ssl_torch.py (views from raw [0, 1] images, normalised inside), under
     # the pretraining loop of src/ssl/pretrain.ts: warm-up + cosine to the last step, after-step hooks.
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     m = Method(name, norm)
     m.t_total = steps
     for mod in m.modules.values():
@@ -160,6 +160,7 @@ def main():
     ap.add_argument('--joint-batch', type=int, default=256)
     ap.add_argument('--joint-warmup', type=int, default=100)
     ap.add_argument('--finetune-steps', type=int, default=150)
+    ap.add_argument('--pretrain-seed', type=int, default=0, help="seed of the pretraining's initialisation, data order and held-out split (the experiment's config seed)")
     ap.add_argument('--limit', type=int, default=0, help='use only the first N training images (smoke runs)')
     ap.add_argument('--test-limit', type=int, default=0, help='evaluate on the first N test images')
     a = ap.parse_args()
@@ -183,8 +184,8 @@ def main():
     global PAD_FILL
     PAD_FILL = (0.0 - mean) / std
 
-    gen = torch.Generator().manual_seed(0)
-    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(a.pretrain_seed)
+    torch.manual_seed(a.pretrain_seed)
     perm = torch.randperm(len(tr_x), generator=gen)
     held = min(1000, len(tr_x) // 5)
     encoders, pretrain_info = {}, {}
@@ -192,10 +193,10 @@ def main():
         t = time.time()
         if m == 'rotation':
             steps = a.pretrain_steps
-            enc = pretrain_rotation(tr_x[perm[held:]], steps, gen)
+            enc = pretrain_rotation(tr_x[perm[held:]], steps, gen, a.pretrain_seed)
         else:
             steps = getattr(a, f'pretrain_steps_{m.replace("-", "_")}')
-            enc = pretrain_joint(m, tr_raw[perm[held:]], (mean, std), steps, a.joint_batch, a.joint_warmup, gen)
+            enc = pretrain_joint(m, tr_raw[perm[held:]], (mean, std), steps, a.joint_batch, a.joint_warmup, gen, a.pretrain_seed)
         encoders[m] = {k: v.clone() for k, v in enc.state_dict().items()}
         dt = time.time() - t
         pretrain_info[m] = {'steps': steps, 'seconds': dt, 'ms_per_step': 1000 * dt / max(1, steps)}
