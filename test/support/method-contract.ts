@@ -18,27 +18,10 @@ import { pretrain, type PretrainOptions } from '../../src/ssl/pretrain.js';
 import type { MethodContext, MethodFamily, SslMethod, ViewBatch } from '../../src/ssl/method.js';
 import type { Normalization } from '../../src/eval/evaluate.js';
 import type { FitResult } from '../../src/train/trainer.js';
-import { SIMCLR_DEFAULTS } from '../../src/ssl/methods/simclr.js';
-import { MOCO_DEFAULTS } from '../../src/ssl/methods/moco.js';
-import { BYOL_DEFAULTS } from '../../src/ssl/methods/byol.js';
-import { SIMSIAM_DEFAULTS } from '../../src/ssl/methods/simsiam.js';
-import { BARLOW_TWINS_DEFAULTS } from '../../src/ssl/methods/barlow-twins.js';
-import { VICREG_DEFAULTS } from '../../src/ssl/methods/vicreg.js';
-import { DINO_DEFAULTS } from '../../src/ssl/methods/dino.js';
-import { JIGSAW_DEFAULTS } from '../../src/ssl/methods/jigsaw.js';
-import { RELATIVE_PATCH_DEFAULTS } from '../../src/ssl/methods/relative-patch.js';
-import { MAE_DEFAULTS } from '../../src/ssl/methods/mae.js';
 import { trackOptimizers } from './track-optimizers.js';
 import { toyImages } from './toy-images.js';
 
 const FAMILIES: readonly MethodFamily[] = ['classification-pretext', 'joint-embedding', 'masked-modelling', 'context-prediction'];
-
-/** Each method's option defaults, to know which option names it takes (rotation has none for sizes). */
-const METHOD_DEFAULTS: Record<string, object> = {
-  simclr: SIMCLR_DEFAULTS, moco: MOCO_DEFAULTS, byol: BYOL_DEFAULTS, simsiam: SIMSIAM_DEFAULTS,
-  'barlow-twins': BARLOW_TWINS_DEFAULTS, vicreg: VICREG_DEFAULTS, dino: DINO_DEFAULTS, mae: MAE_DEFAULTS,
-  jigsaw: JIGSAW_DEFAULTS, 'relative-patch': RELATIVE_PATCH_DEFAULTS,
-};
 
 /** Head sizes for an 8-d encoder; each method gets the ones it knows. */
 const SMALL_HEADS: Record<string, number> = {
@@ -49,11 +32,11 @@ const SMALL_HEADS: Record<string, number> = {
   decoderWidth: 16, decoderHeads: 2,
 };
 
-/** The small head options that the method `name` takes ({} for a method this table does not know). */
+/** The small head options that the image method `name` takes. */
 export function smallHeads(name: string): Record<string, unknown> {
-  const known = METHOD_DEFAULTS[name];
-  if (!known) return {};
-  return Object.fromEntries(Object.entries(SMALL_HEADS).filter(([k]) => k in known));
+  // The registry's list of the options each method takes (rotation: only its head).
+  const known = getImageMethod(name).optionNames;
+  return Object.fromEntries(Object.entries(SMALL_HEADS).filter(([k]) => known.includes(k)));
 }
 
 /** The contract's encoder: 16x16 grey images go 16 -> 8 -> 4, 8-d embeddings. */
